@@ -1,0 +1,62 @@
+"""Bytes → text for the encodings Chinese reports come in (UTF-8, GB18030/GBK, Big5).
+
+GBK-family and Big5 byte strings often both decode without error; the wrong one yields
+gibberish, so candidates are judged by how many report words they contain.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+from extractor.ingest.chinese import traditional_to_simplified
+from extractor.ingest.errors import IngestError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_REPORT_WORDS = ("政府", "信息", "公开", "申请", "年度", "报告", "行政", "情况", "工作", "数量")
+_CANDIDATES = ("gb18030", "big5", "big5hkscs")
+
+
+def _score(text: str) -> int:
+    simplified = text[:20000].translate(traditional_to_simplified())
+    return sum(simplified.count(word) for word in _REPORT_WORDS)
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters mean this is not a text document."""
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return bool(sample) and controls / len(sample) > 0.05
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name) or raise IngestError('encoding', …)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name), name
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best: tuple[int, str, str] | None = None
+    for name in _CANDIDATES:
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        score = _score(text)
+        if best is None or score > best[0]:
+            best = (score, text, name)
+    if best is not None and best[0] > 0:
+        return best[1], best[2]
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(data).best()
+    if guess is None or guess.encoding is None:
+        raise IngestError("encoding", "cannot tell the text encoding (tried UTF-8, GB18030, Big5)")
+    return str(guess), guess.encoding

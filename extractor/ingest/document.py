@@ -1,0 +1,98 @@
+"""A user's file as one text, with what we know of where it came from.
+
+Every format ends as `text` (what spans point into) and `normalized` (same length, for matching).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extractor.ingest.decode import decode_bytes, looks_binary
+from extractor.ingest.errors import IngestError
+from extractor.ingest.html import html_to_text, looks_like_html
+from extractor.ingest.normalize import normalize
+
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+_REPORT_HINTS = ("政府信息公开", "信息公开", "公开工作年度报告", "依申请公开", "主动公开")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    name: str
+    sha256: str
+    kind: str
+    encoding: str
+    size: int
+    text: str
+    normalized: str = field(repr=False)
+
+
+def _sniff_binary_kind(data: bytes) -> str | None:
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "docx/zip"
+    if data[:8] in (b"\x89PNG\r\n\x1a\n",) or data.startswith(b"\xff\xd8\xff"):
+        return "image"
+    return None
+
+
+def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
+    """Decode and flatten one file; raise IngestError with a one-line reason otherwise."""
+    if len(data) > max_bytes:
+        raise IngestError(
+            "too_large", f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit"
+        )
+    if not data.strip():
+        raise IngestError("empty", "file is empty")
+    binary_kind = _sniff_binary_kind(data)
+    if binary_kind is not None:
+        raise IngestError(
+            "unsupported", f"{binary_kind} files are not supported yet (text, markdown and HTML are)"
+        )
+    if looks_binary(data):
+        raise IngestError("binary", "file is binary, not a text, markdown or HTML document")
+    text, encoding = decode_bytes(data)
+    kind = "text"
+    if looks_like_html(text):
+        text = html_to_text(text)
+        kind = "html"
+    elif name.lower().endswith((".md", ".markdown")):
+        kind = "markdown"
+    normalized = normalize(text)
+    if not any(hint in normalized for hint in _REPORT_HINTS):
+        raise IngestError(
+            "not_a_report", "not a government information-disclosure report (no 政府信息公开 wording found)"
+        )
+    return SourceDocument(
+        name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        kind=kind,
+        encoding=encoding,
+        size=len(data),
+        text=text,
+        normalized=normalized,
+    )
+
+
+def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
+    """Read a file from disk, refusing oversized ones before reading them whole."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError("unreadable", f"cannot open: {exc.strerror or exc}") from exc
+    if path.is_dir():
+        raise IngestError("unreadable", "is a directory")
+    if size > max_bytes:
+        raise IngestError("too_large", f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError("unreadable", f"cannot read: {exc.strerror or exc}") from exc
+    return load_bytes(data, name=_doc_name(path), max_bytes=max_bytes)
+
+
+def _doc_name(path: Path) -> str:
+    return path.name

@@ -1,0 +1,95 @@
+"""What an extraction produces: one value per field with its provenance, confidence and reasons.
+
+Readers fill it, the reconciler adds reasons and inferred values, storage persists it and the
+flat export (shared/benchmark/FIELDS.md) is a view of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Number = int | float
+Status = Literal["read", "blank", "inferred", "missing"]
+
+# A cell read with certainty starts here; every doubt lowers it and a flagged field is < FLAG_BELOW.
+CLEAN_CONFIDENCE = 0.99
+FLAG_BELOW = 0.9
+
+
+@dataclass
+class FieldValue:
+    """One table cell.
+
+    `status`: read (a number the document shows), blank (shown as blank/—//: counted 0, raw kept),
+    inferred (not shown; the constraints determine it; always flagged), missing (expected but not
+    found: no value, always flagged).
+    """
+
+    key: str
+    value: Number | None
+    raw: str = ""
+    span: tuple[int, int] | None = None
+    status: Status = "read"
+    confidence: float = CLEAN_CONFIDENCE
+    reasons: list[str] = field(default_factory=list)
+    source: str = "rules"
+
+    def doubt(self, reason: str, confidence: float) -> None:
+        """Record a reason for a reviewer; confidence only ever goes down."""
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        self.confidence = min(self.confidence, confidence)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.reasons) or self.confidence < FLAG_BELOW or self.status in ("inferred", "missing")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "raw": self.raw,
+            "span": list(self.span) if self.span else None,
+            "status": self.status,
+            "confidence": round(self.confidence, 3),
+            "reasons": list(self.reasons),
+            "source": self.source,
+        }
+
+
+@dataclass
+class Extraction:
+    """Everything one reader run learned about one document."""
+
+    doc: str
+    template: str | None
+    year: int | None
+    agency: str | None
+    fields: dict[str, FieldValue] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    reader: str = "rules"
+    reader_version: str = ""
+    seconds: float = 0.0
+
+    def values(self) -> dict[str, Number]:
+        return {k: f.value for k, f in self.fields.items() if f.value is not None}
+
+    def flat(self) -> dict[str, Any]:
+        """The FIELDS.md interchange object: fields the document gave (or inferred, flagged) + flags."""
+        return {
+            "doc": self.doc,
+            "template": self.template,
+            "year": self.year,
+            "agency": self.agency,
+            "fields": self.values(),
+            "flags": {k: (f.reasons or ["low confidence"]) for k, f in self.fields.items() if f.flagged},
+        }
+
+    def detailed(self) -> dict[str, Any]:
+        out = self.flat()
+        out["cells"] = {k: f.as_dict() for k, f in self.fields.items()}
+        out["notes"] = list(self.notes)
+        out["reader"] = self.reader
+        out["reader_version"] = self.reader_version
+        return out

@@ -1,0 +1,185 @@
+"""Place the values a row shows into the row's columns.
+
+A row may show exactly its columns, fewer (empty cells dropped by the page), more (a
+法人或其他组织 subtotal column) or a few long digit runs (cells run together). The row's own
+identity, when it has one (总计 = sum of the others), decides between placements; when it
+cannot, the most plausible placement is returned with a doubt, never silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import combinations
+
+from extractor.readers.rules.tokens import Token
+
+RowCheck = Callable[[Sequence[Decimal]], bool]
+MAX_SPLITS = 20000
+
+
+@dataclass
+class PlacedCell:
+    value: Decimal
+    raw: str
+    span: tuple[int, int] | None
+    status: str  # read | blank
+    doubts: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass
+class Placement:
+    cells: list[PlacedCell | None]
+    note: str = ""
+
+
+def _cell(token: Token) -> PlacedCell:
+    if token.kind == "num" and token.value is not None:
+        return PlacedCell(token.value, token.text, (token.start, token.end), "read")
+    return PlacedCell(Decimal(0), token.text, (token.start, token.end), "blank")
+
+
+def _dropped(span: tuple[int, int] | None) -> PlacedCell:
+    return PlacedCell(Decimal(0), "", span, "blank")
+
+
+def _splits(digits: str, parts: int) -> Iterator[list[str]]:
+    """Every way to cut a digit run into `parts` numbers without leading zeros."""
+    if parts == 1:
+        if digits and (digits == "0" or not digits.startswith("0")):
+            yield [digits]
+        return
+    if digits.startswith("0"):
+        for rest in _splits(digits[1:], parts - 1):
+            yield ["0", *rest]
+        return
+    for cut in range(1, len(digits) - parts + 2):
+        for rest in _splits(digits[cut:], parts - 1):
+            yield [digits[:cut], *rest]
+
+
+def _split_runs(runs: Sequence[Token], width: int) -> Iterator[list[PlacedCell]]:
+    """Distribute `width` cells over the tokens, splitting the glued digit runs."""
+    def rec(index: int, remaining: int) -> Iterator[list[PlacedCell]]:
+        if index == len(runs):
+            if remaining == 0:
+                yield []
+            return
+        token = runs[index]
+        later = len(runs) - index - 1
+        if not (token.glued and token.text.isdigit()):
+            if remaining >= 1:
+                for rest in rec(index + 1, remaining - 1):
+                    yield [_cell(token), *rest]
+            return
+        for parts in range(1, min(len(token.text), remaining - later) + 1):
+            for pieces in _splits(token.text, parts):
+                cells: list[PlacedCell] = []
+                pos = token.start
+                for piece in pieces:
+                    cells.append(PlacedCell(Decimal(piece), piece, (pos, pos + len(piece)), "read"))
+                    pos += len(piece)
+                for rest in rec(index + 1, remaining - parts):
+                    yield [*cells, *rest]
+    yield from rec(0, width)
+
+
+def split_run_together(tokens: Sequence[Token], width: int, check: RowCheck | None) -> list[list[PlacedCell]]:
+    """All splits of run-together digits into `width` cells that satisfy the row's identity."""
+    found: list[list[PlacedCell]] = []
+    for count, cells in enumerate(_split_runs(tokens, width)):
+        if count > MAX_SPLITS:
+            break
+        if check is None or check([c.value for c in cells]):
+            found.append(cells)
+    return found
+
+
+def _balance(cells: Sequence[PlacedCell]) -> int:
+    lengths = [len(c.raw) for c in cells]
+    return max(lengths) - min(lengths)
+
+
+def place_row(tokens: Sequence[Token], width: int, check: RowCheck | None, label: str) -> Placement:
+    """Map a row's value tokens (num/blank/empty, in order) onto `width` columns."""
+    values = [t for t in tokens if t.kind in ("num", "blank")]
+    if len(values) == width:
+        return Placement([_cell(t) for t in values])
+    if len(values) > width:
+        return _too_many(values, width, check, label)
+    if any(t.glued for t in values):
+        options = split_run_together(values, width, check)
+        if len(options) == 1:
+            note = f"{label}: cells run together, split by the row sum" if check else ""
+            return Placement(list(options[0]), note)
+        if options:
+            best = min(options, key=_balance)
+            shown = "; ".join("|".join(c.raw for c in o) for o in options[:4])
+            reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
+            for cell in best:
+                cell.doubts.append((reason, 0.3))
+            return Placement(list(best), reason)
+    with_empty = _trim_empty([t for t in tokens if t.kind in ("num", "blank", "empty")], width)
+    if len(with_empty) == width:
+        return Placement([_cell(t) for t in with_empty])
+    return _dropped_cells(values, width, check, label)
+
+
+def _trim_empty(tokens: list[Token], width: int) -> list[Token]:
+    while len(tokens) > width and tokens and tokens[-1].kind == "empty":
+        tokens = tokens[:-1]
+    while len(tokens) > width and tokens and tokens[0].kind == "empty":
+        tokens = tokens[1:]
+    return tokens
+
+
+def _too_many(values: list[Token], width: int, check: RowCheck | None, label: str) -> Placement:
+    if check is not None:
+        for skip in range(len(values)):
+            if len(values) - 1 != width:
+                break
+            rest = values[:skip] + values[skip + 1:]
+            if check([c.value or Decimal(0) for c in rest]):
+                note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
+                return Placement([_cell(t) for t in rest], note)
+    cells: list[PlacedCell | None] = [_cell(t) for t in values[:width]]
+    reason = f"{label}: {len(values)} values for {width} columns; extra values not placed"
+    for cell in cells:
+        if cell is not None:
+            cell.doubts.append((reason, 0.4))
+    return Placement(cells, reason)
+
+
+def _dropped_cells(values: list[Token], width: int, check: RowCheck | None, label: str) -> Placement:
+    """Fewer values than columns: empty cells were dropped. Use the row identity to place them."""
+    shown = len(values)
+    if shown == 0:
+        return Placement([None] * width, "")
+    fits: list[tuple[int, ...]] = []
+    if check is not None:
+        for positions in combinations(range(width), shown):
+            row = [Decimal(0)] * width
+            for pos, token in zip(positions, values, strict=True):
+                row[pos] = token.value or Decimal(0)
+            if check(row):
+                fits.append(positions)
+    default = (*range(shown - 1), width - 1)
+    chosen = fits[0] if len(fits) == 1 else default
+    placed: list[PlacedCell | None] = [None] * width
+    for pos, token in zip(chosen, values, strict=True):
+        placed[pos] = _cell(token)
+    span = (values[0].start, values[-1].end)
+    for pos in range(width):
+        if placed[pos] is None:
+            placed[pos] = _dropped(span)
+    if len(fits) == 1 and shown > 1 and all(v.value for v in values):
+        reason = f"{label}: {shown} of {width} cells shown; placed by the row sum"
+        level = 0.85
+    else:
+        reason = f"{label}: only {shown} of {width} cells shown (empty cells dropped); placement uncertain"
+        level = 0.4
+    for cell in placed:
+        if cell is not None:
+            cell.doubts.append((reason, level))
+    return Placement(placed, reason)

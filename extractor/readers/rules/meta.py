@@ -1,0 +1,79 @@
+"""Report year, agency and template version, read from the title, the byline and the tables' own words."""
+
+from __future__ import annotations
+
+import re
+
+from extractor.readers.rules.labels import compact
+from schemas import ReportType, TemplateSpec
+
+_TITLE = re.compile(
+    r"(?P<agency>[\u4e00-\u9fff()（）]{2,40}?)\s*[(（]?\s*(?P<year>20\d{2})\s*年度?\s*[)）]?\s*"
+    r"(?:政府信息公开|政务公开|信息公开)[^\n]{0,12}?(?:年度)?报告"
+)
+_YEAR_FIRST = re.compile(
+    r"(?P<year>20\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff()（）]{2,40}?)\s*(?:政府信息公开|信息公开)[^\n]{0,12}?(?:年度)?报告"
+)
+_PERIOD = re.compile(r"(20\d{2})\s*年\s*1\s*月\s*1\s*日")
+_PUBLISHER = re.compile(r"(?:发布机构|发文机关|来源)\s*[:：]\s*([\u4e00-\u9fff()（）]{2,40})")
+_AGENCY_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|街道办事处|办事处|局|厅|委|院|署|中心|政府)")
+_YEAR_ANY = re.compile(r"(20\d{2})\s*年")
+
+
+def read_year(text: str) -> int | None:
+    head = text[:3000]
+    for pattern in (_TITLE, _YEAR_FIRST):
+        match = pattern.search(head)
+        if match:
+            return int(match.group("year"))
+    match = _PERIOD.search(text[:6000])
+    if match:
+        return int(match.group(1))
+    years = [int(y) for y in _YEAR_ANY.findall(head)]
+    plausible = [y for y in years if 2008 <= y <= 2100]
+    return min(plausible) if plausible else None
+
+
+def _clean_agency(name: str) -> str | None:
+    name = name.strip("()（） ")
+    for junk in ("标题", "名称", "关于", "正文"):
+        if name.startswith(junk):
+            name = name[len(junk):]
+    return name if len(name) >= 2 else None
+
+
+def read_agency(text: str) -> str | None:
+    head = text[:3000]
+    for pattern in (_TITLE, _YEAR_FIRST):
+        match = pattern.search(head)
+        if match and _AGENCY_END.search(match.group("agency")):
+            agency = _clean_agency(match.group("agency"))
+            if agency:
+                return agency
+    match = _PUBLISHER.search(head)
+    if match:
+        return _clean_agency(match.group(1))
+    tail_lines = [line.strip() for line in text[-600:].split("\n") if line.strip()]
+    for line in reversed(tail_lines[-4:]):
+        if 2 <= len(line) <= 30 and _AGENCY_END.search(line) and not re.search(r"\d", line):
+            return line
+    for pattern in (_TITLE, _YEAR_FIRST):
+        match = pattern.search(head)
+        if match:
+            return _clean_agency(match.group("agency"))
+    return None
+
+
+def detect_template(report: ReportType, text: str, year: int | None) -> tuple[TemplateSpec | None, str]:
+    """The template whose distinctive labels the text prints most; the year breaks ties."""
+    flat = compact(text)
+    scores = [(sum(1 for m in t.markers if m in flat), t) for t in report.templates]
+    scores.sort(key=lambda pair: pair[0], reverse=True)
+    best_score, best = scores[0]
+    if best_score == 0 or (len(scores) > 1 and scores[1][0] == best_score):
+        if year is not None:
+            for template in report.templates:
+                if template.years[0] <= year <= template.years[1]:
+                    return template, f"template chosen by the report year {year}"
+        return (best if best_score else None), "template markers ambiguous"
+    return best, ""

@@ -1,0 +1,187 @@
+"""The deterministic reader: template → table regions → rows → cells, every cell with its span.
+
+It reads and places; it does not judge sums (that is the reconciler's room) beyond using a
+row's own identity to choose between placements the layout leaves open.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+
+from extractor.ingest import SourceDocument
+from extractor.model import Extraction, FieldValue, Number
+from extractor.readers.rules.cells import Placement, PlacedCell, RowCheck, place_row
+from extractor.readers.rules.labels import compact, residue
+from extractor.readers.rules.meta import detect_template, read_agency, read_year
+from extractor.readers.rules.regions import locate
+from extractor.readers.rules.rows import Assigned, align_rows, assemble_rows
+from extractor.readers.rules.tokens import Token, tokenize
+from schemas import DISCLOSURE_REPORT, ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
+
+READER_VERSION = "rules-0.1.0"
+
+
+def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
+    started = time.perf_counter()
+    text = doc.normalized
+    year = read_year(text)
+    agency = read_agency(doc.text)
+    template, note = detect_template(report, text, year)
+    result = Extraction(
+        doc=doc.name.rsplit(".", 1)[0], template=template.version if template else None, year=year,
+        agency=agency, reader="rules", reader_version=READER_VERSION,
+    )
+    if note:
+        result.notes.append(note)
+    if template is None:
+        result.notes.append("no known table template found")
+        result.seconds = time.perf_counter() - started
+        return result
+    regions = locate(text)
+    for section in template.sections:
+        region = getattr(regions, section.key)
+        if region is None:
+            result.notes.append(f"{section.key} ({section.title}) not found")
+            continue
+        tokens = tokenize(text, *region)
+        reader = _read_labelled if section.labelled else _read_sequence
+        for value in reader(section, template, tokens, result.notes):
+            result.fields.setdefault(value.key, value)
+    _mark_missing(template, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _row_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[RowSpec]) -> RowCheck | None:
+    """A check built from the template's identities whose keys all lie within these rows."""
+    keys = [row.field_key(section.key, col) for row in rows for col in row.columns]
+    index = {key: i for i, key in enumerate(keys)}
+    rules = [r for r in template.constraints if all(k in index for k in r.keys())]
+    if not rules:
+        return None
+    compiled = [([index[k] for k in r.left], [index[k] for k in r.right]) for r in rules]
+
+    def check(values: Sequence[Decimal]) -> bool:
+        return all(sum(values[i] for i in left) == sum(values[i] for i in right) for left, right in compiled)
+
+    return check
+
+
+def _number(value: Decimal, column: ColumnSpec) -> Number:
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def _field(section: SectionSpec, row: RowSpec, column: ColumnSpec, cell: PlacedCell | None) -> FieldValue | None:
+    if cell is None:
+        return None
+    key = row.field_key(section.key, column)
+    value = FieldValue(
+        key=key, value=_number(cell.value, column), raw=cell.raw, span=cell.span,
+        status="read" if cell.status == "read" else "blank",
+    )
+    for reason, level in cell.doubts:
+        value.doubt(reason, level)
+    if cell.value < 0 and not column.signed:
+        value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3)
+    if cell.value != cell.value.to_integral_value() and column.kind == "int":
+        value.doubt(f"decimal value {cell.raw} in a column of counts", 0.3)
+    if column.unit and cell.raw and cell.raw.endswith("元") and not cell.raw.endswith(column.unit):
+        value.doubt(f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", 0.5)
+    return value
+
+
+def _fields_of(section: SectionSpec, row: RowSpec, placement: Placement) -> list[FieldValue]:
+    out = []
+    for column, cell in zip(row.columns, placement.cells, strict=False):
+        value = _field(section, row, column, cell)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]) -> list[FieldValue]:
+    widths = {len(row.columns) for row in section.rows}
+    width = widths.pop() if len(widths) == 1 else None
+    raw_rows = assemble_rows(section, tokens, width)
+    if width is not None:
+        assigned, dropped = align_rows(section, raw_rows)
+        for raw in dropped:
+            notes.append(f"{section.key}: values {' '.join(t.text for t in raw.tokens)} could not be placed in any row")
+    else:
+        assigned = _by_label(section, raw_rows, notes)
+    out: list[FieldValue] = []
+    for item in assigned:
+        row = item.row
+        check = _row_check(template, section, [row])
+        placement = place_row(item.raw.tokens, len(row.columns), check, f"row {row.label}")
+        if placement.note:
+            notes.append(placement.note)
+        values = _fields_of(section, row, placement)
+        if item.doubt:
+            for value in values:
+                value.doubt(item.doubt, item.level)
+        out.extend(values)
+    return out
+
+
+def _by_label(section: SectionSpec, raw_rows: list, notes: list[str]) -> list[Assigned]:  # type: ignore[type-arg]
+    """Rows of different widths (table 2): a label names its row; unlabelled values are set aside."""
+    chosen: dict[str, Assigned] = {}
+    for raw in raw_rows:
+        if raw.row is None:
+            if raw.tokens and not raw.unknown:
+                notes.append(f"{section.key}: values {' '.join(t.text for t in raw.tokens)} have no row label; not placed")
+            elif raw.tokens:
+                notes.append(f"{section.key}: row '{raw.label}' is not a field of the template; skipped")
+            continue
+        if not raw.tokens:
+            continue
+        previous = chosen.get(raw.row.key)
+        if previous is None or (
+            previous.raw.value_count() != len(raw.row.columns) and raw.value_count() == len(raw.row.columns)
+        ):
+            chosen[raw.row.key] = Assigned(raw, raw.row)
+    return [chosen[row.key] for row in section.rows if row.key in chosen]
+
+
+def _read_sequence(section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]) -> list[FieldValue]:
+    """Tables without row labels (table 4): values after the header fill the rows in order."""
+    values: list[Token] = []
+    started = False
+    for token in tokens:
+        if token.kind == "text":
+            flat = compact(token.text)
+            if not started:
+                started = "维持" in flat or "审结" in flat
+                continue
+            if values and len(residue(section, flat)) > 3:
+                break
+            continue
+        if started and token.kind in ("num", "blank", "empty"):
+            values.append(token)
+    if not started:
+        values = [t for t in tokens if t.kind in ("num", "blank")]
+    width = sum(len(row.columns) for row in section.rows)
+    check = _row_check(template, section, section.rows)
+    placement = place_row(values, width, check, section.title)
+    if placement.note:
+        notes.append(placement.note)
+    out: list[FieldValue] = []
+    position = 0
+    for row in section.rows:
+        part = Placement(placement.cells[position:position + len(row.columns)])
+        position += len(row.columns)
+        out.extend(_fields_of(section, row, part))
+    return out
+
+
+def _mark_missing(template: TemplateSpec, result: Extraction) -> None:
+    for key in template.field_keys():
+        if key not in result.fields:
+            missing = FieldValue(key=key, value=None, status="missing", confidence=0.0)
+            missing.doubt("cell not found in the document", 0.0)
+            result.fields[key] = missing

@@ -1,0 +1,84 @@
+"""Find where each mandated table sits in the text, skipping prose that repeats its words.
+
+Reports name their tables in the introduction too ('报告全文包括…主动公开政府信息情况…'), so a
+table is anchored on its first data row and its heading is the last one printed before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+_GAP = r"[\s|]*"
+
+
+@cache
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """Match a phrase even when spaces, line breaks or pipes split it."""
+    return re.compile(_GAP.join(re.escape(ch) for ch in phrase))
+
+
+def find_all(text: str, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
+    end = len(text) if end is None else end
+    return [m.start() for m in _pattern(phrase).finditer(text, start, end)]
+
+
+def _first(text: str, phrases: tuple[str, ...], start: int = 0, end: int | None = None) -> int | None:
+    found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
+    return min(found) if found else None
+
+
+def _last(text: str, phrases: tuple[str, ...], start: int, end: int) -> int | None:
+    found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
+    return max(found) if found else None
+
+
+@dataclass(frozen=True)
+class Regions:
+    t2: tuple[int, int] | None
+    t3: tuple[int, int] | None
+    t4: tuple[int, int] | None
+
+
+_T3_FIRST = ("本年新收",)
+_T3_SECOND = ("上年结转",)
+_T3_HEADING = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
+_T2_HEADING = ("主动公开政府信息情况",)
+_T2_BLOCK = ("第二十条",)
+_T4_HEADING = ("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议,行政诉讼", "行政复议行政诉讼")
+_AFTER_T4 = ("存在的主要问题", "五、", "主要问题及改进", "其他需要报告的事项")
+
+
+def locate(text: str) -> Regions:
+    """Character ranges of tables 2, 3 and 4 in the normalised text (None where absent)."""
+    size = len(text)
+    t3_start = None
+    for pos in find_all(text, _T3_FIRST[0]):
+        if _first(text, _T3_SECOND, pos, min(size, pos + 1500)) is not None:
+            t3_start = pos
+            break
+    t4_from = t3_start if t3_start is not None else 0
+    t4_start = _first(text, _T4_HEADING, t4_from)
+    if t4_start is None:
+        t4_start = _first(text, ("行政复议",), t4_from) if t3_start is not None else None
+    t3_region = None
+    t3_head = None
+    if t3_start is not None:
+        t3_head = _last(text, _T3_HEADING, max(0, t3_start - 3000), t3_start)
+        begin = t3_head if t3_head is not None else t3_start
+        t3_region = (begin, t4_start if t4_start is not None else size)
+    elif (any_t3 := _first(text, ("予以公开", "国家秘密", "不掌握"))) is not None:
+        begin = _last(text, _T3_HEADING, 0, any_t3)
+        t3_head = begin if begin is not None else any_t3
+        t3_region = (t3_head, t4_start if t4_start is not None and t4_start > t3_head else size)
+    t2_end = t3_head if t3_head is not None else (t4_start if t4_start is not None else size)
+    t2_begin = _last(text, _T2_HEADING, 0, t2_end)
+    if t2_begin is None:
+        t2_begin = _first(text, _T2_BLOCK, 0, t2_end)
+    t2_region = (t2_begin if t2_begin is not None else 0, t2_end)
+    t4_region = None
+    if t4_start is not None:
+        t4_end = _first(text, _AFTER_T4, t4_start + 4) or size
+        t4_region = (t4_start, min(t4_end, t4_start + 6000))
+    return Regions(t2_region, t3_region, t4_region)

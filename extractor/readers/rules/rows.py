@@ -1,0 +1,163 @@
+"""Group a section's tokens into rows and decide which template row each one is.
+
+Labels come first; where a page lost or displaced them, the order of the mandated rows
+decides, and a row placed by order alone is marked so that a reviewer can see why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.readers.rules.labels import compact, exact_label, find_labels, residue
+from extractor.readers.rules.tokens import Token
+from schemas import RowSpec, SectionSpec
+
+_NOISE_CHARS = 3
+
+
+@dataclass
+class RawRow:
+    """A run of values and the label in front of it, if any (`unknown` = a label that is no field)."""
+
+    row: RowSpec | None
+    label: str = ""
+    label_span: tuple[int, int] | None = None
+    unknown: bool = False
+    tokens: list[Token] = field(default_factory=list)
+    closed: bool = False
+
+    def value_count(self) -> int:
+        return sum(1 for t in self.tokens if t.kind in ("num", "blank"))
+
+
+def _pieces(tokens: list[Token]) -> list[Token | list[Token]]:
+    """Merge consecutive text tokens into one piece: labels wrap over lines and cells."""
+    out: list[Token | list[Token]] = []
+    for token in tokens:
+        if token.kind == "text":
+            if out and isinstance(out[-1], list):
+                out[-1].append(token)
+            else:
+                out.append([token])
+        else:
+            out.append(token)
+    return out
+
+
+def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) -> list[RawRow]:
+    """Rows in document order; `width` (when all rows share it) starts a new row once one is full."""
+    rows: list[RawRow] = []
+    current: RawRow | None = None
+    order = list(section.rows)
+    for piece in _pieces(tokens):
+        if isinstance(piece, list):
+            text = compact("".join(t.text for t in piece))
+            span = (piece[0].start, piece[-1].end)
+            expected = _expected(order, rows)
+            row = _label_of(section, text, expected)
+            if row is not None:
+                current = RawRow(row, label=text, label_span=span)
+                rows.append(current)
+            elif len(residue(section, text)) > _NOISE_CHARS and (current is None or current.tokens):
+                current = RawRow(None, label=text, label_span=span, unknown=True)
+                rows.append(current)
+            continue
+        if piece.kind == "break":
+            if current is not None and current.tokens:
+                current.closed = True
+            continue
+        if piece.kind == "empty" and (current is None or current.closed):
+            continue
+        full = current is not None and width is not None and current.value_count() >= width
+        if current is None or current.closed or (full and piece.kind != "empty"):
+            current = RawRow(None)
+            rows.append(current)
+        current.tokens.append(piece)
+    return [r for r in rows if r.tokens or r.row is not None]
+
+
+def _expected(order: list[RowSpec], rows: list[RawRow]) -> RowSpec | None:
+    for raw in reversed(rows):
+        if raw.row is not None:
+            index = order.index(raw.row)
+            return order[index + 1] if index + 1 < len(order) else None
+    return order[0] if order else None
+
+
+def _label_of(section: SectionSpec, text: str, expected: RowSpec | None) -> RowSpec | None:
+    hits = find_labels(section, text)
+    exact = exact_label(section, text, expected)
+    if exact is not None and (not hits or hits[-1].end < len(text)):
+        return exact
+    return hits[-1].row if hits else None
+
+
+@dataclass
+class Assigned:
+    raw: RawRow
+    row: RowSpec
+    doubt: str = ""
+    level: float = 1.0
+
+
+_MATCH, _MISMATCH, _DROP_LABELLED, _DROP_UNLABELLED, _SKIP = 3.0, -2.0, -4.0, -3.0, -0.5
+
+
+def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned], list[RawRow]]:
+    """Monotone alignment of document rows to template rows; returns (assigned, left over)."""
+    data = [r for r in rows if not r.unknown]
+    template = list(section.rows)
+    n, m = len(data), len(template)
+    neg = float("-inf")
+    best = [[neg] * (m + 1) for _ in range(n + 1)]
+    move: list[list[str]] = [[""] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            here = best[i][j]
+            if here == neg:
+                continue
+            if i < n and j < m:
+                row = data[i].row
+                gain = 0.0 if row is None else (_MATCH if row is template[j] else _MISMATCH)
+                if here + gain > best[i + 1][j + 1]:
+                    best[i + 1][j + 1], move[i + 1][j + 1] = here + gain, "take"
+            if i < n:
+                cost = _DROP_UNLABELLED if data[i].row is None else _DROP_LABELLED
+                if here + cost > best[i + 1][j]:
+                    best[i + 1][j], move[i + 1][j] = here + cost, "drop"
+            if j < m and here + _SKIP > best[i][j + 1]:
+                best[i][j + 1], move[i][j + 1] = here + _SKIP, "skip"
+    pairs: list[tuple[int, int]] = []
+    dropped: list[RawRow] = []
+    i, j = n, m
+    while i > 0 or j > 0:
+        step = move[i][j]
+        if step == "take":
+            pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif step == "drop":
+            dropped.append(data[i - 1])
+            i -= 1
+        else:
+            j -= 1
+    pairs.reverse()
+    return [_judge(section, data, template, pairs, k) for k in range(len(pairs))], dropped
+
+
+def _judge(
+    section: SectionSpec, data: list[RawRow], template: list[RowSpec], pairs: list[tuple[int, int]], k: int
+) -> Assigned:
+    i, j = pairs[k]
+    raw, row = data[i], template[j]
+    if raw.row is row:
+        return Assigned(raw, row)
+    if raw.row is not None:
+        return Assigned(raw, row, f"row label reads '{raw.row.label}' but its place in the table is '{row.label}'", 0.5)
+    prev_anchor = next(((pi, pj) for pi, pj in reversed(pairs[:k]) if data[pi].row is template[pj]), (-1, -1))
+    next_anchor = next(((pi, pj) for pi, pj in pairs[k + 1:] if data[pi].row is template[pj]), (len(data), len(template)))
+    rows_between = next_anchor[0] - prev_anchor[0] - 1
+    slots_between = next_anchor[1] - prev_anchor[1] - 1
+    if rows_between == slots_between:
+        return Assigned(raw, row, f"row label not found; placed as '{row.label}' by its position in the table", 0.85)
+    return Assigned(raw, row, f"row label not found; '{row.label}' is a guess from its position", 0.4)

@@ -1,0 +1,174 @@
+"""Split normalised report text into text pieces, numbers, blanks and row breaks.
+
+The same token stream serves every layout: pipes, one cell per line, PDF lines with
+space-separated numbers and crawler text with cells run together. Each token keeps its span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+Kind = Literal["text", "num", "blank", "empty", "break"]
+
+BLANK_MARKS = frozenset({"—", "——", "-", "--", "/", "无", "－", "∕", "\\", "–"})
+# A number followed by one of these is prose (件, 条, 年 …), not a table cell.
+_PROSE_UNITS = "件条个次篇人期场家名份年月日号项类张户批例起宗台笔%‰"
+_NUMBER = re.compile(
+    r"(?:(?P<sign>[+\-]{1,2}|增加|减少|增|减)\s?)?"
+    r"(?P<digits>\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?P<frac>\.\d+)?"
+    r"(?P<unit>\s?(?:万元|元))?"
+)
+_STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–)(?!\S)")
+_RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: Kind
+    text: str
+    start: int
+    end: int
+    value: Decimal | None = None
+    glued: bool = False  # digits touching text with no separator: maybe several cells run together
+    unit: str = ""
+
+
+def parse_number(raw: str) -> Decimal | None:
+    """'1,234' → 1234, '+22' → 22, '增10' → 10, '--253' / '减5' → negative, '80618元' → 80618."""
+    match = _NUMBER.fullmatch(raw.strip())
+    if not match:
+        return None
+    try:
+        value = Decimal(match.group("digits").replace(",", "") + (match.group("frac") or ""))
+    except InvalidOperation:
+        return None
+    sign = match.group("sign") or ""
+    if sign.startswith("-") or sign.startswith("减"):
+        value = -value
+    return value
+
+
+def _cell_token(cell: str, start: int, end: int) -> Token:
+    stripped = cell.strip()
+    lead = len(cell) - len(cell.lstrip())
+    s, e = start + lead, start + lead + len(stripped)
+    if not stripped:
+        return Token("empty", "", start, end)
+    if stripped in BLANK_MARKS:
+        return Token("blank", stripped, s, e)
+    match = _NUMBER.fullmatch(stripped)
+    if match:
+        return Token("num", stripped, s, e, parse_number(stripped), unit=(match.group("unit") or "").strip())
+    return Token("text", stripped, s, e)
+
+
+def _is_label_numbering(line: str, end: int) -> bool:
+    """'6.属于…': a digit then '.' then a CJK character is list numbering, not a value."""
+    return end + 1 < len(line) and line[end] == "." and bool(_CJK.match(line[end + 1]))
+
+
+def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool = True) -> int:
+    """Tokenise a line without pipes; returns how many value tokens it held.
+
+    Inside a pipe cell (`allow_glued=False`) digits touching text stay text: '数据1' is a header.
+    """
+    count = 0
+    pos = 0
+    has_blank_marks = bool(_STANDALONE_BLANK.search(line))
+    for match in _NUMBER.finditer(line):
+        start, end = match.span()
+        digits_end = match.end("frac") if match.group("frac") else match.end("digits")
+        following = line[digits_end:digits_end + 2].lstrip()
+        before = line[start - 1] if start > 0 else ""
+        if following[:1] and following[0] in _PROSE_UNITS and not match.group("unit"):
+            continue
+        if before in "第(" or (before == "（"):
+            continue
+        if _is_label_numbering(line, digits_end):
+            digits = match.group("digits")
+            if len(digits) == 1 or match.group("frac"):
+                continue
+            # run-together cells followed by the next label's number: '3200000326.属于' → 320000032 | 6.
+            end = digits_end - 1
+            raw = line[start:end]
+        else:
+            raw = line[start:end].rstrip()
+            end = start + len(raw)
+        value = parse_number(raw)
+        if value is None:
+            continue
+        after = line[end:end + 1]
+        touching = bool((before and _CJK.match(before)) or (after and _CJK.match(after)))
+        if touching and not allow_glued:
+            continue
+        if start > pos:
+            _emit_text(line[pos:start], offset + pos, out, has_blank_marks)
+        glued = touching or (raw.startswith("0") and len(raw) > 1)
+        unit = (match.group("unit") or "").strip() if end >= match.end() else ""
+        out.append(Token("num", raw, offset + start, offset + end, value, glued=glued, unit=unit))
+        count += 1
+        pos = end
+    if pos < len(line):
+        _emit_text(line[pos:], offset + pos, out, has_blank_marks)
+    return count
+
+
+def _emit_text(piece: str, offset: int, out: list[Token], blanks: bool) -> None:
+    """Text between numbers; standalone dash/slash marks inside it become blank cells."""
+    if not piece.strip():
+        return
+    pos = 0
+    if blanks:
+        for match in _STANDALONE_BLANK.finditer(piece):
+            if match.start() > pos and piece[pos:match.start()].strip():
+                out.append(Token("text", piece[pos:match.start()].strip(), offset + pos, offset + match.start()))
+            out.append(Token("blank", match.group(1), offset + match.start(1), offset + match.end(1)))
+            pos = match.end()
+    rest = piece[pos:]
+    if rest.strip():
+        out.append(Token("text", rest.strip(), offset + pos, offset + len(piece)))
+
+
+def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
+    pieces: list[tuple[str, int]] = []
+    pos = 0
+    for part in line.split("|"):
+        pieces.append((part, pos))
+        pos += len(part) + 1
+    if pieces and not pieces[0][0].strip():
+        pieces = pieces[1:]
+    if pieces and not pieces[-1][0].strip():
+        pieces = pieces[:-1]
+    cells = [_cell_token(text, offset + start, offset + start + len(text)) for text, start in pieces]
+    if all(c.kind == "empty" for c in cells):
+        return 0
+    values = 0
+    for cell in cells:
+        if cell.kind == "text":
+            # a cell holding a label and its numbers ('行政许可 517645') is split like free text
+            values += _scan_free_line(cell.text, cell.start, out, allow_glued=False)
+        else:
+            out.append(cell)
+            values += cell.kind != "empty"
+    return values
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
+    """Tokens of text[start:end]; a line holding two or more values ends with a row break."""
+    end = len(text) if end is None else end
+    out: list[Token] = []
+    offset = start
+    for line in text[start:end].split("\n"):
+        if line.strip() and not _RULE_LINE.match(line):
+            if "|" in line:
+                values = _scan_pipe_line(line, offset, out)
+            else:
+                values = _scan_free_line(line, offset, out)
+            if values >= 2:
+                out.append(Token("break", "", offset + len(line), offset + len(line)))
+        offset += len(line) + 1
+    return out

@@ -1,0 +1,34 @@
+"""Pydantic models for each section, generated from the section data so there is one definition.
+
+Every cell is required but nullable: a reader (human or LLM) must say for each cell whether the
+document shows it, instead of silently leaving it out.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from schemas.report_type import RowSpec, SectionSpec
+
+
+def _row_model(section: SectionSpec, row: RowSpec) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for col in row.columns:
+        annotation: Any = (Decimal | int | None) if col.kind == "decimal" else (int | None)
+        ge = None if col.signed or col.kind == "decimal" else 0
+        fields[col.key] = (annotation, Field(..., ge=ge, description=col.label))
+    name = f"{section.key.upper()}_{row.key}"
+    return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+@cache
+def section_model(section: SectionSpec) -> type[BaseModel]:
+    """The model of a whole section: one nullable sub-model per printed row."""
+    fields: dict[str, Any] = {
+        row.key: (_row_model(section, row) | None, Field(..., description=row.label)) for row in section.rows
+    }
+    return create_model(f"Section_{section.key}", __config__=ConfigDict(extra="forbid"), **fields)
