@@ -135,7 +135,7 @@ _T3_WORDS = (
 def _t3(rows: tuple[RowSpec, ...]) -> SectionSpec:
     return SectionSpec(
         key="t3", title="收到和处理政府信息公开申请情况", headings=("收到和处理政府信息公开申请情况",),
-        rows=rows, header_words=_T3_WORDS,
+        rows=rows, header_words=_T3_WORDS, extra_rows=("小计", "合计其中", "其中"),
     )
 
 

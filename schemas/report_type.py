@@ -58,6 +58,7 @@ class SectionSpec(BaseModel):
     headings: tuple[str, ...] = ()
     labelled: bool = True
     header_words: tuple[str, ...] = ()
+    extra_rows: tuple[str, ...] = Field(default=(), description="labels of printed rows that are not fields (小计)")
 
     def field_keys(self) -> list[str]:
         return [row.field_key(self.key, col) for row in self.rows for col in row.columns]

@@ -108,6 +108,8 @@ def place_row(tokens: Sequence[Token], width: int, check: RowCheck | None, label
         return Placement([_cell(t) for t in values])
     if len(values) > width:
         return _too_many(values, width, check, label)
+    if len(values) == 1 and values[0].text.isdigit() and len(values[0].text) >= width > 1:
+        values = [Token("num", values[0].text, values[0].start, values[0].end, values[0].value, glued=True)]
     if any(t.glued for t in values):
         options = split_run_together(values, width, check)
         if len(options) == 1:

@@ -73,7 +73,8 @@ def locate(text: str) -> Regions:
         t3_head = begin if begin is not None else any_t3
         t3_region = (t3_head, t4_start if t4_start is not None and t4_start > t3_head else size)
     t2_end = t3_head if t3_head is not None else (t4_start if t4_start is not None else size)
-    t2_begin = _last(text, _T2_HEADING, 0, t2_end)
+    blocks = [p for p in find_all(text, _T2_BLOCK[0], 0, t2_end) if find_all(text, "信息内容", p, min(t2_end, p + 200))]
+    t2_begin = blocks[0] if blocks else _last(text, _T2_HEADING, 0, t2_end)
     if t2_begin is None:
         t2_begin = _first(text, _T2_BLOCK, 0, t2_end)
     t2_region = (t2_begin if t2_begin is not None else 0, t2_end)

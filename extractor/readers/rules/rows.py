@@ -58,7 +58,7 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             if row is not None:
                 current = RawRow(row, label=text, label_span=span)
                 rows.append(current)
-            elif len(residue(section, text)) > _NOISE_CHARS and (current is None or current.tokens):
+            elif _is_other_row(section, text, width) and (current is None or current.tokens):
                 current = RawRow(None, label=text, label_span=span, unknown=True)
                 rows.append(current)
             continue
@@ -74,6 +74,17 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             rows.append(current)
         current.tokens.append(piece)
     return [r for r in rows if r.tokens or r.row is not None]
+
+
+def _is_other_row(section: SectionSpec, text: str, width: int | None) -> bool:
+    """A label that is no field (其他主动公开文件, 小计): its values must not join a real row.
+
+    In tables whose rows all share one width (table 3) only the section's declared extra rows
+    count, since a stray fragment of a wrapped label is far more common there than a new row.
+    """
+    if any(word in text for word in section.extra_rows):
+        return True
+    return width is None and len(residue(section, text)) > _NOISE_CHARS
 
 
 def _expected(order: list[RowSpec], rows: list[RawRow]) -> RowSpec | None:
@@ -100,7 +111,9 @@ class Assigned:
     level: float = 1.0
 
 
-_MATCH, _MISMATCH, _DROP_LABELLED, _DROP_UNLABELLED, _SKIP = 3.0, -2.0, -4.0, -3.0, -0.5
+# Dropping a row of values is rarely right (stray numbers are few), so it costs more than a
+# wrong label: a page that scrambled its labels still has its rows in the mandated order.
+_MATCH, _MISMATCH, _DROP, _SKIP = 3.0, -2.0, -4.0, -0.5
 
 
 def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned], list[RawRow]]:
@@ -123,7 +136,7 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
                 if here + gain > best[i + 1][j + 1]:
                     best[i + 1][j + 1], move[i + 1][j + 1] = here + gain, "take"
             if i < n:
-                cost = _DROP_UNLABELLED if data[i].row is None else _DROP_LABELLED
+                cost = _DROP - data[i].value_count()
                 if here + cost > best[i + 1][j]:
                     best[i + 1][j], move[i + 1][j] = here + cost, "drop"
             if j < m and here + _SKIP > best[i][j + 1]:

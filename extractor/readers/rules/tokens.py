@@ -24,6 +24,8 @@ _NUMBER = re.compile(
 _STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–)(?!\S)")
 _RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Page furniture printed between table rows by PDF converters: '— 5 —', '- 4 -', '第 3 页', '3/7'.
+_PAGE_NUMBER = re.compile(r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     out: list[Token] = []
     offset = start
     for line in text[start:end].split("\n"):
-        if line.strip() and not _RULE_LINE.match(line):
+        if line.strip() and not _RULE_LINE.match(line) and not _PAGE_NUMBER.match(line):
             if "|" in line:
                 values = _scan_pipe_line(line, offset, out)
             else:
