@@ -114,8 +114,13 @@ def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[To
     else:
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
-    for item in assigned:
+    last_with_values = max((i for i, a in enumerate(assigned) if a.raw.value_count()), default=-1)
+    for position, item in enumerate(assigned):
         row = item.row
+        if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
+            if position < last_with_values:
+                out.extend(_blank_row(section, row, item))
+            continue
         check = _row_check(template, section, [row])
         placement = place_row(item.raw.tokens, len(row.columns), check, f"row {row.label}")
         if placement.note:
@@ -125,6 +130,18 @@ def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[To
             for value in values:
                 value.doubt(item.doubt, item.level)
         out.extend(values)
+    return out
+
+
+def _blank_row(section: SectionSpec, row: RowSpec, item: Assigned) -> list[FieldValue]:
+    """A labelled row with no values inside a table that goes on: its cells were empty (0)."""
+    span = item.raw.label_span
+    out = []
+    for column in row.columns:
+        value = FieldValue(row.field_key(section.key, column), 0, raw="", span=span, status="blank", confidence=0.92)
+        if item.doubt:
+            value.doubt(item.doubt, item.level)
+        out.append(value)
     return out
 
 

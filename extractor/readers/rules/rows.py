@@ -29,6 +29,10 @@ class RawRow:
     def value_count(self) -> int:
         return sum(1 for t in self.tokens if t.kind in ("num", "blank"))
 
+    def cell_count(self) -> int:
+        """Values plus explicit empty cells (an HTML grid keeps them)."""
+        return sum(1 for t in self.tokens if t.kind in ("num", "blank", "empty"))
+
 
 def _pieces(tokens: list[Token]) -> list[Token | list[Token]]:
     """Merge consecutive text tokens into one piece: labels wrap over lines and cells."""

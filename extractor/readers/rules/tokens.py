@@ -54,6 +54,9 @@ def parse_number(raw: str) -> Decimal | None:
     return value
 
 
+_EMPTY_ROW_CELLS = 3
+
+
 def _cell_token(cell: str, start: int, end: int) -> Token:
     stripped = cell.strip()
     lead = len(cell) - len(cell.lstrip())
@@ -88,7 +91,7 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
         before = line[start - 1] if start > 0 else ""
         if following[:1] and following[0] in _PROSE_UNITS and not match.group("unit"):
             continue
-        if before in "第(" or (before == "（"):
+        if before and before in "第(（":
             continue
         if _is_label_numbering(line, digits_end):
             digits = match.group("digits")
@@ -147,7 +150,11 @@ def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
         pieces = pieces[:-1]
     cells = [_cell_token(text, offset + start, offset + start + len(text)) for text, start in pieces]
     if all(c.kind == "empty" for c in cells):
-        return 0
+        # '||' and '|||' are padding runs; a longer run of empty cells is a table row of blanks
+        if len(cells) < _EMPTY_ROW_CELLS:
+            return 0
+        out.extend(cells)
+        return len(cells)
     values = 0
     for cell in cells:
         if cell.kind == "text":

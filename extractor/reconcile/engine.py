@@ -1,0 +1,168 @@
+"""The constraint engine.
+
+It evaluates the template's identities (schemas/), points at the cell most likely at fault
+(the one that breaks the most identities, e.g. both its row and its column), proposes values
+for cells the document leaves blank or does not show when the identities determine them, and
+says which failures look like reading errors and which like the publisher's own.
+It knows no reader: it sees only field values and their provenance.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from extractor.model import FieldValue, Number
+from schemas import SumRule, TemplateSpec
+
+SUSPECT = 0.3
+IN_BROKEN_SUM = 0.7
+INFERRED = 0.5
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule: SumRule
+    left: Number
+    right: Number
+    ok: bool
+    message: str
+
+
+def _fmt(value: Number) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _subject(rule: SumRule) -> str:
+    return rule.description.split(":", 1)[0]
+
+
+def _message(rule: SumRule, values: Mapping[str, Number]) -> str:
+    left = [values[k] for k in rule.left]
+    right = [values[k] for k in rule.right]
+    if len(rule.left) == 1:
+        return f"{_subject(rule)}: {'+'.join(_fmt(v) for v in right)} = {_fmt(sum(right))}, table says {_fmt(left[0])}"
+    return (
+        f"{_subject(rule)}: {'+'.join(_fmt(v) for v in left)} = {_fmt(sum(left))} but "
+        f"{'+'.join(_fmt(v) for v in right)} = {_fmt(sum(right))}"
+    )
+
+
+def _close(a: Number, b: Number) -> bool:
+    return abs(a - b) < 1e-6
+
+
+def evaluate(rules: Iterable[SumRule], values: Mapping[str, Number]) -> list[RuleOutcome]:
+    """Outcome of every rule whose cells all have values; rules with a gap are skipped."""
+    out = []
+    for rule in rules:
+        if not all(k in values for k in rule.keys()):
+            continue
+        left = sum(values[k] for k in rule.left)
+        right = sum(values[k] for k in rule.right)
+        ok = _close(left, right)
+        out.append(RuleOutcome(rule, left, right, ok, "" if ok else _message(rule, values)))
+    return out
+
+
+def _values(fields: Mapping[str, FieldValue]) -> dict[str, Number]:
+    return {k: f.value for k, f in fields.items() if f.value is not None}
+
+
+def _fix_blanks(template: TemplateSpec, fields: dict[str, FieldValue], failed: list[RuleOutcome]) -> None:
+    """A cell shown blank that alone breaks every sum it is in, all agreeing on one value: propose it.
+
+    This is how a value displaced by a converter (the cell empty, the number printed elsewhere)
+    is recovered; it is marked inferred and flagged, never passed off as read.
+    """
+    failing: dict[str, list[RuleOutcome]] = {}
+    for outcome in failed:
+        for key in outcome.rule.keys():
+            failing.setdefault(key, []).append(outcome)
+    for key, outcomes in failing.items():
+        cell = fields.get(key)
+        if cell is None or cell.status != "blank" or cell.value != 0:
+            continue
+        complete = [r for r in template.constraints if key in r.keys() and _complete(r, fields)]
+        rivals = {k for o in outcomes for k in o.rule.keys() if k != key and fields[k].status == "blank"}
+        if len(outcomes) != len(complete) or any(len(failing.get(k, [])) >= len(outcomes) for k in rivals):
+            continue
+        proposals = {_needed(o, key) for o in outcomes}
+        value = proposals.pop() if len(proposals) == 1 else 0
+        if value > 0 and float(value).is_integer():
+            cell.value = int(value)
+            cell.status = "inferred"
+            cell.doubt(
+                f"the document shows this cell blank ('{cell.raw}'); its sums imply {_fmt(int(value))} "
+                "(a displaced or lost value) — inferred, not read", INFERRED,
+            )
+
+
+def _complete(rule: SumRule, fields: Mapping[str, FieldValue]) -> bool:
+    return all(k in fields and fields[k].value is not None for k in rule.keys())
+
+
+def _needed(outcome: RuleOutcome, key: str) -> Number:
+    """The value `key` would need for this rule to hold, the other cells unchanged."""
+    current = 0
+    diff = outcome.right - outcome.left
+    if key in outcome.rule.left:
+        return current + diff
+    return current - diff
+
+
+def _infer_missing(template: TemplateSpec, fields: dict[str, FieldValue]) -> None:
+    """A cell the document does not show but an identity determines: proposed, always flagged."""
+    changed = True
+    while changed:
+        changed = False
+        for rule in template.constraints:
+            gaps = [k for k in rule.keys() if k not in fields or fields[k].value is None]
+            if len(gaps) != 1:
+                continue
+            key = gaps[0]
+            if key not in fields:
+                continue
+            values = {k: fields[k].value for k in rule.keys() if k != key}
+            left = sum(v for k, v in values.items() if k in rule.left and v is not None)
+            right = sum(v for k, v in values.items() if k in rule.right and v is not None)
+            value = right - left if key in rule.left else left - right
+            if value < 0 or not float(value).is_integer():
+                continue
+            cell = fields[key]
+            cell.value = int(value)
+            cell.status = "inferred"
+            cell.reasons.clear()
+            cell.doubt(f"not shown in the document; inferred from {_subject(rule)} = {int(value)}", INFERRED)
+            changed = True
+
+
+def reconcile(template: TemplateSpec, fields: dict[str, FieldValue]) -> list[RuleOutcome]:
+    """Flag broken identities on the cells most likely at fault; returns every outcome."""
+    outcomes = evaluate(template.constraints, _values(fields))
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        _fix_blanks(template, fields, failed)
+        outcomes = evaluate(template.constraints, _values(fields))
+        failed = [o for o in outcomes if not o.ok]
+    blame = Counter(k for o in failed for k in o.rule.keys())
+    for outcome in failed:
+        keys = outcome.rule.keys()
+        worst = max(blame[k] for k in keys)
+        suspects = [k for k in keys if blame[k] == worst]
+        for key in keys:
+            cell = fields[key]
+            if key in suspects and (worst > 1 or len(suspects) == 1):
+                cell.doubt(f"{outcome.message} — {_origin(cell, worst)}", SUSPECT)
+            else:
+                cell.doubt(f"in a broken sum: {outcome.message}", IN_BROKEN_SUM)
+    _infer_missing(template, fields)
+    return outcomes
+
+
+def _origin(cell: FieldValue, breaks: int) -> str:
+    where = f"this cell breaks {breaks} sums" if breaks > 1 else "this cell may be at fault"
+    if cell.status == "read" and len(cell.reasons) == 0:
+        return f"{where}; it is printed clearly, so the document itself may be wrong (publisher's mistake)"
+    return f"{where}; its reading was already uncertain, so this is likely a reading error"
