@@ -44,55 +44,73 @@ def _dropped(span: tuple[int, int] | None) -> PlacedCell:
     return PlacedCell(Decimal(0), "", span, "blank")
 
 
-def _splits(digits: str, parts: int) -> Iterator[list[str]]:
-    """Every way to cut a digit run into `parts` numbers without leading zeros."""
-    if parts == 1:
-        if digits and (digits == "0" or not digits.startswith("0")):
-            yield [digits]
-        return
-    if digits.startswith("0"):
-        for rest in _splits(digits[1:], parts - 1):
-            yield ["0", *rest]
-        return
-    for cut in range(1, len(digits) - parts + 2):
-        for rest in _splits(digits[cut:], parts - 1):
-            yield [digits[:cut], *rest]
+Segment = tuple[int, RowCheck | None]
 
 
-def _split_runs(runs: Sequence[Token], width: int) -> Iterator[list[PlacedCell]]:
-    """Distribute `width` cells over the tokens, splitting the glued digit runs."""
-    def rec(index: int, remaining: int) -> Iterator[list[PlacedCell]]:
-        if index == len(runs):
-            if remaining == 0:
-                yield []
-            return
-        token = runs[index]
-        later = len(runs) - index - 1
-        if not (token.glued and token.text.isdigit()):
-            if remaining >= 1:
-                for rest in rec(index + 1, remaining - 1):
-                    yield [_cell(token), *rest]
-            return
-        for parts in range(1, min(len(token.text), remaining - later) + 1):
-            for pieces in _splits(token.text, parts):
-                cells: list[PlacedCell] = []
-                pos = token.start
-                for piece in pieces:
-                    cells.append(PlacedCell(Decimal(piece), piece, (pos, pos + len(piece)), "read"))
-                    pos += len(piece)
-                for rest in rec(index + 1, remaining - parts):
-                    yield [*cells, *rest]
-    yield from rec(0, width)
+def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> list[list[PlacedCell]]:
+    """Every way to cut glued digit runs into cells such that each row's identity holds.
 
-
-def split_run_together(tokens: Sequence[Token], width: int, check: RowCheck | None) -> list[list[PlacedCell]]:
-    """All splits of run-together digits into `width` cells that satisfy the row's identity."""
+    A glued token may be cut between any two digits (no piece with a leading zero); other
+    tokens are one cell each. `segments` are consecutive rows (width, check) sharing the stream
+    (table 4 prints its three groups as one run); each row is checked as soon as it is complete,
+    which keeps the search small.
+    """
+    texts = [t.text.lstrip("+-") if t.glued else t.text for t in tokens]
+    signs = [t.text[: len(t.text) - len(texts[i])] if t.glued else "" for i, t in enumerate(tokens)]
+    splittable = [t.glued and texts[i].isdigit() for i, t in enumerate(tokens)]
+    total = sum(width for width, _ in segments)
     found: list[list[PlacedCell]] = []
-    for count, cells in enumerate(_split_runs(tokens, width)):
-        if count > MAX_SPLITS:
-            break
-        if check is None or check([c.value for c in cells]):
-            found.append(cells)
+    budget = [MAX_SPLITS]
+
+    def min_pieces(index: int) -> int:
+        return len(tokens) - index
+
+    def max_pieces(index: int, offset: int) -> int:
+        rest = sum(len(texts[k]) if splittable[k] else 1 for k in range(index + 1, len(tokens)))
+        here = (len(texts[index]) - offset) if index < len(tokens) and splittable[index] else 1
+        return rest + (here if index < len(tokens) else 0)
+
+    def rec(index: int, offset: int, cells: list[PlacedCell], seg: int, seg_start: int) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        width, check = segments[seg] if seg < len(segments) else (0, None)
+        if seg < len(segments) and len(cells) - seg_start == width:
+            if check is not None and not check([c.value for c in cells[seg_start:]]):
+                return
+            rec(index, offset, cells, seg + 1, len(cells))
+            return
+        if index == len(tokens):
+            if seg == len(segments):
+                found.append(list(cells))
+            return
+        need = total - len(cells)
+        if need <= 0 or min_pieces(index) > need or max_pieces(index, offset) < need:
+            return
+        token = tokens[index]
+        if not splittable[index]:
+            cells.append(_cell(token))
+            rec(index + 1, 0, cells, seg, seg_start)
+            cells.pop()
+            return
+        text = texts[index]
+        ends = [offset + 1] if text[offset] == "0" else range(offset + 1, len(text) + 1)
+        for end in ends:
+            piece = text[offset:end]
+            first = offset == 0
+            value = Decimal(piece)
+            if first and signs[index].startswith("-"):
+                value = -value
+            start = token.start + len(signs[index]) + offset
+            raw = (signs[index] + piece) if first else piece
+            cells.append(PlacedCell(value, raw, (start - (len(signs[index]) if first else 0), start + len(piece)), "read"))
+            if end == len(text):
+                rec(index + 1, 0, cells, seg, seg_start)
+            else:
+                rec(index, end, cells, seg, seg_start)
+            cells.pop()
+
+    rec(0, 0, [], 0, 0)
     return found
 
 
@@ -101,8 +119,14 @@ def _balance(cells: Sequence[PlacedCell]) -> int:
     return max(lengths) - min(lengths)
 
 
-def place_row(tokens: Sequence[Token], width: int, check: RowCheck | None, label: str) -> Placement:
-    """Map a row's value tokens (num/blank/empty, in order) onto `width` columns."""
+def place_row(
+    tokens: Sequence[Token], width: int, check: RowCheck | None, label: str,
+    segments: Sequence[Segment] | None = None,
+) -> Placement:
+    """Map a row's value tokens (num/blank/empty, in order) onto `width` columns.
+
+    `segments` splits the width into sub-rows with their own identities (table 4's groups).
+    """
     values = [t for t in tokens if t.kind in ("num", "blank")]
     if len(values) == width:
         return Placement([_cell(t) for t in values])
@@ -111,7 +135,7 @@ def place_row(tokens: Sequence[Token], width: int, check: RowCheck | None, label
     if len(values) == 1 and values[0].text.isdigit() and len(values[0].text) >= width > 1:
         values = [Token("num", values[0].text, values[0].start, values[0].end, values[0].value, glued=True)]
     if any(t.glued for t in values):
-        options = split_run_together(values, width, check)
+        options = split_run_together(values, segments or [(width, check)])
         if len(options) == 1:
             note = f"{label}: cells run together, split by the row sum" if check else ""
             return Placement(list(options[0]), note)

@@ -54,7 +54,18 @@ def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -
     return result
 
 
+_CHECKS: dict[tuple[int, str, tuple[str, ...]], RowCheck | None] = {}
+
+
 def _row_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[RowSpec]) -> RowCheck | None:
+    """Cached by identity: hashing frozen pydantic models on every row would cost more than reading."""
+    key = (id(template), section.key, tuple(row.key for row in rows))
+    if key not in _CHECKS:
+        _CHECKS[key] = _build_check(template, section, rows)
+    return _CHECKS[key]
+
+
+def _build_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[RowSpec]) -> RowCheck | None:
     """A check built from the template's identities whose keys all lie within these rows."""
     keys = [row.field_key(section.key, col) for row in rows for col in row.columns]
     index = {key: i for i, key in enumerate(keys)}
@@ -184,7 +195,8 @@ def _read_sequence(section: SectionSpec, template: TemplateSpec, tokens: list[To
         values = [t for t in tokens if t.kind in ("num", "blank")]
     width = sum(len(row.columns) for row in section.rows)
     check = _row_check(template, section, section.rows)
-    placement = place_row(values, width, check, section.title)
+    segments = [(len(row.columns), _row_check(template, section, [row])) for row in section.rows]
+    placement = place_row(values, width, check, section.title, segments)
     if placement.note:
         notes.append(placement.note)
     out: list[FieldValue] = []

@@ -94,7 +94,7 @@ def _is_other_row(section: SectionSpec, text: str, width: int | None) -> bool:
 def _expected(order: list[RowSpec], rows: list[RawRow]) -> RowSpec | None:
     for raw in reversed(rows):
         if raw.row is not None:
-            index = order.index(raw.row)
+            index = next(i for i, row in enumerate(order) if row is raw.row)
             return order[index + 1] if index + 1 < len(order) else None
     return order[0] if order else None
 
@@ -129,6 +129,7 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
     best = [[neg] * (m + 1) for _ in range(n + 1)]
     move: list[list[str]] = [[""] * (m + 1) for _ in range(n + 1)]
     best[0][0] = 0.0
+    drop_cost = [_DROP - raw.value_count() for raw in data]
     for i in range(n + 1):
         for j in range(m + 1):
             here = best[i][j]
@@ -140,7 +141,7 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
                 if here + gain > best[i + 1][j + 1]:
                     best[i + 1][j + 1], move[i + 1][j + 1] = here + gain, "take"
             if i < n:
-                cost = _DROP - data[i].value_count()
+                cost = drop_cost[i]
                 if here + cost > best[i + 1][j]:
                     best[i + 1][j], move[i + 1][j] = here + cost, "drop"
             if j < m and here + _SKIP > best[i][j + 1]:
