@@ -17,6 +17,7 @@ from extractor.readers.rules.tokens import Token
 
 RowCheck = Callable[[Sequence[Decimal]], bool]
 MAX_SPLITS = 20000
+MAX_ALTERNATIVES = 40
 
 
 @dataclass
@@ -25,13 +26,24 @@ class PlacedCell:
     raw: str
     span: tuple[int, int] | None
     status: str  # read | blank
-    doubts: list[tuple[str, float]] = field(default_factory=list)
+
+
+Cells = list[PlacedCell | None]
 
 
 @dataclass
 class Placement:
-    cells: list[PlacedCell | None]
+    """The chosen cells of a row, the doubt that applies to them, and the other candidates.
+
+    `alternatives` (the chosen one first) are placements the row's own identity cannot tell
+    apart; the reader may pick another one using the column identities of the whole table.
+    """
+
+    cells: Cells
     note: str = ""
+    doubt: str = ""
+    level: float = 1.0
+    alternatives: list[Cells] = field(default_factory=list)
 
 
 def _cell(token: Token) -> PlacedCell:
@@ -140,12 +152,10 @@ def place_row(
             note = f"{label}: cells run together, split by the row sum" if check else ""
             return Placement(list(options[0]), note)
         if options:
-            best = min(options, key=_balance)
-            shown = "; ".join("|".join(c.raw for c in o) for o in options[:4])
+            ranked: list[Cells] = [list(o) for o in sorted(options, key=_balance)[:MAX_ALTERNATIVES]]
+            shown = "; ".join("|".join(c.raw for c in o if c) for o in ranked[:4])
             reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
-            for cell in best:
-                cell.doubts.append((reason, 0.3))
-            return Placement(list(best), reason)
+            return Placement(ranked[0], reason, reason, 0.3, ranked)
     with_empty = _trim_empty([t for t in tokens if t.kind in ("num", "blank", "empty")], width)
     if len(with_empty) == width:
         return Placement([_cell(t) for t in with_empty])
@@ -169,12 +179,9 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
             if check([c.value or Decimal(0) for c in rest]):
                 note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
                 return Placement([_cell(t) for t in rest], note)
-    cells: list[PlacedCell | None] = [_cell(t) for t in values[:width]]
+    cells: Cells = [_cell(t) for t in values[:width]]
     reason = f"{label}: {len(values)} values for {width} columns; extra values not placed"
-    for cell in cells:
-        if cell is not None:
-            cell.doubts.append((reason, 0.4))
-    return Placement(cells, reason)
+    return Placement(cells, reason, reason, 0.4)
 
 
 def _dropped_cells(values: list[Token], width: int, check: RowCheck | None, label: str) -> Placement:
@@ -191,21 +198,20 @@ def _dropped_cells(values: list[Token], width: int, check: RowCheck | None, labe
             if check(row):
                 fits.append(positions)
     default = (*range(shown - 1), width - 1)
-    chosen = fits[0] if len(fits) == 1 else default
-    placed: list[PlacedCell | None] = [None] * width
-    for pos, token in zip(chosen, values, strict=True):
-        placed[pos] = _cell(token)
+    order = ([default] if default in fits or not fits else []) + [f for f in fits if f != default]
     span = (values[0].start, values[-1].end)
-    for pos in range(width):
-        if placed[pos] is None:
-            placed[pos] = _dropped(span)
+    candidates = [_place_at(positions, values, width, span) for positions in order[:MAX_ALTERNATIVES]]
     if len(fits) == 1 and shown > 1 and all(v.value for v in values):
         reason = f"{label}: {shown} of {width} cells shown; placed by the row sum"
         level = 0.85
     else:
         reason = f"{label}: only {shown} of {width} cells shown (empty cells dropped); placement uncertain"
         level = 0.4
-    for cell in placed:
-        if cell is not None:
-            cell.doubts.append((reason, level))
-    return Placement(placed, reason)
+    return Placement(candidates[0], reason, reason, level, candidates)
+
+
+def _place_at(positions: tuple[int, ...], values: list[Token], width: int, span: tuple[int, int]) -> Cells:
+    placed: Cells = [None] * width
+    for pos, token in zip(positions, values, strict=True):
+        placed[pos] = _cell(token)
+    return [cell if cell is not None else _dropped(span) for cell in placed]

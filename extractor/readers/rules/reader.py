@@ -13,6 +13,7 @@ from decimal import Decimal
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue, Number
 from extractor.readers.rules.cells import Placement, PlacedCell, RowCheck, place_row
+from extractor.readers.rules.choose import choose_by_identities
 from extractor.readers.rules.labels import compact, residue
 from extractor.readers.rules.meta import detect_template, read_agency, read_year
 from extractor.readers.rules.regions import locate
@@ -94,8 +95,6 @@ def _field(section: SectionSpec, row: RowSpec, column: ColumnSpec, cell: PlacedC
         key=key, value=_number(cell.value, column), raw=cell.raw, span=cell.span,
         status="read" if cell.status == "read" else "blank",
     )
-    for reason, level in cell.doubts:
-        value.doubt(reason, level)
     if cell.value < 0 and not column.signed:
         value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3)
     if cell.value != cell.value.to_integral_value() and column.kind == "int":
@@ -126,6 +125,7 @@ def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[To
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
     last_with_values = max((i for i, a in enumerate(assigned) if a.raw.value_count()), default=-1)
+    placed: list[tuple[Assigned, Placement]] = []
     for position, item in enumerate(assigned):
         row = item.row
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
@@ -136,9 +136,15 @@ def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[To
         placement = place_row(item.raw.tokens, len(row.columns), check, f"row {row.label}")
         if placement.note:
             notes.append(placement.note)
-        values = _fields_of(section, row, placement)
-        if item.doubt:
-            for value in values:
+        placed.append((item, placement))
+    if any(len(p.alternatives) > 1 for _, p in placed):
+        choose_by_identities(template, section, placed, out)
+    for item, placement in placed:
+        values = _fields_of(section, item.row, placement)
+        for value in values:
+            if placement.doubt:
+                value.doubt(placement.doubt, placement.level)
+            if item.doubt:
                 value.doubt(item.doubt, item.level)
         out.extend(values)
     return out
@@ -204,7 +210,10 @@ def _read_sequence(section: SectionSpec, template: TemplateSpec, tokens: list[To
     for row in section.rows:
         part = Placement(placement.cells[position:position + len(row.columns)])
         position += len(row.columns)
-        out.extend(_fields_of(section, row, part))
+        for value in _fields_of(section, row, part):
+            if placement.doubt:
+                value.doubt(placement.doubt, placement.level)
+            out.append(value)
     return out
 
 

@@ -72,7 +72,10 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             continue
         if piece.kind == "empty" and (current is None or current.closed):
             continue
-        full = current is not None and width is not None and current.value_count() >= width
+        # a full row takes no more values, unless they stand on the same printed line
+        # (an extra subtotal column, decided later by the row's identity)
+        full = (current is not None and width is not None and current.value_count() >= width
+                and (not current.tokens or current.tokens[-1].line != piece.line))
         if current is None or current.closed or (full and piece.kind != "empty"):
             current = RawRow(None)
             rows.append(current)

@@ -7,7 +7,7 @@ space-separated numbers and crawler text with cells run together. Each token kee
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
@@ -37,6 +37,7 @@ class Token:
     value: Decimal | None = None
     glued: bool = False  # digits touching text with no separator: maybe several cells run together
     unit: str = ""
+    line: int = 0
 
 
 def parse_number(raw: str) -> Decimal | None:
@@ -171,13 +172,16 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     end = len(text) if end is None else end
     out: list[Token] = []
     offset = start
-    for line in text[start:end].split("\n"):
+    for number, line in enumerate(text[start:end].split("\n")):
         if line.strip() and not _RULE_LINE.match(line) and not _PAGE_NUMBER.match(line):
+            first = len(out)
             if "|" in line:
                 values = _scan_pipe_line(line, offset, out)
             else:
                 values = _scan_free_line(line, offset, out)
             if values >= 2:
                 out.append(Token("break", "", offset + len(line), offset + len(line)))
+            for index in range(first, len(out)):
+                out[index] = replace(out[index], line=number)
         offset += len(line) + 1
     return out

@@ -1,0 +1,1 @@
+"""Benchmarks: gold loading, scoring, speed, reports, and the synthetic messy-report generator."""

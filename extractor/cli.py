@@ -1,0 +1,179 @@
+"""The `gongkai` command: a thin door onto the engine (ingest, readers, reconciler, storage, evals)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from extractor.ingest import IngestError, SourceDocument, load_path
+from extractor.model import Extraction
+from extractor.pipeline import extract
+from extractor.settings import SAMPLE_REPORT, get_settings
+from schemas import DISCLOSURE_REPORT
+
+app = typer.Typer(add_completion=False, help="Read Chinese government information-disclosure annual reports.")
+out_console = Console()
+err_console = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    flat = "flat"
+
+
+def _store(url: str, doc: SourceDocument, extraction: Extraction) -> int:
+    from extractor.storage import database, repository
+
+    database.upgrade(url)
+    engine = database.make_engine(url)
+    with database.session_factory(engine)() as session:
+        document = repository.save_document(
+            session, sha256=doc.sha256, name=doc.name, kind=doc.kind, encoding=doc.encoding,
+            size=doc.size, text=doc.text,
+        )
+        run = repository.save_run(session, document, extraction)
+        session.commit()
+        run_id: int = run.id
+    engine.dispose()
+    return run_id
+
+
+def _write(out: Path, doc: SourceDocument, extraction: Extraction) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = extraction.doc
+    (out / f"{stem}.json").write_text(json.dumps(extraction.flat(), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / f"{stem}.detail.json").write_text(
+        json.dumps(extraction.detailed(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+
+
+def _show(extraction: Extraction, fmt: Format) -> None:
+    if fmt is Format.flat:
+        sys.stdout.write(json.dumps(extraction.flat(), ensure_ascii=False, indent=1) + "\n")
+    elif fmt is Format.json:
+        sys.stdout.write(json.dumps(extraction.detailed(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        from extractor.render import render
+
+        template = DISCLOSURE_REPORT.template(extraction.template) if extraction.template else None
+        out_console.print(render(extraction, template))
+
+
+@app.command("extract")
+def extract_command(
+    files: Annotated[list[Path] | None, typer.Argument(help="report files; none = the bundled sample report")] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json (every cell) or flat (FIELDS.md)")] = Format.table,
+    out: Annotated[Path | None, typer.Option("--out", help="write NAME.json (flat) and NAME.detail.json here")] = None,
+    store: Annotated[bool, typer.Option("--store/--no-store", help="save documents and runs in the database")] = True,
+    database_url: Annotated[str | None, typer.Option("--db", help="database URL (default GONGKAI_DATABASE_URL)")] = None,
+) -> None:
+    """Read each report, check its arithmetic, flag doubtful cells, store the run."""
+    settings = get_settings()
+    paths = files or [SAMPLE_REPORT]
+    url = database_url or settings.database_url
+    many = len(paths) > 1
+    failures = 0
+    show = not many or out is None
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=err_console, disable=not many,
+    )
+    with progress:
+        task = progress.add_task("extracting", total=len(paths))
+        for path in paths:
+            try:
+                doc = load_path(path, max_bytes=settings.max_bytes)
+                extraction = extract(doc)
+            except IngestError as exc:
+                failures += 1
+                err_console.print(f"[red]error[/red] {path}: {exc}", highlight=False)
+                progress.advance(task)
+                continue
+            if extraction.template is None:
+                failures += 1
+                err_console.print(f"[red]error[/red] {path}: no report tables found (not a disclosure annual report?)",
+                                  highlight=False)
+            if out is not None:
+                _write(out, doc, extraction)
+            if store:
+                run_id = _store(url, doc, extraction)
+                if not many and fmt is Format.table:
+                    err_console.print(f"stored as run {run_id} in {url}", style="dim", highlight=False)
+            if show and (not many or fmt is not Format.table or out is None):
+                _show(extraction, fmt)
+            progress.advance(task)
+    if many:
+        err_console.print(f"{len(paths) - failures} of {len(paths)} files read", highlight=False)
+    if failures:
+        raise typer.Exit(code=1)
+
+
+@app.command("eval")
+def eval_command(
+    folders: Annotated[list[Path], typer.Argument(help="folders of NAME.<ext> + NAME.gold.json pairs")],
+    report: Annotated[Path, typer.Option("--report", help="folder for report.html and the plot")] = Path("out/eval"),
+    show_docs: Annotated[bool, typer.Option("--docs/--no-docs", help="one line per document")] = True,
+    only: Annotated[str | None, typer.Option("--only", help="document suffixes to include, e.g. txt,md,html")] = None,
+) -> None:
+    """Score the reader against gold: accuracy, silent errors, flagged errors, false flags, invented, speed."""
+    from rich.table import Table
+
+    from evals.benchmark import run_benchmark
+    from evals.gold import load_cases
+    from evals.report import write_report
+
+    suffixes = tuple(f".{s.strip().lstrip('.').lower()}" for s in only.split(",")) if only else None
+    cases = load_cases(*folders, suffixes=suffixes)
+    if not cases:
+        err_console.print("no NAME.gold.json with a matching document found")
+        raise typer.Exit(code=2)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console) as bar:
+        task = bar.add_task("scoring", total=len(cases))
+        result = run_benchmark(cases, progress=lambda _name: bar.advance(task))
+    s = result.summary
+    if show_docs:
+        table = Table("doc", "fields", "correct", "wrong+flagged", "silent", "invented", "false flags", "template")
+        for d in result.scores:
+            table.add_row(d.doc, str(d.gold_fields), str(d.correct), str(d.flagged_errors),
+                          str(d.silent_errors), str(d.invented), str(d.false_flags),
+                          "ok" if d.template_ok else f"WRONG {d.error}")
+        out_console.print(table)
+    summary: dict[str, Any] = {
+        "documents": s.documents, "fields": s.fields, "accuracy": round(s.accuracy, 5),
+        "silent_errors": s.silent_errors, "silent_rate": round(s.silent_rate, 5),
+        "flagged_errors": s.flagged_errors, "false_flags": s.false_flags, "invented": s.invented,
+        "templates_wrong": s.templates_wrong, "unreadable": s.failed_documents,
+        "docs_per_second": round(s.docs_per_second, 1),
+    }
+    out_console.print_json(json.dumps(summary))
+    page = write_report(result.scores, s, report, "gongkai benchmark: rules reader")
+    err_console.print(f"report: {page}", highlight=False)
+
+
+@app.command("bench")
+def bench_command(
+    folders: Annotated[list[Path], typer.Argument(help="folders of report documents")],
+    repeat: Annotated[int, typer.Option(help="passes over the documents")] = 5,
+    max_kb: Annotated[int, typer.Option(help="only documents up to this size")] = 20,
+) -> None:
+    """Documents per second of ingest + rules reader + reconciliation on one core."""
+    from evals.speed import measure, text_documents
+
+    paths = text_documents(*folders, max_bytes=max_kb * 1024)
+    result = measure(paths, repeat=repeat)
+    out_console.print_json(json.dumps({
+        "documents": result.documents, "mean_kb": round(result.mean_bytes / 1024, 1),
+        "seconds": round(result.seconds, 3), "docs_per_second": round(result.docs_per_second, 1),
+    }))
+
+
+def main() -> None:
+    app()

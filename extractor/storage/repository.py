@@ -1,0 +1,385 @@
+"""What the rest of gongkai may do with storage: save, look up, correct, rebuild.
+
+Every function takes the caller's `Session` and flushes but never commits: the caller (CLI
+command, API request, worker task) owns the transaction, so a run and its fields land together
+or not at all. Inserts that may race (the same document uploaded twice, a Celery task
+redelivered while the first delivery is still saving) are done inside a SAVEPOINT; the loser
+of the race gets the winner's row back instead of an IntegrityError.
+
+Corrections are an append-only audit trail: there is deliberately no function here that
+updates or deletes one, and the model refuses it too (`AppendOnlyError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from extractor.model import Extraction, FieldValue, Number, Status
+from extractor.storage.models import (
+    FIELD_STATUSES,
+    RUN_STATUSES,
+    CorrectionRow,
+    DocumentRow,
+    FieldRow,
+    RunRow,
+    to_decimal,
+)
+
+# A reviewer's value is the best we have: above a clean machine read.
+REVIEWED_CONFIDENCE = 1.0
+REVIEW_SOURCE = "review"
+
+_Row = TypeVar("_Row", DocumentRow, RunRow)
+
+
+class NotFound(LookupError):
+    """The run (or document) asked for is not in the database."""
+
+
+class DocumentLike(Protocol):
+    """What storage needs of an ingested document (an `extractor.ingest.SourceDocument` fits)."""
+
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def encoding(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+
+
+def run_key(sha256: str, reader: str, reader_version: str) -> str:
+    """The idempotency key: one run per document content, reader and reader version."""
+    return f"{sha256}:{reader}:{reader_version}"
+
+
+def _insert_or_existing(session: Session, row: _Row, find: Callable[[], _Row | None]) -> tuple[_Row, bool]:
+    """Insert `row` in a savepoint; if a unique constraint says someone beat us, return theirs.
+
+    Returns (row, created). Any IntegrityError that is not explained by an existing row (a bad
+    foreign key, a check constraint) is re-raised.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = find()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def save_document(
+    session: Session, *, sha256: str, name: str, kind: str, encoding: str, size: int, text: str
+) -> DocumentRow:
+    """Store a document once per content hash and return its row.
+
+    The same bytes uploaded under another name are the same document: the first name is kept,
+    so runs and corrections for that content are found whatever the file was called.
+    """
+
+    def find() -> DocumentRow | None:
+        return session.scalar(select(DocumentRow).where(DocumentRow.sha256 == sha256))
+
+    existing = find()
+    if existing is not None:
+        return existing
+    row = DocumentRow(sha256=sha256, name=name, kind=kind, encoding=encoding, size=size, text=text)
+    return _insert_or_existing(session, row, find)[0]
+
+
+def save_source(session: Session, doc: DocumentLike) -> DocumentRow:
+    """`save_document` for anything shaped like an ingested `SourceDocument`."""
+    return save_document(
+        session,
+        sha256=doc.sha256,
+        name=doc.name,
+        kind=doc.kind,
+        encoding=doc.encoding,
+        size=doc.size,
+        text=doc.text,
+    )
+
+
+def _field_row(value: FieldValue) -> FieldRow:
+    if value.status not in FIELD_STATUSES:
+        raise ValueError(f"{value.key}: unknown status {value.status!r}")
+    number = value.value
+    return FieldRow(
+        key=value.key,
+        value=None if number is None else to_decimal(number),
+        value_is_int=None if number is None else isinstance(number, int),
+        raw=value.raw,
+        span_start=value.span[0] if value.span else None,
+        span_end=value.span[1] if value.span else None,
+        status=value.status,
+        confidence=value.confidence,
+        reasons=list(value.reasons),
+        source=value.source,
+    )
+
+
+def _fill_run(run: RunRow, extraction: Extraction, status: str, error: str | None) -> None:
+    run.doc = extraction.doc
+    run.template = extraction.template
+    run.year = extraction.year
+    run.agency = extraction.agency
+    run.status = status
+    run.error = error
+    run.seconds = extraction.seconds
+    run.notes = list(extraction.notes)
+
+
+def save_run(
+    session: Session,
+    document: DocumentRow,
+    extraction: Extraction,
+    *,
+    status: str = "done",
+    error: str | None = None,
+) -> RunRow:
+    """Store one reader run and its fields, at most once per (content, reader, reader version).
+
+    Saving the same result again (a redelivered task, a re-run CLI command) returns the run
+    already stored, untouched. The one exception: a stored *failed* run is replaced by a *done*
+    one, so a retry that succeeds is not shadowed by the attempt that failed.
+    """
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
+    key = run_key(document.sha256, extraction.reader, extraction.reader_version)
+    rows = [_field_row(value) for value in extraction.fields.values()]  # validate before writing
+
+    def find() -> RunRow | None:
+        return session.scalar(select(RunRow).where(RunRow.idempotency_key == key))
+
+    existing = find()
+    if existing is None:
+        if document.id is None:
+            session.flush()
+        run = RunRow(
+            # The id, not the relationship: setting `document=` would queue the run on
+            # document.runs, and that pending append would be flushed outside the savepoint.
+            document_id=document.id,
+            idempotency_key=key,
+            reader=extraction.reader,
+            reader_version=extraction.reader_version,
+            fields=rows,
+        )
+        _fill_run(run, extraction, status, error)
+        run, created = _insert_or_existing(session, run, find)
+        if created:
+            return run
+        existing = run
+    if existing.status == "failed" and status == "done":
+        # Lock the row (PostgreSQL) so two successful retries do not both rewrite it.
+        session.refresh(existing, with_for_update=True)
+        if existing.status == "failed":
+            existing.fields.clear()
+            session.flush()  # old fields go before new ones take their (run_id, key)
+            _fill_run(existing, extraction, status, error)
+            existing.fields.extend(_field_row(value) for value in extraction.fields.values())
+            session.flush()
+    return existing
+
+
+def save_failed_run(
+    session: Session,
+    document: DocumentRow,
+    *,
+    reader: str,
+    reader_version: str,
+    error: str,
+    seconds: float = 0.0,
+    doc: str | None = None,
+) -> RunRow:
+    """Record that a reader crashed on a document, so the failure is visible and countable.
+
+    Idempotent like `save_run`; a later successful `save_run` replaces this row.
+    """
+    extraction = Extraction(
+        doc=doc if doc is not None else document.name.rsplit(".", 1)[0],
+        template=None,
+        year=None,
+        agency=None,
+        reader=reader,
+        reader_version=reader_version,
+        seconds=seconds,
+    )
+    return save_run(session, document, extraction, status="failed", error=error)
+
+
+def save_result(session: Session, doc: DocumentLike, extraction: Extraction) -> RunRow:
+    """Document and run in one call: what a door does after `pipeline.extract`."""
+    return save_run(session, save_source(session, doc), extraction)
+
+
+def get_run(session: Session, run_id: int) -> RunRow | None:
+    """A run by id, or None."""
+    return session.get(RunRow, run_id)
+
+
+def _require_run(session: Session, run_id: int, *, lock: bool = False) -> RunRow:
+    stmt = select(RunRow).where(RunRow.id == run_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    run = session.scalar(stmt)
+    if run is None:
+        raise NotFound(f"no run with id {run_id}")
+    return run
+
+
+def latest_run(
+    session: Session, sha256: str, reader: str | None = None, *, status: str | None = None
+) -> RunRow | None:
+    """The newest run for a document's content (optionally of one reader / status), or None.
+
+    Lets a door answer "already extracted?" by hash before doing any work.
+    """
+    stmt = select(RunRow).join(RunRow.document).where(DocumentRow.sha256 == sha256)
+    if reader is not None:
+        stmt = stmt.where(RunRow.reader == reader)
+    if status is not None:
+        stmt = stmt.where(RunRow.status == status)
+    return session.scalar(stmt.order_by(RunRow.id.desc()).limit(1))
+
+
+def list_runs(session: Session, limit: int = 50, offset: int = 0) -> list[RunRow]:
+    """Runs newest first, one page at a time (for listings in the CLI and API)."""
+    if limit < 0 or offset < 0:
+        raise ValueError("limit and offset must not be negative")
+    stmt = select(RunRow).order_by(RunRow.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(stmt))
+
+
+def count_runs(session: Session) -> int:
+    """How many runs there are, to go with `list_runs` pages."""
+    return session.scalar(select(func.count()).select_from(RunRow)) or 0
+
+
+def run_fields(session: Session, run_id: int) -> dict[str, FieldRow]:
+    """The fields of a run by key, exactly as the reader and reconciler left them."""
+    stmt = select(FieldRow).where(FieldRow.run_id == run_id).order_by(FieldRow.id)
+    return {row.key: row for row in session.scalars(stmt)}
+
+
+def list_corrections(session: Session, run_id: int, key: str | None = None) -> list[CorrectionRow]:
+    """A run's audit trail (optionally of one cell), oldest first."""
+    stmt = select(CorrectionRow).where(CorrectionRow.run_id == run_id)
+    if key is not None:
+        stmt = stmt.where(CorrectionRow.key == key)
+    return list(session.scalars(stmt.order_by(CorrectionRow.id)))
+
+
+def _newest_corrections(session: Session, run_id: int) -> dict[str, CorrectionRow]:
+    # Newest by id, not created_at: ids are strictly increasing, clocks can tie or step back.
+    return {row.key: row for row in list_corrections(session, run_id)}
+
+
+def add_correction(
+    session: Session,
+    run_id: int,
+    key: str,
+    new_value: Number | None,
+    reviewer: str,
+    comment: str = "",
+) -> CorrectionRow:
+    """Append a reviewer's value for one cell of a run; earlier corrections stay as they were.
+
+    `old_value` records the value in effect just before (the previous correction's, else the
+    reader's), so the trail reads as a chain. `new_value=None` says the cell has no value. Keys
+    are not checked against a template here (storage knows no schema); the caller validates.
+    """
+    if not reviewer.strip():
+        raise ValueError("a correction needs a reviewer")
+    if not key:
+        raise ValueError("a correction needs a field key")
+    new = None if new_value is None else to_decimal(new_value)
+    # Serialise corrections to one run (PostgreSQL row lock) so `old_value` is never stale.
+    _require_run(session, run_id, lock=True)
+    old = effective_values(session, run_id).get(key)
+    row = CorrectionRow(
+        run_id=run_id,
+        key=key,
+        old_value=None if old is None else to_decimal(old),
+        old_is_int=None if old is None else isinstance(old, int),
+        new_value=new,
+        new_is_int=None if new_value is None else isinstance(new_value, int),
+        reviewer=reviewer,
+        comment=comment,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def effective_values(session: Session, run_id: int) -> dict[str, Number | None]:
+    """Each field's value with the newest correction applied (what exports should show).
+
+    Includes cells a reviewer supplied that the reader never produced.
+    """
+    values: dict[str, Number | None] = {key: row.number for key, row in run_fields(session, run_id).items()}
+    for key, correction in _newest_corrections(session, run_id).items():
+        values[key] = correction.new
+    return values
+
+
+def _field_value(row: FieldRow) -> FieldValue:
+    status: Status = row.status  # type: ignore[assignment]  # the CHECK constraint guarantees it
+    return FieldValue(
+        key=row.key,
+        value=row.number,
+        raw=row.raw,
+        span=row.span,
+        status=status,
+        confidence=row.confidence,
+        reasons=list(row.reasons),
+        source=row.source,
+    )
+
+
+def load_extraction(session: Session, run_id: int, *, apply_corrections: bool = True) -> Extraction:
+    """Rebuild the `Extraction` a run stored, so the reconciler can run again after review.
+
+    With `apply_corrections` (the default) each corrected cell carries the newest reviewer
+    value: status "read" (or "missing" if the reviewer cleared it), confidence 1.0, no reasons
+    (the reconciler re-derives them), source "review"; span and raw still point at the
+    document. Without it, the result equals what `save_run` was given.
+    """
+    run = _require_run(session, run_id)
+    fields = {key: _field_value(row) for key, row in run_fields(session, run_id).items()}
+    if apply_corrections:
+        for key, correction in _newest_corrections(session, run_id).items():
+            base = fields.get(key)
+            new = correction.new
+            fields[key] = FieldValue(
+                key=key,
+                value=new,
+                raw=base.raw if base else "",
+                span=base.span if base else None,
+                status="read" if new is not None else "missing",
+                confidence=REVIEWED_CONFIDENCE,
+                reasons=[],
+                source=REVIEW_SOURCE,
+            )
+    return Extraction(
+        doc=run.doc,
+        template=run.template,
+        year=run.year,
+        agency=run.agency,
+        fields=fields,
+        notes=list(run.notes),
+        reader=run.reader,
+        reader_version=run.reader_version,
+        seconds=run.seconds,
+    )

@@ -1,0 +1,80 @@
+"""Ingest: encodings, HTML grids, normalisation that keeps offsets, and clear errors for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractor.ingest import IngestError, load_bytes, load_path
+from extractor.ingest.html import html_to_text
+from extractor.ingest.normalize import normalize
+
+REPORT = "某县2022年政府信息公开工作年度报告\n一、本年新收政府信息公开申请数量 | 3 | 0 | 0 | 0 | 0 | 0 | 3\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030", "gbk", "big5", "utf-8-sig"])
+def test_decodes_chinese_encodings(encoding: str) -> None:
+    text = REPORT if encoding != "big5" else "某縣2022年政府資訊公開工作年度報告\n本年新收政府資訊公開申請數量 | 3\n"
+    doc = load_bytes(text.encode(encoding), "r.txt")
+    assert "年度报告" in doc.normalized or "年度報告" in doc.text
+    assert doc.text.replace("\ufeff", "") == text
+
+
+def test_normalize_keeps_every_offset() -> None:
+    raw = "項(xiàng)目 １２３ 總計\u00a0，（一）"
+    out = normalize(raw)
+    assert len(out) == len(raw)
+    assert "123" in out and "总计" in out and "xiàng" not in out
+    assert out.index("123") == raw.index("１２３")
+
+
+def test_html_table_is_a_grid_with_empty_cells_kept() -> None:
+    html = (
+        "<p>政府信息公开</p><table><tr><td rowspan='2'>三、本年度办理结果</td><td>(一)予以公开</td>"
+        "<td>5</td><td></td><td>&nbsp;</td><td>5</td></tr>"
+        "<tr><td colspan='2'>(二)部分公开</td><td>0</td><td>0</td><td>0</td></tr></table>"
+    )
+    lines = html_to_text(html).splitlines()
+    assert lines[1] == "| 三、本年度办理结果 | (一)予以公开 | 5 | | | 5 |"
+    assert lines[2] == "| (二)部分公开 | 0 | 0 | 0 |"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "empty"),
+        (b"   \n\n", "empty"),
+        (b"\x00\x01\x02\x03binary\x00", "binary"),
+        (b"%PDF-1.7 ...", "unsupported"),
+        ("这是一份关于天气的说明，与政府无关。".encode(), "not_a_report"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(data: bytes, code: str) -> None:
+    with pytest.raises(IngestError) as info:
+        load_bytes(data, "bad.txt")
+    assert info.value.code == code
+    assert "\n" not in str(info.value)
+
+
+def test_wrong_encoding_garbage_is_rejected() -> None:
+    garbage = bytes(range(0x80, 0x100)) * 20
+    with pytest.raises(IngestError):
+        load_bytes(garbage, "x.txt")
+
+
+def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.seek(3 * 1024 * 1024)
+        handle.write(b"x")
+    with pytest.raises(IngestError) as info:
+        load_path(big, max_bytes=1024 * 1024)
+    assert info.value.code == "too_large"
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(IngestError):
+        load_path(tmp_path / "nope.txt")
+    with pytest.raises(IngestError):
+        load_path(tmp_path)

@@ -1,0 +1,133 @@
+"""The reader on each layout real pages produce, built here from a known consistent table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from extractor.ingest import load_bytes
+from extractor.model import Extraction
+from extractor.pipeline import extract
+from extractor.readers.rules.tokens import parse_number, tokenize
+from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, report_2021, sample_t3
+
+
+def _read(text: str, name: str = "doc.txt") -> Extraction:
+    return extract(load_bytes(text.encode("utf-8"), name))
+
+
+def _assert_t3(result: Extraction, rows: dict[str, list[int]]) -> None:
+    values = result.values()
+    for key, cells in rows.items():
+        for col, value in zip(T3_COLS, cells, strict=True):
+            assert values.get(f"t3.{key}.{col}") == value, f"t3.{key}.{col}"
+
+
+def _layout(rows: dict[str, list[int]], style: str) -> list[str]:
+    lines: list[str] = []
+    for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True):
+        cells = [str(v) for v in rows[key]]
+        if style == "pipes":
+            lines.append(f"{label} | " + " | ".join(cells) + " ||")
+        elif style == "cell_per_line":
+            lines.append(f"{label} |")
+            lines.extend(f"{c} |" for c in cells)
+            lines.append("||")
+        elif style == "bar_lines":
+            lines.extend([label, "|"])
+            for c in cells:
+                lines.extend([c, "|"])
+        elif style == "paragraphs":
+            lines.extend([label, ""])
+            for c in cells:
+                lines.extend([c, ""])
+        elif style == "markdown":
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        elif style == "spaces":
+            lines.append(f"{label} " + " ".join(cells))
+        elif style == "run_together":
+            lines.append(label + "".join(cells))
+    if style == "markdown":
+        lines.insert(0, "|---|---|---|---|---|---|---|---|")
+    return lines
+
+
+@pytest.mark.parametrize(
+    "style", ["pipes", "cell_per_line", "bar_lines", "paragraphs", "markdown", "spaces", "run_together"]
+)
+def test_each_layout_reads_table_3(style: str) -> None:
+    rows = sample_t3(new=12, carried=2)
+    result = _read(report_2021(_layout(rows, style)))
+    assert result.template == "2021"
+    _assert_t3(result, rows)
+    assert result.flat()["flags"] == {} or style == "run_together"
+
+
+def test_dropped_empty_cells_are_flagged_not_silent() -> None:
+    rows = sample_t3(new=12, carried=2)
+    lines = _layout(rows, "spaces")
+    lines[2] = "(一)予以公开 11 11"  # five empty cells dropped by the page
+    flat = _read(report_2021(lines)).flat()
+    assert flat["fields"]["t3.granted.natural"] == 11
+    assert flat["fields"]["t3.granted.total"] == 11
+    assert "t3.granted.commercial" in flat["flags"]
+
+
+def test_missing_row_label_is_placed_by_position_and_flagged() -> None:
+    rows = sample_t3(new=12, carried=2)
+    lines = _layout(rows, "markdown")
+    lines[3] = "| " + " | ".join(str(v) for v in rows["granted"]) + " |"  # (一)予以公开 lost its label
+    flat = _read(report_2021(lines)).flat()
+    assert flat["fields"]["t3.granted.natural"] == 11
+    assert any("position" in r for r in flat["flags"]["t3.granted.natural"])
+
+
+def test_traditional_labels_with_pinyin_glosses() -> None:
+    rows = sample_t3(new=7, carried=0)
+    lines = [line.replace("数量", "數(shù)量").replace("申请", "申請") for line in _layout(rows, "pipes")]
+    _assert_t3(_read(report_2021(lines)), rows)
+
+
+def test_number_formats() -> None:
+    assert parse_number("+22") == 22
+    assert parse_number("--253") == -253
+    assert parse_number("增10") == 10
+    assert parse_number("1,234") == 1234
+    assert parse_number("103.3879万元") == Decimal("103.3879")
+    assert parse_number("80618元") == 80618
+
+
+def test_prose_numbers_and_list_numbering_are_not_cells() -> None:
+    tokens = tokenize("全年公开规章 22 件、文件 34 条。5.属于三类内部事务信息3200000326.属于")
+    numbers = [t.text for t in tokens if t.kind == "num"]
+    assert numbers == ["320000032"]
+
+
+def test_cut_off_document_leaves_unseen_cells_out() -> None:
+    rows = sample_t3(new=12, carried=2)
+    lines = _layout(rows, "pipes")[:5]
+    text = report_2021(lines).split("四、政府信息公开行政复议")[0]
+    flat = _read(text).flat()
+    assert flat["fields"]["t3.granted.total"] == 11
+    assert "t3.total.total" not in flat["fields"]
+    assert "t4.review.total" not in flat["fields"]
+
+
+def test_extra_subtotal_column_is_skipped() -> None:
+    rows = sample_t3(new=12, carried=2)
+    lines = _layout(rows, "spaces")
+    lines[0] = "一、本年新收政府信息公开申请数量 12 0 0 0 0 0 0 12"  # 法人或其他组织 小计 column
+    flat = _read(report_2021(lines)).flat()
+    assert flat["fields"]["t3.new_received.total"] == 12
+    assert flat["fields"]["t3.new_received.commercial"] == 0
+
+
+def test_table_2_and_4() -> None:
+    flat = _read(report_2021(_layout(sample_t3(), "pipes"))).flat()
+    assert flat["fields"]["t2.normative.issued"] == 3
+    assert flat["fields"]["t2.normative.in_force"] == 20
+    assert flat["fields"]["t2.licensing.decisions"] == 120
+    assert flat["fields"]["t4.review.upheld"] == 1
+    assert flat["fields"]["t4.review.total"] == 1
+    assert flat["fields"]["t4.suit_after_review.total"] == 0
