@@ -9,8 +9,9 @@ cannot, the most plausible placement is returned with a doubt, never silently.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+import re
 from itertools import combinations
 
 from extractor.readers.rules.tokens import Token
@@ -18,6 +19,7 @@ from extractor.readers.rules.tokens import Token
 RowCheck = Callable[[Sequence[Decimal]], bool]
 MAX_SPLITS = 20000
 MAX_ALTERNATIVES = 40
+_DECIMAL_TAIL = re.compile(r"(\.\d+)?(万元|元)?$")
 
 
 @dataclass
@@ -69,6 +71,10 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
     """
     texts = [t.text.lstrip("+-") if t.glued else t.text for t in tokens]
     signs = [t.text[: len(t.text) - len(texts[i])] if t.glued else "" for i, t in enumerate(tokens)]
+    # a decimal run ('13575394432.52元') may hide integer cells before it: split the integer part
+    tails = [_DECIMAL_TAIL.search(text).group(0) if t.glued and _DECIMAL_TAIL.search(text) else ""  # type: ignore[union-attr]
+             for t, text in zip(tokens, texts, strict=True)]
+    texts = [text[: len(text) - len(tail)] if tail else text for text, tail in zip(texts, tails, strict=True)]
     splittable = [t.glued and texts[i].isdigit() for i, t in enumerate(tokens)]
     total = sum(width for width, _ in segments)
     found: list[list[PlacedCell]] = []
@@ -110,12 +116,15 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
         for end in ends:
             piece = text[offset:end]
             first = offset == 0
-            value = Decimal(piece)
+            last = end == len(text)
+            number = piece + (tails[index].split("万")[0].rstrip("元") if last else "")
+            value = Decimal(number)
             if first and signs[index].startswith("-"):
                 value = -value
             start = token.start + len(signs[index]) + offset
-            raw = (signs[index] + piece) if first else piece
-            cells.append(PlacedCell(value, raw, (start - (len(signs[index]) if first else 0), start + len(piece)), "read"))
+            raw = (signs[index] if first else "") + piece + (tails[index] if last else "")
+            stop = start + len(piece) + (len(tails[index]) if last else 0)
+            cells.append(PlacedCell(value, raw, (start - (len(signs[index]) if first else 0), stop), "read"))
             if end == len(text):
                 rec(index + 1, 0, cells, seg, seg_start)
             else:
@@ -126,18 +135,21 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
     return found
 
 
-def _balance(cells: Sequence[PlacedCell]) -> int:
-    lengths = [len(c.raw) for c in cells]
-    return max(lengths) - min(lengths)
+def _plausibility(cells: Sequence[PlacedCell]) -> tuple[int, int]:
+    """Rank splits no identity decides: tables are mostly zeros, and digit counts vary little."""
+    zeros = sum(1 for c in cells if c.value == 0)
+    lengths = [len(c.raw.lstrip("+-")) for c in cells]
+    return (-zeros, max(lengths) - min(lengths))
 
 
 def place_row(
     tokens: Sequence[Token], width: int, check: RowCheck | None, label: str,
-    segments: Sequence[Segment] | None = None,
+    segments: Sequence[Segment] | None = None, signed: Sequence[bool] | None = None,
 ) -> Placement:
     """Map a row's value tokens (num/blank/empty, in order) onto `width` columns.
 
-    `segments` splits the width into sub-rows with their own identities (table 4's groups).
+    `segments` splits the width into sub-rows with their own identities (table 4's groups);
+    `signed` says which columns may hold a negative number (a split may not put one elsewhere).
     """
     values = [t for t in tokens if t.kind in ("num", "blank")]
     if len(values) == width:
@@ -145,21 +157,42 @@ def place_row(
     if len(values) > width:
         return _too_many(values, width, check, label)
     if len(values) == 1 and values[0].text.isdigit() and len(values[0].text) >= width > 1:
-        values = [Token("num", values[0].text, values[0].start, values[0].end, values[0].value, glued=True)]
-    if any(t.glued for t in values):
-        options = split_run_together(values, segments or [(width, check)])
-        if len(options) == 1:
-            note = f"{label}: cells run together, split by the row sum" if check else ""
-            return Placement(list(options[0]), note)
-        if options:
-            ranked: list[Cells] = [list(o) for o in sorted(options, key=_balance)[:MAX_ALTERNATIVES]]
-            shown = "; ".join("|".join(c.raw for c in o if c) for o in ranked[:4])
-            reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
-            return Placement(ranked[0], reason, reason, 0.3, ranked)
+        values = [replace(values[0], glued=True)]
+    placement = _split(values, width, check, label, segments, signed)
+    if placement is None and check is not None and sum(len(t.text) for t in values) >= width:
+        # spaces in the wrong places ('30 0 0 0 03' for 3|0|0|0|0|0|3): re-cut free-text digits
+        loose = [replace(t, glued=True) if t.kind == "num" and not t.in_cell and t.text.isdigit() else t
+                 for t in values]
+        placement = _split(loose, width, check, label, segments, signed)
+        if placement is not None and not placement.doubt:
+            placement.doubt = f"{label}: digits re-cut across misplaced spaces to fit the row sum"
+            placement.level = 0.85
+    if placement is not None:
+        return placement
     with_empty = _trim_empty([t for t in tokens if t.kind in ("num", "blank", "empty")], width)
     if len(with_empty) == width:
         return Placement([_cell(t) for t in with_empty])
     return _dropped_cells(values, width, check, label)
+
+
+def _split(
+    values: list[Token], width: int, check: RowCheck | None, label: str,
+    segments: Sequence[Segment] | None, signed: Sequence[bool] | None,
+) -> Placement | None:
+    if not any(t.glued for t in values):
+        return None
+    options = split_run_together(values, segments or [(width, check)])
+    if signed is not None:
+        options = [o for o in options if all(c.value >= 0 or ok for c, ok in zip(o, signed, strict=False))]
+    if len(options) == 1:
+        note = f"{label}: cells run together, split by the row sum" if check else ""
+        return Placement(list(options[0]), note)
+    if not options:
+        return None
+    ranked: list[Cells] = [list(o) for o in sorted(options, key=_plausibility)[:MAX_ALTERNATIVES]]
+    shown = "; ".join("|".join(c.raw for c in o if c) for o in ranked[:4])
+    reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
+    return Placement(ranked[0], reason, reason, 0.3, ranked)
 
 
 def _trim_empty(tokens: list[Token], width: int) -> list[Token]:

@@ -133,7 +133,8 @@ def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[To
                 out.extend(_blank_row(section, row, item))
             continue
         check = _row_check(template, section, [row])
-        placement = place_row(item.raw.tokens, len(row.columns), check, f"row {row.label}")
+        signed = [col.signed for col in row.columns]
+        placement = place_row(item.raw.tokens, len(row.columns), check, f"row {row.label}", signed=signed)
         if placement.note:
             notes.append(placement.note)
         placed.append((item, placement))
@@ -202,7 +203,8 @@ def _read_sequence(section: SectionSpec, template: TemplateSpec, tokens: list[To
     width = sum(len(row.columns) for row in section.rows)
     check = _row_check(template, section, section.rows)
     segments = [(len(row.columns), _row_check(template, section, [row])) for row in section.rows]
-    placement = place_row(values, width, check, section.title, segments)
+    signed = [col.signed for row in section.rows for col in row.columns]
+    placement = place_row(values, width, check, section.title, segments, signed)
     if placement.note:
         notes.append(placement.note)
     out: list[FieldValue] = []

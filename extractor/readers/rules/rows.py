@@ -25,6 +25,7 @@ class RawRow:
     unknown: bool = False
     tokens: list[Token] = field(default_factory=list)
     closed: bool = False
+    weak: bool = False  # a label printed before another one with no values between: an empty row, or displaced
 
     def value_count(self) -> int:
         return sum(1 for t in self.tokens if t.kind in ("num", "blank"))
@@ -60,6 +61,8 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             expected = _expected(order, rows)
             row = _label_of(section, text, expected)
             if row is not None:
+                if width is not None:
+                    rows.extend(_earlier_labels(section, text, row, span))
                 current = RawRow(row, label=text, label_span=span)
                 rows.append(current)
             elif _is_other_row(section, text, width) and (current is None or current.tokens):
@@ -81,6 +84,13 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             rows.append(current)
         current.tokens.append(piece)
     return [r for r in rows if r.tokens or r.row is not None]
+
+
+def _earlier_labels(section: SectionSpec, text: str, last: RowSpec, span: tuple[int, int]) -> list[RawRow]:
+    """Labels in one text piece before the one that takes the values: rows printed empty
+    (cells dropped) — or labels a converter displaced. The alignment decides which."""
+    hits = [hit.row for hit in find_labels(section, text) if hit.row is not last]
+    return [RawRow(row, label=row.label, label_span=span, weak=True) for row in hits]
 
 
 def _is_other_row(section: SectionSpec, text: str, width: int | None) -> bool:
@@ -120,7 +130,7 @@ class Assigned:
 
 # Dropping a row of values is rarely right (stray numbers are few), so it costs more than a
 # wrong label: a page that scrambled its labels still has its rows in the mandated order.
-_MATCH, _MISMATCH, _DROP, _SKIP = 3.0, -2.0, -4.0, -0.5
+_MATCH, _MISMATCH, _DROP, _SKIP, _WEAK = 3.0, -2.0, -4.0, -0.5, 1.0
 
 
 def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned], list[RawRow]]:
@@ -132,7 +142,7 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
     best = [[neg] * (m + 1) for _ in range(n + 1)]
     move: list[list[str]] = [[""] * (m + 1) for _ in range(n + 1)]
     best[0][0] = 0.0
-    drop_cost = [_DROP - raw.value_count() for raw in data]
+    drop_cost = [0.0 if raw.weak else _DROP - raw.value_count() for raw in data]
     for i in range(n + 1):
         for j in range(m + 1):
             here = best[i][j]
@@ -141,6 +151,8 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
             if i < n and j < m:
                 row = data[i].row
                 gain = 0.0 if row is None else (_MATCH if row is template[j] else _MISMATCH)
+                if data[i].weak:
+                    gain = _WEAK if row is template[j] else float("-inf")
                 if here + gain > best[i + 1][j + 1]:
                     best[i + 1][j + 1], move[i + 1][j + 1] = here + gain, "take"
             if i < n:

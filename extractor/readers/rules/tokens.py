@@ -38,6 +38,7 @@ class Token:
     glued: bool = False  # digits touching text with no separator: maybe several cells run together
     unit: str = ""
     line: int = 0
+    in_cell: bool = False  # came from a pipe-delimited cell: its digits are one value for sure
 
 
 def parse_number(raw: str) -> Decimal | None:
@@ -160,9 +161,12 @@ def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
     for cell in cells:
         if cell.kind == "text":
             # a cell holding a label and its numbers ('行政许可 517645') is split like free text
+            first = len(out)
             values += _scan_free_line(cell.text, cell.start, out, allow_glued=False)
+            for index in range(first, len(out)):
+                out[index] = replace(out[index], in_cell=True)
         else:
-            out.append(cell)
+            out.append(replace(cell, in_cell=True))
             values += cell.kind != "empty"
     return values
 
