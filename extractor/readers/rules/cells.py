@@ -156,7 +156,7 @@ def place_row(
         return Placement([_cell(t) for t in values])
     if len(values) > width:
         return _too_many(values, width, check, label)
-    if len(values) == 1 and values[0].text.isdigit() and len(values[0].text) >= width > 1:
+    if len(values) == 1 and not values[0].in_cell and values[0].text.isdigit() and len(values[0].text) >= width > 1:
         values = [replace(values[0], glued=True)]
     placement = _split(values, width, check, label, segments, signed)
     if placement is None and check is not None and sum(len(t.text) for t in values) >= width:
@@ -185,8 +185,12 @@ def _split(
     if signed is not None:
         options = [o for o in options if all(c.value >= 0 or ok for c, ok in zip(o, signed, strict=False))]
     if len(options) == 1:
-        note = f"{label}: cells run together, split by the row sum" if check else ""
-        return Placement(list(options[0]), note)
+        if check is not None or all(t.text.startswith("0") for t in values if t.glued):
+            note = f"{label}: cells run together, split by the row sum" if check else ""
+            return Placement(list(options[0]), note)
+        reason = f"{label}: '{' '.join(t.text for t in values)}' read as {'|'.join(c.raw for c in options[0])}; " \
+                 "no sum can confirm where one cell ends"
+        return Placement(list(options[0]), reason, reason, 0.5)
     if not options:
         return None
     ranked: list[Cells] = [list(o) for o in sorted(options, key=_plausibility)[:MAX_ALTERNATIVES]]

@@ -165,6 +165,8 @@ def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
             values += _scan_free_line(cell.text, cell.start, out, allow_glued=False)
             for index in range(first, len(out)):
                 out[index] = replace(out[index], in_cell=True)
+        elif cell.kind == "empty" and cell.start == cell.end:
+            continue  # '||' with nothing between is padding; '| |' is an empty cell
         else:
             out.append(replace(cell, in_cell=True))
             values += cell.kind != "empty"

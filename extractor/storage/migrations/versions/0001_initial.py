@@ -77,13 +77,9 @@ def upgrade() -> None:
         sa.Column("confidence", sa.Float(), nullable=False),
         sa.Column("reasons", _json(), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('read', 'blank', 'inferred', 'missing')", name="ck_fields_status"
-        ),
+        sa.CheckConstraint("status IN ('read', 'blank', 'inferred', 'missing')", name="ck_fields_status"),
         sa.CheckConstraint("(span_start IS NULL) = (span_end IS NULL)", name="ck_fields_span_pair"),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name="fk_fields_run_id_runs", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_fields_run_id_runs", ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name="pk_fields"),
         sa.UniqueConstraint("run_id", "key", name="uq_fields_run_id_key"),
     )
