@@ -1,0 +1,66 @@
+"""The `gongkai` command from the outside: flat output, batches with bad files, --out, eval, storage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from extractor.cli import app
+from tests.helpers import SHARED_REAL
+
+runner = CliRunner()
+SEED = SHARED_REAL / "seed-dongtonghua-2020.txt"
+needs_shared = pytest.mark.skipif(not SHARED_REAL.exists(), reason="shared benchmark not beside the checkout")
+
+
+@needs_shared
+def test_extract_flat_prints_the_fields_md_object(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["extract", str(SEED), "--format", "flat", "--db", f"sqlite:///{tmp_path}/g.db"])
+    assert result.exit_code == 0, result.output
+    flat = json.loads(result.stdout)
+    gold = json.loads((SHARED_REAL / "seed-dongtonghua-2020.gold.json").read_text(encoding="utf-8"))
+    assert flat["fields"] == gold["fields"] and flat["flags"] == {} and flat["template"] == "2019"
+
+
+@needs_shared
+def test_batch_goes_on_past_bad_files_and_exits_non_zero(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.txt"
+    corrupt.write_bytes(b"\x00\xff\x00garbage" * 50)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    other = tmp_path / "weather.txt"
+    other.write_text("明天多云转晴，气温十五度。", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["extract", str(corrupt), str(SEED), str(empty), str(other), "--out", str(out), "--no-store"]
+    )
+    assert result.exit_code == 1
+    assert "corrupt.txt" in result.stderr and "empty" in result.stderr and "weather.txt" in result.stderr
+    written = json.loads((out / "seed-dongtonghua-2020.json").read_text(encoding="utf-8"))
+    assert written["template"] == "2019"
+    assert not (out / "corrupt.json").exists()
+
+
+def test_extract_with_no_file_reads_the_bundled_sample(tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    result = runner.invoke(app, ["extract", "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 0, result.output
+    assert "t3" in result.stdout and "flagged" in result.stdout
+    assert db.exists()
+
+
+@needs_shared
+def test_eval_scores_a_gold_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "gold"
+    folder.mkdir()
+    for name in ("seed-dongtonghua-2020.txt", "seed-dongtonghua-2020.gold.json"):
+        (folder / name).write_bytes((SHARED_REAL / name).read_bytes())
+    result = runner.invoke(app, ["eval", str(folder), "--report", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    assert summary["accuracy"] == 1.0 and summary["silent_errors"] == 0 and summary["invented"] == 0
+    assert (tmp_path / "report" / "report.html").exists()
+    assert (tmp_path / "report" / "errors_by_section.png").stat().st_size > 1000
