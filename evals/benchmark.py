@@ -27,8 +27,9 @@ class BenchmarkResult:
     outputs: dict[str, dict[str, Any]]
 
 
-def run_benchmark(cases: list[GoldCase], reader: Reader = rules_reader,
-                  progress: Callable[[str], None] | None = None) -> BenchmarkResult:
+def run_benchmark(
+    cases: list[GoldCase], reader: Reader = rules_reader, progress: Callable[[str], None] | None = None
+) -> BenchmarkResult:
     scores: list[DocScore] = []
     outputs: dict[str, dict[str, Any]] = {}
     for case in cases:

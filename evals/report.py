@@ -38,13 +38,24 @@ def write_report(scores: list[DocScore], summary: Summary, folder: Path, title: 
     folder.mkdir(parents=True, exist_ok=True)
     _plot(scores, folder / "errors_by_section.png")
     rows = "\n".join(
-        "<tr>" + "".join(
-            f"<td>{html.escape(str(v))}</td>" for v in (
-                s.doc, s.gold_fields, s.correct, s.flagged_errors, s.silent_errors, s.invented,
-                s.false_flags, "yes" if s.template_ok else "NO", s.error, f"{s.seconds * 1000:.1f}",
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(str(v))}</td>"
+            for v in (
+                s.doc,
+                s.gold_fields,
+                s.correct,
+                s.flagged_errors,
+                s.silent_errors,
+                s.invented,
+                s.false_flags,
+                "yes" if s.template_ok else "NO",
+                s.error,
+                f"{s.seconds * 1000:.1f}",
                 ", ".join(s.silent_keys[:6]),
             )
-        ) + "</tr>"
+        )
+        + "</tr>"
         for s in scores
     )
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>

@@ -33,7 +33,9 @@ def _equal(a: Any, b: Any) -> bool:
         return False
 
 
-def score(doc: str, flat: dict[str, Any] | None, gold: dict[str, Any], seconds: float = 0.0, error: str = "") -> DocScore:
+def score(
+    doc: str, flat: dict[str, Any] | None, gold: dict[str, Any], seconds: float = 0.0, error: str = ""
+) -> DocScore:
     """Per gold key: correct, wrong and flagged, or silent; plus invented values outside gold."""
     gold_fields: dict[str, Any] = gold.get("fields", {})
     result = DocScore(doc=doc, gold_fields=len(gold_fields), seconds=seconds, error=error)

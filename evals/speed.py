@@ -50,7 +50,11 @@ def text_documents(*folders: Path, max_bytes: int = 20_000) -> list[Path]:
     out = []
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if (path.suffix.lower() in TEXT_SUFFIXES and not path.name.endswith(".gold.json")
-                    and path.name.lower() != "readme.md" and path.stat().st_size <= max_bytes):
+            if (
+                path.suffix.lower() in TEXT_SUFFIXES
+                and not path.name.endswith(".gold.json")
+                and path.name.lower() != "readme.md"
+                and path.stat().st_size <= max_bytes
+            ):
                 out.append(path)
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,7 +23,7 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     flat = "flat"
@@ -36,8 +36,13 @@ def _store(url: str, doc: SourceDocument, extraction: Extraction) -> int:
     engine = database.make_engine(url)
     with database.session_factory(engine)() as session:
         document = repository.save_document(
-            session, sha256=doc.sha256, name=doc.name, kind=doc.kind, encoding=doc.encoding,
-            size=doc.size, text=doc.text,
+            session,
+            sha256=doc.sha256,
+            name=doc.name,
+            kind=doc.kind,
+            encoding=doc.encoding,
+            size=doc.size,
+            text=doc.text,
         )
         run = repository.save_run(session, document, extraction)
         session.commit()
@@ -70,10 +75,14 @@ def _show(extraction: Extraction, fmt: Format) -> None:
 @app.command("extract")
 def extract_command(
     files: Annotated[list[Path] | None, typer.Argument(help="report files; none = the bundled sample report")] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, json (every cell) or flat (FIELDS.md)")] = Format.table,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json (every cell) or flat (FIELDS.md)")
+    ] = Format.table,
     out: Annotated[Path | None, typer.Option("--out", help="write NAME.json (flat) and NAME.detail.json here")] = None,
     store: Annotated[bool, typer.Option("--store/--no-store", help="save documents and runs in the database")] = True,
-    database_url: Annotated[str | None, typer.Option("--db", help="database URL (default GONGKAI_DATABASE_URL)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--db", help="database URL (default GONGKAI_DATABASE_URL)")
+    ] = None,
 ) -> None:
     """Read each report, check its arithmetic, flag doubtful cells, store the run."""
     settings = get_settings()
@@ -83,8 +92,12 @@ def extract_command(
     failures = 0
     show = not many or out is None
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=err_console, disable=not many,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=not many,
     )
     with progress:
         task = progress.add_task("extracting", total=len(paths))
@@ -99,8 +112,10 @@ def extract_command(
                 continue
             if extraction.template is None:
                 failures += 1
-                err_console.print(f"[red]error[/red] {path}: no report tables found (not a disclosure annual report?)",
-                                  highlight=False)
+                err_console.print(
+                    f"[red]error[/red] {path}: no report tables found (not a disclosure annual report?)",
+                    highlight=False,
+                )
             if out is not None:
                 _write(out, doc, extraction)
             if store:
@@ -142,15 +157,28 @@ def eval_command(
     if show_docs:
         table = Table("doc", "fields", "correct", "wrong+flagged", "silent", "invented", "false flags", "template")
         for d in result.scores:
-            table.add_row(d.doc, str(d.gold_fields), str(d.correct), str(d.flagged_errors),
-                          str(d.silent_errors), str(d.invented), str(d.false_flags),
-                          "ok" if d.template_ok else f"WRONG {d.error}")
+            table.add_row(
+                d.doc,
+                str(d.gold_fields),
+                str(d.correct),
+                str(d.flagged_errors),
+                str(d.silent_errors),
+                str(d.invented),
+                str(d.false_flags),
+                "ok" if d.template_ok else f"WRONG {d.error}",
+            )
         out_console.print(table)
     summary: dict[str, Any] = {
-        "documents": s.documents, "fields": s.fields, "accuracy": round(s.accuracy, 5),
-        "silent_errors": s.silent_errors, "silent_rate": round(s.silent_rate, 5),
-        "flagged_errors": s.flagged_errors, "false_flags": s.false_flags, "invented": s.invented,
-        "templates_wrong": s.templates_wrong, "unreadable": s.failed_documents,
+        "documents": s.documents,
+        "fields": s.fields,
+        "accuracy": round(s.accuracy, 5),
+        "silent_errors": s.silent_errors,
+        "silent_rate": round(s.silent_rate, 5),
+        "flagged_errors": s.flagged_errors,
+        "false_flags": s.false_flags,
+        "invented": s.invented,
+        "templates_wrong": s.templates_wrong,
+        "unreadable": s.failed_documents,
         "docs_per_second": round(s.docs_per_second, 1),
     }
     out_console.print_json(json.dumps(summary))
@@ -169,10 +197,16 @@ def bench_command(
 
     paths = text_documents(*folders, max_bytes=max_kb * 1024)
     result = measure(paths, repeat=repeat)
-    out_console.print_json(json.dumps({
-        "documents": result.documents, "mean_kb": round(result.mean_bytes / 1024, 1),
-        "seconds": round(result.seconds, 3), "docs_per_second": round(result.docs_per_second, 1),
-    }))
+    out_console.print_json(
+        json.dumps(
+            {
+                "documents": result.documents,
+                "mean_kb": round(result.mean_bytes / 1024, 1),
+                "seconds": round(result.seconds, 3),
+                "docs_per_second": round(result.docs_per_second, 1),
+            }
+        )
+    )
 
 
 def main() -> None:

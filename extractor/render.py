@@ -34,7 +34,9 @@ def _section_table(section: SectionSpec, extraction: Extraction) -> Table:
         for col in section.rows[0].columns:
             table.add_column(col.label, justify="right")
         for row in section.rows:
-            table.add_row(row.label, *[_cell(extraction.fields.get(row.field_key(section.key, c))) for c in row.columns])
+            table.add_row(
+                row.label, *[_cell(extraction.fields.get(row.field_key(section.key, c))) for c in row.columns]
+            )
     else:
         table.add_column("cells")
         for row in section.rows:
@@ -66,8 +68,12 @@ def render(extraction: Extraction, template: TemplateSpec | None) -> Group:
             flags.append(f"  {value.key} = {value.value}: {'; '.join(value.reasons)}\n")
         parts.append(flags)
     if missing:
-        parts.append(Text(f"{len(missing)} cells not found: {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}",
-                          style="red"))
+        parts.append(
+            Text(
+                f"{len(missing)} cells not found: {', '.join(missing[:12])}{' …' if len(missing) > 12 else ''}",
+                style="red",
+            )
+        )
     if not flagged and not missing:
         parts.append(Text("no flags: every cell read and every identity holds", style="green"))
     return Group(*parts)

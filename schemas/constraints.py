@@ -20,5 +20,5 @@ class SumRule(BaseModel):
     left: tuple[str, ...]
     right: tuple[str, ...]
 
-    def keys(self) -> tuple[str, ...]:
+    def cells(self) -> tuple[str, ...]:
         return (*self.left, *self.right)

@@ -7,15 +7,15 @@ Field keys follow shared/benchmark/FIELDS.md. Aliases are label fragments after 
 from __future__ import annotations
 
 from schemas.constraints import SumRule
-from schemas.report_type import ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
+from schemas.report_type import ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec, ValueKind
 
 
-def _cols(*specs: str, kind: str = "int", signed: tuple[str, ...] = ()) -> tuple[ColumnSpec, ...]:
+def _cols(*specs: str, kind: ValueKind = "int", signed: tuple[str, ...] = ()) -> tuple[ColumnSpec, ...]:
     cols = []
     for spec in specs:
         key, label = spec.split(":")
-        col_kind = "decimal" if key == "amount" else kind
-        cols.append(ColumnSpec(key=key, label=label, kind=col_kind, signed=key in signed))  # type: ignore[arg-type]
+        col_kind: ValueKind = "decimal" if key == "amount" else kind
+        cols.append(ColumnSpec(key=key, label=label, kind=col_kind, signed=key in signed))
     return tuple(cols)
 
 
@@ -24,14 +24,30 @@ def _cols(*specs: str, kind: str = "int", signed: tuple[str, ...] = ()) -> tuple
 _T2_2021_FILES = _cols("issued:本年制发件数", "repealed:本年废止件数", "in_force:现行有效件数")
 _T2_2021_DECISIONS = _cols("decisions:本年处理决定数量")
 _T2_2019_FILES = _cols("made:本年新制作数量", "published:本年新公开数量", "total:对外公开总数量")
-_T2_2019_ITEMS = _cols(
-    "prev_items:上一年项目数量", "change:本年增/减", "decisions:处理决定数量", signed=("change",)
-)
+_T2_2019_ITEMS = _cols("prev_items:上一年项目数量", "change:本年增/减", "decisions:处理决定数量", signed=("change",))
 
 _T2_WORDS = (
-    "第二十条", "信息内容", "本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量",
-    "本年收费金额", "单位", "万元", "本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量",
-    "本年增减", "处理决定数量", "采购项目数量", "采购总金额", "本年新", "制作数量", "公开数量", "项",
+    "第二十条",
+    "信息内容",
+    "本年制发件数",
+    "本年废止件数",
+    "现行有效件数",
+    "本年处理决定数量",
+    "本年收费金额",
+    "单位",
+    "万元",
+    "本年新制作数量",
+    "本年新公开数量",
+    "对外公开总数量",
+    "上一年项目数量",
+    "本年增减",
+    "处理决定数量",
+    "采购项目数量",
+    "采购总金额",
+    "本年新",
+    "制作数量",
+    "公开数量",
+    "项",
 )
 
 T2_2021 = SectionSpec(
@@ -46,7 +62,8 @@ T2_2021 = SectionSpec(
         RowSpec(key="penalty", label="行政处罚", columns=_T2_2021_DECISIONS, aliases=("行政处罚",)),
         RowSpec(key="coercion", label="行政强制", columns=_T2_2021_DECISIONS, aliases=("行政强制",)),
         RowSpec(
-            key="fees", label="行政事业性收费",
+            key="fees",
+            label="行政事业性收费",
             columns=(ColumnSpec(key="amount", label="本年收费金额(万元)", kind="decimal", unit="万元"),),
             aliases=("行政事业性收费", "事业性收费"),
         ),
@@ -63,17 +80,23 @@ T2_2019 = SectionSpec(
         RowSpec(key="normative", label="规范性文件", columns=_T2_2019_FILES, aliases=("规范性文件",)),
         RowSpec(key="licensing", label="行政许可", columns=_T2_2019_ITEMS, aliases=("行政许可",)),
         RowSpec(
-            key="other_services", label="其他对外管理服务事项", columns=_T2_2019_ITEMS,
+            key="other_services",
+            label="其他对外管理服务事项",
+            columns=_T2_2019_ITEMS,
             aliases=("对外管理服务", "其他对外管理"),
         ),
         RowSpec(key="penalty", label="行政处罚", columns=_T2_2019_ITEMS, aliases=("行政处罚",)),
         RowSpec(key="coercion", label="行政强制", columns=_T2_2019_ITEMS, aliases=("行政强制",)),
         RowSpec(
-            key="fees", label="行政事业性收费", columns=_T2_2019_ITEMS[:2],
+            key="fees",
+            label="行政事业性收费",
+            columns=_T2_2019_ITEMS[:2],
             aliases=("行政事业性收费", "事业性收费"),
         ),
         RowSpec(
-            key="procurement", label="政府集中采购", columns=_cols("items:采购项目数量", "amount:采购总金额"),
+            key="procurement",
+            label="政府集中采购",
+            columns=_cols("items:采购项目数量", "amount:采购总金额"),
             aliases=("政府集中采购", "集中采购"),
         ),
     ),
@@ -82,8 +105,13 @@ T2_2019 = SectionSpec(
 # ---- table 3 -------------------------------------------------------------------------------
 
 T3_COLUMNS = _cols(
-    "natural:自然人", "commercial:商业企业", "research:科研机构", "social:社会公益组织",
-    "legal:法律服务机构", "other_org:其他", "total:总计",
+    "natural:自然人",
+    "commercial:商业企业",
+    "research:科研机构",
+    "social:社会公益组织",
+    "legal:法律服务机构",
+    "other_org:其他",
+    "total:总计",
 )
 _T3_PARTS = tuple(col.key for col in T3_COLUMNS[:-1])
 
@@ -126,16 +154,37 @@ _T3_OTHER_2021 = (
 )
 
 _T3_WORDS = (
-    "收到和处理政府信息公开申请情况", "本列数据的勾稽关系为", "第一项加第二项之和", "等于第三项加第四项之和",
-    "申请人情况", "自然人", "法人或其他组织", "商业企业", "科研机构", "社会公益组织", "法律服务机构",
-    "其他", "总计", "三本年度办理结果", "本年度办理结果", "不予公开", "无法提供", "不予处理", "其他处理", "小计",
+    "收到和处理政府信息公开申请情况",
+    "本列数据的勾稽关系为",
+    "第一项加第二项之和",
+    "等于第三项加第四项之和",
+    "申请人情况",
+    "自然人",
+    "法人或其他组织",
+    "商业企业",
+    "科研机构",
+    "社会公益组织",
+    "法律服务机构",
+    "其他",
+    "总计",
+    "三本年度办理结果",
+    "本年度办理结果",
+    "不予公开",
+    "无法提供",
+    "不予处理",
+    "其他处理",
+    "小计",
 )
 
 
 def _t3(rows: tuple[RowSpec, ...]) -> SectionSpec:
     return SectionSpec(
-        key="t3", title="收到和处理政府信息公开申请情况", headings=("收到和处理政府信息公开申请情况",),
-        rows=rows, header_words=_T3_WORDS, extra_rows=("小计", "合计其中", "其中"),
+        key="t3",
+        title="收到和处理政府信息公开申请情况",
+        headings=("收到和处理政府信息公开申请情况",),
+        rows=rows,
+        header_words=_T3_WORDS,
+        extra_rows=("小计", "合计其中", "其中"),
     )
 
 
@@ -151,9 +200,26 @@ T4 = SectionSpec(
     headings=("行政复议行政诉讼情况", "行政复议和行政诉讼情况", "政府信息公开行政复议"),
     labelled=False,
     header_words=(
-        "政府信息公开行政复议", "行政诉讼情况", "行政复议", "行政诉讼", "未经复议直接起诉", "复议后起诉",
-        "结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "维持", "纠正", "结果", "其他", "尚未", "审结",
-        "四", "注", "数量含上年度结转数量",
+        "政府信息公开行政复议",
+        "行政诉讼情况",
+        "行政复议",
+        "行政诉讼",
+        "未经复议直接起诉",
+        "复议后起诉",
+        "结果维持",
+        "结果纠正",
+        "其他结果",
+        "尚未审结",
+        "总计",
+        "维持",
+        "纠正",
+        "结果",
+        "其他",
+        "尚未",
+        "审结",
+        "四",
+        "注",
+        "数量含上年度结转数量",
     ),
     rows=(
         RowSpec(key="review", label="行政复议", columns=T4_COLUMNS),
@@ -189,7 +255,7 @@ def _t3_rules(t3: SectionSpec) -> tuple[SumRule, ...]:
         rules.append(
             SumRule(
                 name=f"t3.balance.{col.key}",
-                description=f"column {col.label}: 一 + 二 = 三(七)总计 + 四 (第一项加第二项之和，等于第三项加第四项之和)",
+                description=f"column {col.label}: 一 + 二 = (七)总计 + 四 (第一项加第二项之和，等于第三项加第四项之和)",
                 left=(f"t3.new_received.{col.key}", f"t3.carried_over.{col.key}"),
                 right=(f"t3.total.{col.key}", f"t3.carried_forward.{col.key}"),
             )
@@ -214,8 +280,17 @@ TEMPLATE_2019 = TemplateSpec(
     title="政府信息公开工作年度报告格式 (2019)",
     sections=(T2_2019, T3_2019, T4),
     constraints=_t3_rules(T3_2019) + _t4_rules(),
-    markers=("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "本年增减",
-             "其他对外管理服务事项", "政府集中采购", "采购总金额", "采购项目数量"),
+    markers=(
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "本年增减",
+        "其他对外管理服务事项",
+        "政府集中采购",
+        "采购总金额",
+        "采购项目数量",
+    ),
     years=(2019, 2020),
 )
 
@@ -224,8 +299,16 @@ TEMPLATE_2021 = TemplateSpec(
     title="中华人民共和国政府信息公开工作年度报告格式 (国办公开办函〔2021〕30号)",
     sections=(T2_2021, T3_2021, T4),
     constraints=_t3_rules(T3_2021) + _t4_rules(),
-    markers=("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额",
-             "逾期不补正", "逾期未按收费", "行政规范性文件"),
+    markers=(
+        "本年制发件数",
+        "本年废止件数",
+        "现行有效件数",
+        "本年处理决定数量",
+        "本年收费金额",
+        "逾期不补正",
+        "逾期未按收费",
+        "行政规范性文件",
+    ),
     years=(2021, 2100),
 )
 
@@ -234,7 +317,12 @@ DISCLOSURE_REPORT = ReportType(
     title="政府信息公开工作年度报告",
     templates=(TEMPLATE_2019, TEMPLATE_2021),
     identifying_phrases=(
-        "政府信息公开", "本年新收", "主动公开政府信息情况", "收到和处理政府信息公开申请情况",
-        "行政复议", "上年结转", "予以公开",
+        "政府信息公开",
+        "本年新收",
+        "主动公开政府信息情况",
+        "收到和处理政府信息公开申请情况",
+        "行政复议",
+        "上年结转",
+        "予以公开",
     ),
 )

@@ -9,26 +9,65 @@ SHARED_REAL = ROOT.parent / "shared" / "benchmark" / "real"
 DEV_DATA = ROOT / "evals" / "data"
 
 T3_LABELS_2021 = [
-    "一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "(一)予以公开",
-    "(二)部分公开(区分处理的,只计这一情形,不计其他情形)", "1.属于国家秘密", "2.其他法律行政法规禁止公开",
-    "3.危及“三安全一稳定”", "4.保护第三方合法权益", "5.属于三类内部事务信息", "6.属于四类过程性信息",
-    "7.属于行政执法案卷", "8.属于行政查询事项", "1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作",
-    "3.补正后申请内容仍不明确", "1.信访举报投诉类申请", "2.重复申请", "3.要求提供公开出版物",
-    "4.无正当理由大量反复申请", "5.要求行政机关确认或重新出具已获取信息",
+    "一、本年新收政府信息公开申请数量",
+    "二、上年结转政府信息公开申请数量",
+    "(一)予以公开",
+    "(二)部分公开(区分处理的,只计这一情形,不计其他情形)",
+    "1.属于国家秘密",
+    "2.其他法律行政法规禁止公开",
+    "3.危及“三安全一稳定”",
+    "4.保护第三方合法权益",
+    "5.属于三类内部事务信息",
+    "6.属于四类过程性信息",
+    "7.属于行政执法案卷",
+    "8.属于行政查询事项",
+    "1.本机关不掌握相关政府信息",
+    "2.没有现成信息需要另行制作",
+    "3.补正后申请内容仍不明确",
+    "1.信访举报投诉类申请",
+    "2.重复申请",
+    "3.要求提供公开出版物",
+    "4.无正当理由大量反复申请",
+    "5.要求行政机关确认或重新出具已获取信息",
     "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", "3.其他", "(七)总计",
+    "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "3.其他",
+    "(七)总计",
     "四、结转下年度继续办理",
 ]
 T3_KEYS_2021 = [
-    "new_received", "carried_over", "granted", "partial", "denied_state_secret", "denied_law_forbidden",
-    "denied_three_safety", "denied_third_party", "denied_internal", "denied_process", "denied_enforcement",
-    "denied_query", "unable_not_held", "unable_need_creation", "unable_unclear", "rejected_complaint",
-    "rejected_duplicate", "rejected_publication", "rejected_excessive", "rejected_confirm",
-    "other_overdue_correction", "other_overdue_fee", "other_misc", "total", "carried_forward",
+    "new_received",
+    "carried_over",
+    "granted",
+    "partial",
+    "denied_state_secret",
+    "denied_law_forbidden",
+    "denied_three_safety",
+    "denied_third_party",
+    "denied_internal",
+    "denied_process",
+    "denied_enforcement",
+    "denied_query",
+    "unable_not_held",
+    "unable_need_creation",
+    "unable_unclear",
+    "rejected_complaint",
+    "rejected_duplicate",
+    "rejected_publication",
+    "rejected_excessive",
+    "rejected_confirm",
+    "other_overdue_correction",
+    "other_overdue_fee",
+    "other_misc",
+    "total",
+    "carried_forward",
 ]
 T3_COLS = ["natural", "commercial", "research", "social", "legal", "other_org", "total"]
-T4_KEYS = [f"t4.{g}.{c}" for g in ("review", "suit_direct", "suit_after_review")
-           for c in ("upheld", "corrected", "other", "pending", "total")]
+T4_KEYS = [
+    f"t4.{g}.{c}"
+    for g in ("review", "suit_direct", "suit_after_review")
+    for c in ("upheld", "corrected", "other", "pending", "total")
+]
 
 
 def sample_t3(new: int = 5, carried: int = 1) -> dict[str, list[int]]:
@@ -57,9 +96,12 @@ def report_2021(table3_lines: list[str], table2: str | None = None, table4: str 
     )
     return (
         "某县人民政府2022年政府信息公开工作年度报告\n一、总体情况\n本年度政府信息公开工作有序推进。\n"
-        "二、主动公开政府信息情况\n" + t2 +
-        "三、收到和处理政府信息公开申请情况\n(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)\n"
+        "二、主动公开政府信息情况\n"
+        + t2
+        + "三、收到和处理政府信息公开申请情况\n(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)\n"
         "申请人情况 | 自然人 | 法人或其他组织 | 总计\n商业企业 | 科研机构 | 社会公益组织 | 法律服务机构 | 其他\n"
-        + "\n".join(table3_lines) + "\n四、政府信息公开行政复议、行政诉讼情况\n" + t4 +
-        "五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
+        + "\n".join(table3_lines)
+        + "\n四、政府信息公开行政复议、行政诉讼情况\n"
+        + t4
+        + "五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
     )

@@ -60,7 +60,7 @@ def test_eval_scores_a_gold_folder(tmp_path: Path) -> None:
         (folder / name).write_bytes((SHARED_REAL / name).read_bytes())
     result = runner.invoke(app, ["eval", str(folder), "--report", str(tmp_path / "report")])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["accuracy"] == 1.0 and summary["silent_errors"] == 0 and summary["invented"] == 0
     assert (tmp_path / "report" / "report.html").exists()
     assert (tmp_path / "report" / "errors_by_section.png").stat().st_size > 1000

@@ -56,8 +56,12 @@ def test_consistent_table_raises_no_flag(data: st.DataObject, template: Template
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.data(), template=st.sampled_from([TEMPLATE_2019, TEMPLATE_2021]),
-       delta=st.integers(min_value=1, max_value=50), sign=st.sampled_from([1, -1]))
+@given(
+    data=st.data(),
+    template=st.sampled_from([TEMPLATE_2019, TEMPLATE_2021]),
+    delta=st.integers(min_value=1, max_value=50),
+    sign=st.sampled_from([1, -1]),
+)
 def test_one_perturbed_cell_is_the_one_flagged(
     data: st.DataObject, template: TemplateSpec, delta: int, sign: int
 ) -> None:
@@ -79,16 +83,20 @@ def test_one_perturbed_cell_is_the_one_flagged(
 
 
 def test_reason_reads_like_the_table() -> None:
-    values = {f"t4.review.{c}": v for c, v in zip(("upheld", "corrected", "other", "pending", "total"), (5, 1, 0, 0, 7),
-                                                 strict=True)}
+    values = {
+        f"t4.review.{c}": v
+        for c, v in zip(("upheld", "corrected", "other", "pending", "total"), (5, 1, 0, 0, 7), strict=True)
+    }
     (outcome,) = evaluate(TEMPLATE_2021.constraints, values)
     assert not outcome.ok
     assert outcome.message == "行政复议: 5+1+0+0 = 6, table says 7"
 
 
 def test_blank_cell_implied_by_sums_is_inferred_and_flagged() -> None:
-    values = {f"t4.review.{c}": v for c, v in zip(("upheld", "corrected", "other", "pending", "total"), (2, 1, 0, 0, 0),
-                                                 strict=True)}
+    values = {
+        f"t4.review.{c}": v
+        for c, v in zip(("upheld", "corrected", "other", "pending", "total"), (2, 1, 0, 0, 0), strict=True)
+    }
     fields = _fields(values)
     fields["t4.review.total"].status = "blank"
     fields["t4.review.total"].raw = ""

@@ -24,8 +24,15 @@ def test_seed_report_matches_gold_exactly_without_flags() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["real-shuyang-county-2025.txt", "real-shuyang-fgj-2023.html", "real-pingtan-2024.txt", "real-shanghai-kewei-2024.md",
-     "real-shanghai-office-2025.md", "real-huaian-2024-excerpt.txt", "real-shanghai-office-2019.html"],
+    [
+        "real-shuyang-county-2025.txt",
+        "real-shuyang-fgj-2023.html",
+        "real-pingtan-2024.txt",
+        "real-shanghai-kewei-2024.md",
+        "real-shanghai-office-2025.md",
+        "real-huaian-2024-excerpt.txt",
+        "real-shanghai-office-2019.html",
+    ],
 )
 def test_real_reports_have_no_silent_errors(name: str) -> None:
     """Every gold cell is either read right or flagged; nothing is invented."""

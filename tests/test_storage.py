@@ -142,9 +142,7 @@ def make_extraction(reader_version: str = "rules-0.1.0", **overrides: object) ->
         "small": FieldValue("small", 0.3, raw="0.3", span=(40, 43)),
         "big": FieldValue("big", 98765432101234, raw="98765432101234", span=(50, 64)),
         "blank": FieldValue("blank", 0, raw="—", span=(70, 71), status="blank"),
-        "inferred": FieldValue(
-            "inferred", 7, status="inferred", confidence=0.6, reasons=["inferred from the total"]
-        ),
+        "inferred": FieldValue("inferred", 7, status="inferred", confidence=0.6, reasons=["inferred from the total"]),
         "missing": FieldValue("missing", None, status="missing", confidence=0.0, reasons=["not found"]),
         "doubted": FieldValue(
             "doubted",
@@ -494,9 +492,7 @@ def test_load_extraction_round_trips(factory: sessionmaker[Session]) -> None:
         assert loaded == extraction
         assert loaded.detailed() == extraction.detailed()
         assert loaded.flat() == extraction.flat()
-        assert {k: type(v) for k, v in loaded.values().items()} == {
-            k: type(v) for k, v in extraction.values().items()
-        }
+        assert {k: type(v) for k, v in loaded.values().items()} == {k: type(v) for k, v in extraction.values().items()}
 
         add_correction(s, run_id, "amount", 18561.06, "张三")
         add_correction(s, run_id, "doubted", 4, "张三", "the total was right")

@@ -127,7 +127,7 @@ def test_only_cutoff_documents_are_partial() -> None:
             assert 0 < len(doc.fields) < full
             # a prefix of the reading order: nothing after the cut is in gold
             keys = field_keys(doc.template)
-            assert list(doc.fields) == list(keys[:len(doc.fields)])
+            assert list(doc.fields) == list(keys[: len(doc.fields)])
         else:
             assert len(doc.fields) == full, doc.name
 
@@ -171,8 +171,7 @@ def test_pipes_layout_prints_gold_in_place() -> None:
         lines = doc.body.decode("utf-8").splitlines()
         for row in t3_rows(doc.template):
             label = T3_LABELS[row].replace("（", "(").replace("）", ")")
-            line = next(x for x in lines
-                        if x.replace("（", "(").replace("）", ")").split(" | ").count(label))
+            line = next(x for x in lines if x.replace("（", "(").replace("）", ")").split(" | ").count(label))
             after = line.replace("（", "(").replace("）", ")").split(label, 1)[1]
             nums = [int(n) for n in re.findall(r"-?\d+", after)]
             assert nums == [doc.fields[f"t3.{row}.{c}"] for c in T3_COLS], (doc.name, row)

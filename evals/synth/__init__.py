@@ -116,9 +116,18 @@ def generate(seed: int, count: int) -> list[Document]:
             "notes": "; ".join(notes),
             "fields": fields,
         }
-        docs.append(Document(name, rendered.ext, rendered.body, gold, layout.name,
-                             template, values.mistake.key if values.mistake else None,
-                             rendered.encoding))
+        docs.append(
+            Document(
+                name,
+                rendered.ext,
+                rendered.body,
+                gold,
+                layout.name,
+                template,
+                values.mistake.key if values.mistake else None,
+                rendered.encoding,
+            )
+        )
     return docs
 
 
@@ -172,8 +181,9 @@ def _readme(docs: list[Document], seed: int, count: int) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for d in docs:
-        lines.append(f"| `{d.name}.{d.ext}` | {d.template} | {d.gold['year']} | {d.layout} "
-                     f"| {d.encoding} | {d.mistake or ''} |")
+        lines.append(
+            f"| `{d.name}.{d.ext}` | {d.template} | {d.gold['year']} | {d.layout} | {d.encoding} | {d.mistake or ''} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -185,5 +195,6 @@ def write(docs: list[Document], out: Path, seed: int, count: int) -> None:
     for d in docs:
         (out / f"{d.name}.{d.ext}").write_bytes(d.body)
         (out / f"{d.name}.gold.json").write_text(
-            json.dumps(d.gold, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            json.dumps(d.gold, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
     (out / "README.md").write_text(_readme(docs, seed, count), encoding="utf-8")

@@ -16,10 +16,11 @@ from evals.synth import generate, write
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, generate, write, and print a one-line summary per layout."""
     parser = argparse.ArgumentParser(
-        prog="python -m evals.synth",
-        description="Generate synthetic messy annual reports with gold by construction.")
-    parser.add_argument("--out", type=Path, default=Path("evals/data/synth"),
-                        help="output directory (synth-* files there are replaced)")
+        prog="python -m evals.synth", description="Generate synthetic messy annual reports with gold by construction."
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path("evals/data/synth"), help="output directory (synth-* files there are replaced)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="random seed")
     parser.add_argument("--count", type=int, default=48, help="number of documents")
     args = parser.parse_args(argv)

@@ -136,31 +136,57 @@ HEADINGS: dict[TableName, str] = {
 T2Block = tuple[str, tuple[str, ...], tuple[tuple[str, str, tuple[str, ...]], ...]]
 T2_BLOCKS: dict[Template, tuple[T2Block, ...]] = {
     "2021": (
-        ("第二十条第（一）项", ("信息内容", "本年制发件数", "本年废止件数", "现行有效件数"),
-         (("规章", "rules", ("issued", "repealed", "in_force")),
-          ("行政规范性文件", "normative", ("issued", "repealed", "in_force")))),
-        ("第二十条第（五）项", ("信息内容", "本年处理决定数量"),
-         (("行政许可", "licensing", ("decisions",)),)),
-        ("第二十条第（六）项", ("信息内容", "本年处理决定数量"),
-         (("行政处罚", "penalty", ("decisions",)),
-          ("行政强制", "coercion", ("decisions",)))),
-        ("第二十条第（八）项", ("信息内容", "本年收费金额（单位：万元）"),
-         (("行政事业性收费", "fees", ("amount",)),)),
+        (
+            "第二十条第（一）项",
+            ("信息内容", "本年制发件数", "本年废止件数", "现行有效件数"),
+            (
+                ("规章", "rules", ("issued", "repealed", "in_force")),
+                ("行政规范性文件", "normative", ("issued", "repealed", "in_force")),
+            ),
+        ),
+        ("第二十条第（五）项", ("信息内容", "本年处理决定数量"), (("行政许可", "licensing", ("decisions",)),)),
+        (
+            "第二十条第（六）项",
+            ("信息内容", "本年处理决定数量"),
+            (("行政处罚", "penalty", ("decisions",)), ("行政强制", "coercion", ("decisions",))),
+        ),
+        ("第二十条第（八）项", ("信息内容", "本年收费金额（单位：万元）"), (("行政事业性收费", "fees", ("amount",)),)),
     ),
     "2019": (
-        ("第二十条第（一）项", ("信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"),
-         (("规章", "rules", ("made", "published", "total")),
-          ("规范性文件", "normative", ("made", "published", "total")))),
-        ("第二十条第（五）项", ("信息内容", "上一年项目数量", "本年增/减", "处理决定数量"),
-         (("行政许可", "licensing", ("prev_items", "change", "decisions")),
-          ("其他对外管理服务事项", "other_services", ("prev_items", "change", "decisions")))),
-        ("第二十条第（六）项", ("信息内容", "上一年项目数量", "本年增/减", "处理决定数量"),
-         (("行政处罚", "penalty", ("prev_items", "change", "decisions")),
-          ("行政强制", "coercion", ("prev_items", "change", "decisions")))),
-        ("第二十条第（八）项", ("信息内容", "上一年项目数量", "本年增/减"),
-         (("行政事业性收费", "fees", ("prev_items", "change")),)),
-        ("第二十条第（九）项", ("信息内容", "采购项目数量", "采购总金额"),
-         (("政府集中采购", "procurement", ("items", "amount")),)),
+        (
+            "第二十条第（一）项",
+            ("信息内容", "本年新制作数量", "本年新公开数量", "对外公开总数量"),
+            (
+                ("规章", "rules", ("made", "published", "total")),
+                ("规范性文件", "normative", ("made", "published", "total")),
+            ),
+        ),
+        (
+            "第二十条第（五）项",
+            ("信息内容", "上一年项目数量", "本年增/减", "处理决定数量"),
+            (
+                ("行政许可", "licensing", ("prev_items", "change", "decisions")),
+                ("其他对外管理服务事项", "other_services", ("prev_items", "change", "decisions")),
+            ),
+        ),
+        (
+            "第二十条第（六）项",
+            ("信息内容", "上一年项目数量", "本年增/减", "处理决定数量"),
+            (
+                ("行政处罚", "penalty", ("prev_items", "change", "decisions")),
+                ("行政强制", "coercion", ("prev_items", "change", "decisions")),
+            ),
+        ),
+        (
+            "第二十条第（八）项",
+            ("信息内容", "上一年项目数量", "本年增/减"),
+            (("行政事业性收费", "fees", ("prev_items", "change")),),
+        ),
+        (
+            "第二十条第（九）项",
+            ("信息内容", "采购项目数量", "采购总金额"),
+            (("政府集中采购", "procurement", ("items", "amount")),),
+        ),
     ),
 }
 
@@ -186,10 +212,8 @@ T3_LABELS: dict[str, str] = {
     "rejected_excessive": "4.无正当理由大量反复申请",
     "rejected_confirm": "5.要求行政机关确认或重新出具已获取信息",
     "other": "（六）其他处理",
-    "other_overdue_correction":
-        "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
-    "other_overdue_fee":
-        "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+    "other_overdue_correction": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+    "other_overdue_fee": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
     "other_misc": "3.其他",
     "total": "（七）总计",
     "carried_forward": "四、结转下年度继续办理",
@@ -281,8 +305,7 @@ def build_t2(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) 
             lines.append(Line(cells, "data", row=item))
             if opt.t2_extra_row and item == "normative":
                 extra = [rng.randint(0, 40), 0, rng.randint(40, 900)]
-                lines.append(Line([Cell("其他主动公开文件", "label")]
-                                  + [Cell(str(x), "value") for x in extra], "data"))
+                lines.append(Line([Cell("其他主动公开文件", "label")] + [Cell(str(x), "value") for x in extra], "data"))
     return Table("t2", HEADINGS["t2"], lines)
 
 
@@ -296,10 +319,18 @@ def build_t3(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) 
     org_sub = opt.t3_org_subtotal_col
     ncols = 8 if org_sub else 7
     lines = [
-        Line([Cell(_label(T3_NOTE, opt), "header", rowspan=3, colspan=3),
-              Cell("申请人情况", "header", colspan=ncols)], "header"),
-        Line([Cell("自然人", "header", rowspan=2), *_headers(["法人或其他组织"], opt, rng),
-              Cell("总计", "header", rowspan=2)], "header"),
+        Line(
+            [Cell(_label(T3_NOTE, opt), "header", rowspan=3, colspan=3), Cell("申请人情况", "header", colspan=ncols)],
+            "header",
+        ),
+        Line(
+            [
+                Cell("自然人", "header", rowspan=2),
+                *_headers(["法人或其他组织"], opt, rng),
+                Cell("总计", "header", rowspan=2),
+            ],
+            "header",
+        ),
         Line(_headers((["小计"] if org_sub else []) + list(ORG_COLS), opt, rng), "header"),
     ]
     lines[1].cells[1].colspan = ncols - 2
@@ -329,11 +360,9 @@ def build_t3(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) 
             label_cells.append(Cell(_label(T3_GROUP, opt), "group", rowspan=group_len))
         if g and sub_rows[g][0] == row:
             extra = 1 if opt.t3_subtotal_rows and g != "other" else 0
-            label_cells.append(Cell(_label(SUBGROUPS[g], opt), "subgroup",
-                                    rowspan=len(sub_rows[g]) + extra))
+            label_cells.append(Cell(_label(SUBGROUPS[g], opt), "subgroup", rowspan=len(sub_rows[g]) + extra))
         if row not in opt.unlabelled_rows:
-            span = 3 if row in ("new_received", "carried_over", "carried_forward") else (
-                1 if g else 2)
+            span = 3 if row in ("new_received", "carried_over", "carried_forward") else (1 if g else 2)
             label_cells.append(Cell(_label(T3_LABELS[row], opt), "label", colspan=span))
         lines.append(Line(label_cells + values(row, cols, True), "data", row=row))
         if opt.t3_subtotal_rows and g and g != "other" and sub_rows[g][-1] == row:
@@ -345,14 +374,25 @@ def build_t3(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) 
 def build_t4(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) -> Table:
     """Table 4: a two-level header and the 15 cells printed as one row."""
     lines = [
-        Line([Cell(T4_TOP[0], "header", colspan=5), Cell(T4_TOP[1], "header", colspan=10)],
-             "header"),
-        Line([*(Cell(h, "header", rowspan=2) for h in _heads(T4_COL_LABELS, opt, rng)),
-              Cell(T4_SUITS[0], "header", colspan=5), Cell(T4_SUITS[1], "header", colspan=5)],
-             "header"),
+        Line([Cell(T4_TOP[0], "header", colspan=5), Cell(T4_TOP[1], "header", colspan=10)], "header"),
+        Line(
+            [
+                *(Cell(h, "header", rowspan=2) for h in _heads(T4_COL_LABELS, opt, rng)),
+                Cell(T4_SUITS[0], "header", colspan=5),
+                Cell(T4_SUITS[1], "header", colspan=5),
+            ],
+            "header",
+        ),
         Line([Cell(h, "header") for h in _heads(T4_COL_LABELS * 2, opt, rng)], "header"),
-        Line([Cell(fmt(f"t4.{g}.{c}", v.fields[f"t4.{g}.{c}"]), "value", f"t4.{g}.{c}")
-              for g in T4_GROUPS for c in T4_COLS], "data", row="t4"),
+        Line(
+            [
+                Cell(fmt(f"t4.{g}.{c}", v.fields[f"t4.{g}.{c}"]), "value", f"t4.{g}.{c}")
+                for g in T4_GROUPS
+                for c in T4_COLS
+            ],
+            "data",
+            row="t4",
+        ),
     ]
     return Table("t4", HEADINGS["t4"], lines)
 
@@ -361,11 +401,9 @@ def _heads(texts: Iterable[str], opt: Options, rng: random.Random) -> list[str]:
     return [c.text for c in _headers(texts, opt, rng)]
 
 
-def build_tables(v: ReportValues, fmt: Formatter, opt: Options,
-                 rng: random.Random) -> list[Table]:
+def build_tables(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) -> list[Table]:
     """All three tables of a report, in document order."""
-    return [build_t2(v, fmt, opt, rng), build_t3(v, fmt, opt, rng),
-            build_t4(v, fmt, opt, rng)]
+    return [build_t2(v, fmt, opt, rng), build_t3(v, fmt, opt, rng), build_t4(v, fmt, opt, rng)]
 
 
 def shown_keys(tables: Iterable[Table]) -> tuple[str, ...]:
@@ -377,9 +415,9 @@ def drop_empty(tables: list[Table]) -> list[Table]:
     """Remove value cells whose printed text is empty (zeros left blank, then lost)."""
     out = []
     for t in tables:
-        lines = [replace(line, cells=[c for c in line.cells
-                                      if not (c.role == "value" and c.text == "")])
-                 for line in t.lines]
+        lines = [
+            replace(line, cells=[c for c in line.cells if not (c.role == "value" and c.text == "")]) for line in t.lines
+        ]
         out.append(replace(t, lines=lines))
     return out
 
@@ -390,8 +428,9 @@ def drop_empty(tables: list[Table]) -> list[Table]:
 
 
 def _unit(v: ReportValues) -> str:
-    return {"street": "街道", "township": "镇", "county": "县", "district": "区",
-            "city": "市", "bureau": "局"}[v.agency.kind]
+    return {"street": "街道", "township": "镇", "county": "县", "district": "区", "city": "市", "bureau": "局"}[
+        v.agency.kind
+    ]
 
 
 def title(v: ReportValues) -> str:
@@ -435,12 +474,14 @@ def intro(v: ReportValues, rng: random.Random) -> list[str]:
 def outro(v: ReportValues, rng: random.Random) -> list[str]:
     """Sections 五 and 六, again with dates, 条, 件 and percentages."""
     y, u = v.year, _unit(v)
-    fee = rng.choice([
-        "未收取信息处理费",
-        "共收取信息处理费0元",
-        f"依据《政府信息公开信息处理费管理办法》收取信息处理费{rng.randint(100, 3000)}元"
-        f"（涉及申请{rng.randint(1, 9)}件）",
-    ])
+    fee = rng.choice(
+        [
+            "未收取信息处理费",
+            "共收取信息处理费0元",
+            f"依据《政府信息公开信息处理费管理办法》收取信息处理费{rng.randint(100, 3000)}元"
+            f"（涉及申请{rng.randint(1, 9)}件）",
+        ]
+    )
     return [
         "五、存在的主要问题及改进情况",
         f"{y}年，我{u}政府信息公开工作取得一定成效，但仍存在一些不足：一是政策解读形式较为"
@@ -458,14 +499,20 @@ def between(t: Table, v: ReportValues, rng: random.Random) -> str:
     """A sentence printed between a section heading and its table."""
     f = v.fields
     if t.name == "t2":
-        return (f"{v.year}年，共主动公开政策解读{rng.randint(2, 90)}篇、政府信息"
-                f"{rng.randint(30, 9000)}条（其中第{rng.randint(1, 4)}季度最多），具体情况如下：")
+        return (
+            f"{v.year}年，共主动公开政策解读{rng.randint(2, 90)}篇、政府信息"
+            f"{rng.randint(30, 9000)}条（其中第{rng.randint(1, 4)}季度最多），具体情况如下："
+        )
     if t.name == "t3":
-        return (f"本年度新收申请{f['t3.new_received.total']}件，上年结转"
-                f"{f['t3.carried_over.total']}件，办理情况见下表（数据截至{v.year}年12月31日）：")
+        return (
+            f"本年度新收申请{f['t3.new_received.total']}件，上年结转"
+            f"{f['t3.carried_over.total']}件，办理情况见下表（数据截至{v.year}年12月31日）："
+        )
     suits = f["t4.suit_direct.total"] + f["t4.suit_after_review.total"]
-    return (f"全年发生政府信息公开行政复议{f['t4.review.total']}起、行政诉讼{suits}起，"
-            f"占申请总量的{rng.randint(0, 9)}.{rng.randint(0, 9)}%，具体如下：")
+    return (
+        f"全年发生政府信息公开行政复议{f['t4.review.total']}起、行政诉讼{suits}起，"
+        f"占申请总量的{rng.randint(0, 9)}.{rng.randint(0, 9)}%，具体如下："
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -564,9 +611,16 @@ BASE_EMITTERS: dict[str, Emitter] = {
 ROW_EMITTERS = ("pipes", "markdown", "flipbook")  # one printed line per table row
 
 
-def assemble(v: ReportValues, tables: list[Table], emit: Emitter, rng: random.Random,
-             *, heading_on_first_row: bool = False, with_outro: bool = True,
-             sep: str = "\n") -> str:
+def assemble(
+    v: ReportValues,
+    tables: list[Table],
+    emit: Emitter,
+    rng: random.Random,
+    *,
+    heading_on_first_row: bool = False,
+    with_outro: bool = True,
+    sep: str = "\n",
+) -> str:
     """Title, intro prose, the three sections with their tables, closing prose."""
     parts = [title(v), *intro(v, rng)]
     for t in tables:
@@ -623,15 +677,60 @@ for _pair in _S2T_PAIRS.split():
 S2T["复"] = "復"
 
 PINYIN: dict[str, str] = {
-    "項": "xiàng", "數": "shù", "量": "liàng", "申": "shēn", "請": "qǐng", "開": "kāi",
-    "政": "zhèng", "府": "fǔ", "資": "zī", "訊": "xùn", "處": "chǔ", "理": "lǐ",
-    "總": "zǒng", "計": "jì", "年": "nián", "結": "jié", "轉": "zhuǎn", "議": "yì",
-    "訴": "sù", "訟": "sòng", "維": "wéi", "持": "chí", "糾": "jiū", "審": "shěn",
-    "規": "guī", "章": "zhāng", "件": "jiàn", "費": "fèi", "許": "xǔ", "罰": "fá",
-    "強": "qiáng", "機": "jī", "關": "guān", "務": "wù", "構": "gòu", "業": "yè",
-    "織": "zhī", "復": "fù", "辦": "bàn", "報": "bào", "告": "gào", "況": "kuàng",
-    "情": "qíng", "予": "yǔ", "公": "gōng", "信": "xìn", "息": "xī", "決": "jué",
-    "定": "dìng", "行": "xíng", "收": "shōu", "新": "xīn", "其": "qí", "他": "tā",
+    "項": "xiàng",
+    "數": "shù",
+    "量": "liàng",
+    "申": "shēn",
+    "請": "qǐng",
+    "開": "kāi",
+    "政": "zhèng",
+    "府": "fǔ",
+    "資": "zī",
+    "訊": "xùn",
+    "處": "chǔ",
+    "理": "lǐ",
+    "總": "zǒng",
+    "計": "jì",
+    "年": "nián",
+    "結": "jié",
+    "轉": "zhuǎn",
+    "議": "yì",
+    "訴": "sù",
+    "訟": "sòng",
+    "維": "wéi",
+    "持": "chí",
+    "糾": "jiū",
+    "審": "shěn",
+    "規": "guī",
+    "章": "zhāng",
+    "件": "jiàn",
+    "費": "fèi",
+    "許": "xǔ",
+    "罰": "fá",
+    "強": "qiáng",
+    "機": "jī",
+    "關": "guān",
+    "務": "wù",
+    "構": "gòu",
+    "業": "yè",
+    "織": "zhī",
+    "復": "fù",
+    "辦": "bàn",
+    "報": "bào",
+    "告": "gào",
+    "況": "kuàng",
+    "情": "qíng",
+    "予": "yǔ",
+    "公": "gōng",
+    "信": "xìn",
+    "息": "xī",
+    "決": "jué",
+    "定": "dìng",
+    "行": "xíng",
+    "收": "shōu",
+    "新": "xīn",
+    "其": "qí",
+    "他": "tā",
 }
 
 
@@ -664,8 +763,9 @@ def to_fullwidth(text: str, rng: random.Random) -> str:
             out.append(line)  # keep markdown rules intact
             continue
         line = line.translate(_FULLWIDTH)
-        out.append("".join(rng.choice(["\u00a0", "\u00a0", "\u3000", "\u00a0\u00a0"])
-                           if ch == " " else ch for ch in line))
+        out.append(
+            "".join(rng.choice(["\u00a0", "\u00a0", "\u3000", "\u00a0\u00a0"]) if ch == " " else ch for ch in line)
+        )
     return "\n".join(out)
 
 
@@ -756,13 +856,13 @@ def _ext(base: str) -> str:
     return "md" if base == "markdown" else "txt"
 
 
-def _utf8(text: str, ext: str = "txt", notes: list[str] | None = None,
-          shown: tuple[str, ...] | None = None) -> Rendered:
+def _utf8(
+    text: str, ext: str = "txt", notes: list[str] | None = None, shown: tuple[str, ...] | None = None
+) -> Rendered:
     return Rendered(text.encode("utf-8"), ext, notes or [], shown)
 
 
-def _std(v: ReportValues, rng: random.Random, opt: Options | None = None,
-         fmt: Formatter = plain) -> list[Table]:
+def _std(v: ReportValues, rng: random.Random, opt: Options | None = None, fmt: Formatter = plain) -> list[Table]:
     opt = opt or Options(ascii_parens=rng.random() < 0.3)
     return build_tables(v, fmt, opt, rng)
 
@@ -801,6 +901,7 @@ def tweak_runtogether(v: ReportValues, rng: random.Random) -> None:
     table-3/4 rows (preferring a table that is not all zero), so the dev set
     mostly tests splitting, not guessing.
     """
+
     def score(x: ReportValues) -> tuple[int, bool]:
         return len(runtogether_ambiguities(x)[0]), x.fields["t3.total.total"] == 0
 
@@ -824,34 +925,36 @@ def render_runtogether(v: ReportValues, rng: random.Random, k: int) -> Rendered:
             for c in line.cells:
                 if c.role == "header" and len(c.text) >= 4 and rng.random() < 0.3:
                     c.text = c.text[:2] + " " + c.text[2:] + " "
-    meta = (f"标题: {title(v)}\n发布时间: {v.year + 1}-0{rng.randint(1, 3)}-{rng.randint(10, 28)} "
-            f"{rng.randint(8, 17)}:{rng.randint(10, 59)}\n发布机构: {v.agency.name}\n"
-            "栏目: 政府信息公开年报\n" + "=" * 20 + " 正文 " + "=" * 20 + "\n")
+    meta = (
+        f"标题: {title(v)}\n发布时间: {v.year + 1}-0{rng.randint(1, 3)}-{rng.randint(10, 28)} "
+        f"{rng.randint(8, 17)}:{rng.randint(10, 59)}\n发布机构: {v.agency.name}\n"
+        "栏目: 政府信息公开年报\n" + "=" * 20 + " 正文 " + "=" * 20 + "\n"
+    )
     body = assemble(v, tables, emit_runtogether, rng, sep="")
     sums, t2 = runtogether_ambiguities(v)
     notes = []
     if sums:
-        notes.append("ambiguous run-together rows even with the sum identities: "
-                     + "; ".join(sums))
+        notes.append("ambiguous run-together rows even with the sum identities: " + "; ".join(sums))
     else:
-        notes.append("every table-3 row and the table-4 row split uniquely given the "
-                     "sum identities")
+        notes.append("every table-3 row and the table-4 row split uniquely given the sum identities")
     if t2:
-        notes.append("table-2 rows whose digits cannot be split from the text alone "
-                     "(no identity): " + "; ".join(t2))
+        notes.append("table-2 rows whose digits cannot be split from the text alone (no identity): " + "; ".join(t2))
     return _utf8(meta + body, notes=notes)
 
 
 def render_dropped(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     """Zeros printed as empty cells which the extraction then dropped."""
+
     def fmt(key: str, value: Number) -> str:
         return "" if value == 0 else plain(key, value)
 
     base = rng.choice(["flipbook", "pipes"])
     tables = drop_empty(_std(v, rng, fmt=fmt))
-    notes = [f"base style {base}; every zero cell is missing from its row (gold 0): "
-             "a row shows only its non-zero numbers, so their columns must be inferred "
-             "(identities, natural persons dominating); the placement is not always unique"]
+    notes = [
+        f"base style {base}; every zero cell is missing from its row (gold 0): "
+        "a row shows only its non-zero numbers, so their columns must be inferred "
+        "(identities, natural persons dominating); the placement is not always unique"
+    ]
     return _utf8(assemble(v, tables, BASE_EMITTERS[base], rng), _ext(base), notes=notes)
 
 
@@ -859,18 +962,18 @@ def render_cutheaders(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     """Column headers cut short or split (``本年新``, ``商业 企业``, ``本年新 | 制作数量``)."""
     base = rng.choice(list(BASE_EMITTERS))
     tables = _std(v, rng, Options(cut_headers=True, ascii_parens=rng.random() < 0.5))
-    return _utf8(assemble(v, tables, BASE_EMITTERS[base], rng), _ext(base),
-                 notes=[f"base style {base}"])
+    return _utf8(assemble(v, tables, BASE_EMITTERS[base], rng), _ext(base), notes=[f"base style {base}"])
 
 
 def render_labels(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     """Damaged labels: brackets stripped, rows without labels, prose before tables."""
     strip: Literal["number", "all"] = "number" if k % 2 == 0 else "all"
-    candidates = [r for r in result_rows(v.template)
-                  if r not in ("granted",) and not r.endswith(("secret", "held", "complaint"))
-                  and r != "other_overdue_correction"]
-    unlabelled = tuple(sorted(rng.sample(candidates, rng.randint(1, 3)),
-                              key=list(t3_rows(v.template)).index))
+    candidates = [
+        r
+        for r in result_rows(v.template)
+        if r not in ("granted",) and not r.endswith(("secret", "held", "complaint")) and r != "other_overdue_correction"
+    ]
+    unlabelled = tuple(sorted(rng.sample(candidates, rng.randint(1, 3)), key=list(t3_rows(v.template)).index))
     opt = Options(strip_brackets=strip, unlabelled_rows=unlabelled)
     tables = build_tables(v, plain, opt, rng)
     for t in tables:
@@ -878,24 +981,31 @@ def render_labels(v: ReportValues, rng: random.Random, k: int) -> Rendered:
             t.before = between(t, v, rng)
     base = rng.choice(ROW_EMITTERS)
     text = assemble(v, tables, BASE_EMITTERS[base], rng, heading_on_first_row=True)
-    notes = [f"base style {base}; brackets stripped ({strip}: "
-             + ("（一）→一, 第二十条第（一）项→第二十条第一项" if strip == "number"
-                else "（一）予以公开→予以公开, 第二十条第（N）项→第二十条第") + "); "
-             "group labels share a line with their first row; a heading shares a line with "
-             "the first line of its table unless prose sits between them; rows printed "
-             "without a label: " + ", ".join(f"t3.{r}" for r in unlabelled)]
+    notes = [
+        f"base style {base}; brackets stripped ({strip}: "
+        + (
+            "（一）→一, 第二十条第（一）项→第二十条第一项"
+            if strip == "number"
+            else "（一）予以公开→予以公开, 第二十条第（N）项→第二十条第"
+        )
+        + "); "
+        "group labels share a line with their first row; a heading shares a line with "
+        "the first line of its table unless prose sits between them; rows printed "
+        "without a label: " + ", ".join(f"t3.{r}" for r in unlabelled)
+    ]
     return _utf8(text, _ext(base), notes=notes)
 
 
 def render_extrarows(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     """Non-standard rows/columns (其他主动公开文件, 小计 rows, 法人或其他组织 小计)."""
-    opt = Options(t2_extra_row=True, t3_subtotal_rows=True, t3_org_subtotal_col=True,
-                  ascii_parens=rng.random() < 0.3)
+    opt = Options(t2_extra_row=True, t3_subtotal_rows=True, t3_org_subtotal_col=True, ascii_parens=rng.random() < 0.3)
     base = rng.choice(["pipes", "cellpipe", "markdown", "flipbook"])
     tables = build_tables(v, plain, opt, rng)
-    notes = [f"base style {base}; extra row 其他主动公开文件 in table 2, 小计 rows after "
-             "(三)/(四)/(五) in table 3 and a 法人或其他组织 小计 column after 自然人: "
-             "none of these are keys and none are in gold"]
+    notes = [
+        f"base style {base}; extra row 其他主动公开文件 in table 2, 小计 rows after "
+        "(三)/(四)/(五) in table 3 and a 法人或其他组织 小计 column after 自然人: "
+        "none of these are keys and none are in gold"
+    ]
     return _utf8(assemble(v, tables, BASE_EMITTERS[base], rng), _ext(base), notes=notes)
 
 
@@ -905,9 +1015,11 @@ def render_traditional(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     text = assemble(v, _std(v, rng), BASE_EMITTERS[base], rng)
     zixun = rng.random() < 0.6
     text = to_traditional(text, rng, zixun=zixun, gloss=0.12)
-    notes = [f"base style {base}; traditional characters"
-             + ("; 信息 written 資訊" if zixun else "")
-             + "; pinyin glosses like 項(xiàng) inserted after some characters"]
+    notes = [
+        f"base style {base}; traditional characters"
+        + ("; 信息 written 資訊" if zixun else "")
+        + "; pinyin glosses like 項(xiàng) inserted after some characters"
+    ]
     return _utf8(text, _ext(base), notes=notes)
 
 
@@ -915,8 +1027,11 @@ def render_fullwidth(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     """Full-width digits/punctuation and non-breaking spaces."""
     base = rng.choice(["pipes", "flipbook", "markdown", "cellpipe"])
     text = to_fullwidth(assemble(v, _std(v, rng), BASE_EMITTERS[base], rng), rng)
-    return _utf8(text, _ext(base), notes=[f"base style {base}; full-width digits (０-９), "
-                              "full-width punctuation, NBSP/ideographic spaces"])
+    return _utf8(
+        text,
+        _ext(base),
+        notes=[f"base style {base}; full-width digits (０-９), full-width punctuation, NBSP/ideographic spaces"],
+    )
 
 
 def tweak_numformats(v: ReportValues, rng: random.Random) -> None:
@@ -930,15 +1045,11 @@ def tweak_numformats(v: ReportValues, rng: random.Random) -> None:
         f["t2.other_services.prev_items"] = max(int(f["t2.other_services.prev_items"]), 20)
         f["t2.other_services.change"] = rng.randint(1, 15)
         f["t2.procurement.items"] = max(int(f["t2.procurement.items"]), 3)
-        f["t2.procurement.amount"] = rng.choice(
-            [rng.randint(20000, 900000), round(rng.uniform(10, 900), 4)])
-        f["t2.licensing.decisions"] = max(int(f["t2.licensing.decisions"]), 1000) + \
-            rng.randint(0, 9000)
+        f["t2.procurement.amount"] = rng.choice([rng.randint(20000, 900000), round(rng.uniform(10, 900), 4)])
+        f["t2.licensing.decisions"] = max(int(f["t2.licensing.decisions"]), 1000) + rng.randint(0, 9000)
     else:
-        f["t2.licensing.decisions"] = max(int(f["t2.licensing.decisions"]), 1000) + \
-            rng.randint(0, 90000)
-        f["t2.fees.amount"] = rng.choice(
-            [round(rng.uniform(1, 9000), rng.randint(1, 4)), rng.randint(5000, 90000)])
+        f["t2.licensing.decisions"] = max(int(f["t2.licensing.decisions"]), 1000) + rng.randint(0, 90000)
+        f["t2.fees.amount"] = rng.choice([round(rng.uniform(1, 9000), rng.randint(1, 4)), rng.randint(5000, 90000)])
 
 
 def render_numformats(v: ReportValues, rng: random.Random, k: int) -> Rendered:
@@ -965,8 +1076,10 @@ def render_numformats(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     tables = _std(v, rng, fmt=fmt)
     notes = [f"base style {base}; number formats: " + "; ".join(special)]
     if v.template == "2021" and isinstance(v.fields["t2.fees.amount"], int):
-        notes.append("t2.fees.amount is printed in 元 under a 万元 column: gold keeps the "
-                     "printed number, a reader should flag the unit")
+        notes.append(
+            "t2.fees.amount is printed in 元 under a 万元 column: gold keeps the "
+            "printed number, a reader should flag the unit"
+        )
     return _utf8(assemble(v, tables, BASE_EMITTERS[base], rng), notes=notes)
 
 
@@ -987,17 +1100,26 @@ def render_blanks(v: ReportValues, rng: random.Random, k: int) -> Rendered:
 
     tables = _std(v, rng, fmt=fmt)
     shown = ", ".join(repr(m) for m in sorted(used))
-    return _utf8(assemble(v, tables, BASE_EMITTERS[base], rng), _ext(base),
-                 notes=[f"base style {base}; zero cells printed as {shown} (gold 0), "
-                        "a few zeros still printed as 0"])
+    return _utf8(
+        assemble(v, tables, BASE_EMITTERS[base], rng),
+        _ext(base),
+        notes=[f"base style {base}; zero cells printed as {shown} (gold 0), a few zeros still printed as 0"],
+    )
 
 
 def emit_pdf(t: Table, rng: random.Random) -> str:
     """Layout 15: PDF text layer — wrapped labels, group labels one character per line."""
     out: list[str] = []
     if t.name == "t3":
-        out.extend(["（本列数据的勾稽关系为：第一项加第二项之和，", "等于第三项加第四项之和）",
-                    "申请人情况", "自然人", "法人或其他组织"])
+        out.extend(
+            [
+                "（本列数据的勾稽关系为：第一项加第二项之和，",
+                "等于第三项加第四项之和）",
+                "申请人情况",
+                "自然人",
+                "法人或其他组织",
+            ]
+        )
         heads = list(ORG_COLS)
         chunks = [" ".join(h) if rng.random() < 0.3 else h for h in heads]
         first = chunks[0]
@@ -1066,9 +1188,14 @@ def render_pdfwrap(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     tables = _std(v, rng)
     text = assemble(v, tables, emit_pdf, rng)
     text = re.sub(r"(。)", lambda m: m.group(1) + ("\n" if rng.random() < 0.1 else ""), text)
-    return _utf8(text, notes=["PDF text layer: long labels wrap, 三、本年度办理结果 is printed "
-                              "one character per line (block or interleaved between rows), "
-                              "(三)/(四)/(五)/(六) labels split over two lines"])
+    return _utf8(
+        text,
+        notes=[
+            "PDF text layer: long labels wrap, 三、本年度办理结果 is printed "
+            "one character per line (block or interleaved between rows), "
+            "(三)/(四)/(五)/(六) labels split over two lines"
+        ],
+    )
 
 
 def render_flipbook(v: ReportValues, rng: random.Random, k: int) -> Rendered:
@@ -1096,13 +1223,19 @@ def render_cutoff(v: ReportValues, rng: random.Random, k: int) -> Rendered:
             seen += 1
         cells.append(c)
     t.lines = [*t.lines[:i], replace(line, cells=cells, partial=keep_vals < nvals)]
-    kept = tables[:which + 1]
+    kept = tables[: which + 1]
     shown = shown_keys(kept)
     text = assemble(v, kept, BASE_EMITTERS[base], rng, with_outro=False)
     where = f"{t.name} row {line.row}, after {keep_vals} of {nvals} numbers"
-    return _utf8(text, _ext(base), shown=shown, notes=[
-        f"base style {base}; the text is cut off in {where}; the {len(shown)} cells "
-        "printed before the cut are in gold, the rest are absent (not 0)"])
+    return _utf8(
+        text,
+        _ext(base),
+        shown=shown,
+        notes=[
+            f"base style {base}; the text is cut off in {where}; the {len(shown)} cells "
+            "printed before the cut are in gold, the rest are absent (not 0)"
+        ],
+    )
 
 
 HtmlBlanks = Literal["none", "org", "all"]
@@ -1116,8 +1249,12 @@ def _td(c: Cell, blanks: HtmlBlanks, empty: str) -> str:
     if c.colspan > 1:
         attrs += f' colspan="{c.colspan}"'
     text = html.escape(c.text).replace("\n", "<br />")
-    if c.role == "value" and c.text == "0" and c.key and (
-            blanks == "all" or (blanks == "org" and c.key.endswith(_ORG_SUFFIXES))):
+    if (
+        c.role == "value"
+        and c.text == "0"
+        and c.key
+        and (blanks == "all" or (blanks == "org" and c.key.endswith(_ORG_SUFFIXES)))
+    ):
         text = empty
     return f"<td{attrs}>{text}</td>"
 
@@ -1129,8 +1266,7 @@ def emit_html(t: Table, blanks: HtmlBlanks, empty: str) -> str:
     of the legal-person columns in table 3 (as in real-shanghai-office-2019),
     or all of them.
     """
-    rows = "".join("<tr>" + "".join(_td(c, blanks, empty) for c in line.cells) + "</tr>"
-                   for line in t.lines)
+    rows = "".join("<tr>" + "".join(_td(c, blanks, empty) for c in line.cells) + "</tr>" for line in t.lines)
     return f'<table border="1" cellspacing="0"><tbody>{rows}</tbody></table>'
 
 
@@ -1139,19 +1275,27 @@ def render_html(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     tables = _std(v, rng)
     blanks: HtmlBlanks = ("org", "all", "none")[k % 3]
     empty = rng.choice(["", "&nbsp;"])
-    parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title(v)}</title>"
-             "</head><body>", f"<h1>{title(v)}</h1>"]
+    parts = [
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title(v)}</title></head><body>',
+        f"<h1>{title(v)}</h1>",
+    ]
     parts.extend(f"<p>{html.escape(p)}</p>" for p in intro(v, rng))
     for t in tables:
         parts.append(f"<p>{t.heading}</p>")
         parts.append(emit_html(t, blanks, empty))
     parts.extend(f"<p>{html.escape(p)}</p>" for p in outro(v, rng))
     parts.append("</body></html>")
-    which = {"org": "zero cells of the legal-person columns of table 3",
-             "all": "every zero cell", "none": "no cell"}[blanks]
-    return _utf8("\n".join(parts), "html", notes=[
-        "HTML tables with rowspan/colspan like real-shanghai-office-2019.html; "
-        f"{which} printed as {empty or 'an empty'} <td> (gold 0)"])
+    which = {"org": "zero cells of the legal-person columns of table 3", "all": "every zero cell", "none": "no cell"}[
+        blanks
+    ]
+    return _utf8(
+        "\n".join(parts),
+        "html",
+        notes=[
+            "HTML tables with rowspan/colspan like real-shanghai-office-2019.html; "
+            f"{which} printed as {empty or 'an empty'} <td> (gold 0)"
+        ],
+    )
 
 
 def render_encoding(v: ReportValues, rng: random.Random, k: int) -> Rendered:
@@ -1164,9 +1308,13 @@ def render_encoding(v: ReportValues, rng: random.Random, k: int) -> Rendered:
         enc = "big5"
         text = to_traditional(text, rng, zixun=False, gloss=0)
     body = text.encode(enc)  # strict: a character the codec lacks is a generator bug
-    return Rendered(body, _ext(base), [f"base style {base}; file encoded in {enc}"
-                                  + (" (traditional characters)" if enc == "big5" else "")],
-                    None, enc)
+    return Rendered(
+        body,
+        _ext(base),
+        [f"base style {base}; file encoded in {enc}" + (" (traditional characters)" if enc == "big5" else "")],
+        None,
+        enc,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -1219,4 +1367,3 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout("html", render_html),
     Layout("encoding", render_encoding),
 )
-

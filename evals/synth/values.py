@@ -34,37 +34,73 @@ YEARS: dict[Template, tuple[int, ...]] = {
 
 T2_KEYS: dict[Template, tuple[str, ...]] = {
     "2019": (
-        "t2.rules.made", "t2.rules.published", "t2.rules.total",
-        "t2.normative.made", "t2.normative.published", "t2.normative.total",
-        "t2.licensing.prev_items", "t2.licensing.change", "t2.licensing.decisions",
-        "t2.other_services.prev_items", "t2.other_services.change",
+        "t2.rules.made",
+        "t2.rules.published",
+        "t2.rules.total",
+        "t2.normative.made",
+        "t2.normative.published",
+        "t2.normative.total",
+        "t2.licensing.prev_items",
+        "t2.licensing.change",
+        "t2.licensing.decisions",
+        "t2.other_services.prev_items",
+        "t2.other_services.change",
         "t2.other_services.decisions",
-        "t2.penalty.prev_items", "t2.penalty.change", "t2.penalty.decisions",
-        "t2.coercion.prev_items", "t2.coercion.change", "t2.coercion.decisions",
-        "t2.fees.prev_items", "t2.fees.change",
-        "t2.procurement.items", "t2.procurement.amount",
+        "t2.penalty.prev_items",
+        "t2.penalty.change",
+        "t2.penalty.decisions",
+        "t2.coercion.prev_items",
+        "t2.coercion.change",
+        "t2.coercion.decisions",
+        "t2.fees.prev_items",
+        "t2.fees.change",
+        "t2.procurement.items",
+        "t2.procurement.amount",
     ),
     "2021": (
-        "t2.rules.issued", "t2.rules.repealed", "t2.rules.in_force",
-        "t2.normative.issued", "t2.normative.repealed", "t2.normative.in_force",
-        "t2.licensing.decisions", "t2.penalty.decisions", "t2.coercion.decisions",
+        "t2.rules.issued",
+        "t2.rules.repealed",
+        "t2.rules.in_force",
+        "t2.normative.issued",
+        "t2.normative.repealed",
+        "t2.normative.in_force",
+        "t2.licensing.decisions",
+        "t2.penalty.decisions",
+        "t2.coercion.decisions",
         "t2.fees.amount",
     ),
 }
 
 T3_COLS: tuple[str, ...] = (
-    "natural", "commercial", "research", "social", "legal", "other_org", "total",
+    "natural",
+    "commercial",
+    "research",
+    "social",
+    "legal",
+    "other_org",
+    "total",
 )
 APPLICANT_COLS: tuple[str, ...] = T3_COLS[:6]
 
 _RESULT_HEAD: tuple[str, ...] = (
-    "granted", "partial",
-    "denied_state_secret", "denied_law_forbidden", "denied_three_safety",
-    "denied_third_party", "denied_internal", "denied_process",
-    "denied_enforcement", "denied_query",
-    "unable_not_held", "unable_need_creation", "unable_unclear",
-    "rejected_complaint", "rejected_duplicate", "rejected_publication",
-    "rejected_excessive", "rejected_confirm",
+    "granted",
+    "partial",
+    "denied_state_secret",
+    "denied_law_forbidden",
+    "denied_three_safety",
+    "denied_third_party",
+    "denied_internal",
+    "denied_process",
+    "denied_enforcement",
+    "denied_query",
+    "unable_not_held",
+    "unable_need_creation",
+    "unable_unclear",
+    "rejected_complaint",
+    "rejected_duplicate",
+    "rejected_publication",
+    "rejected_excessive",
+    "rejected_confirm",
 )
 _OTHER_ROWS: dict[Template, tuple[str, ...]] = {
     "2019": ("other",),
@@ -86,8 +122,7 @@ def result_rows(template: Template) -> tuple[str, ...]:
 
 def t3_rows(template: Template) -> tuple[str, ...]:
     """All table-3 rows of a template, in print order."""
-    return ("new_received", "carried_over", *result_rows(template), "total",
-            "carried_forward")
+    return ("new_received", "carried_over", *result_rows(template), "total", "carried_forward")
 
 
 def t3_keys(template: Template) -> tuple[str, ...]:
@@ -127,28 +162,36 @@ def identities(template: Template) -> list[Identity]:
     """The identities of FIELDS.md that every true report of ``template`` obeys."""
     out: list[Identity] = []
     for row in t3_rows(template):
-        out.append(Identity(
-            f"t3 row {row}: total = sum of applicant columns",
-            (f"t3.{row}.total",),
-            tuple(f"t3.{row}.{c}" for c in APPLICANT_COLS),
-        ))
+        out.append(
+            Identity(
+                f"t3 row {row}: total = sum of applicant columns",
+                (f"t3.{row}.total",),
+                tuple(f"t3.{row}.{c}" for c in APPLICANT_COLS),
+            )
+        )
     for col in T3_COLS:
-        out.append(Identity(
-            f"t3 column {col}: (七)总计 = sum of result rows",
-            (f"t3.total.{col}",),
-            tuple(f"t3.{r}.{col}" for r in result_rows(template)),
-        ))
-        out.append(Identity(
-            f"t3 column {col}: new_received + carried_over = total + carried_forward",
-            (f"t3.new_received.{col}", f"t3.carried_over.{col}"),
-            (f"t3.total.{col}", f"t3.carried_forward.{col}"),
-        ))
+        out.append(
+            Identity(
+                f"t3 column {col}: (七)总计 = sum of result rows",
+                (f"t3.total.{col}",),
+                tuple(f"t3.{r}.{col}" for r in result_rows(template)),
+            )
+        )
+        out.append(
+            Identity(
+                f"t3 column {col}: new_received + carried_over = total + carried_forward",
+                (f"t3.new_received.{col}", f"t3.carried_over.{col}"),
+                (f"t3.total.{col}", f"t3.carried_forward.{col}"),
+            )
+        )
     for group in T4_GROUPS:
-        out.append(Identity(
-            f"t4 group {group}: total = upheld + corrected + other + pending",
-            (f"t4.{group}.total",),
-            tuple(f"t4.{group}.{c}" for c in T4_COLS[:4]),
-        ))
+        out.append(
+            Identity(
+                f"t4 group {group}: total = upheld + corrected + other + pending",
+                (f"t4.{group}.total",),
+                tuple(f"t4.{group}.{c}" for c in T4_COLS[:4]),
+            )
+        )
     return out
 
 
@@ -174,9 +217,18 @@ def broken_identities(fields: Mapping[str, Number], template: Template) -> list[
 _PLACE_A = "青清安平丰永泰兴宁东西南北新长云临宝德河江山林泉溪"
 _PLACE_B = "阳川山河城湖源宁安平水泉溪原州丰台林"
 _BUREAUS = (
-    "自然资源和规划局", "生态环境局", "市场监督管理局", "住房和城乡建设局",
-    "教育局", "卫生健康委员会", "交通运输局", "人力资源和社会保障局",
-    "农业农村局", "发展和改革委员会", "民政局", "水利局",
+    "自然资源和规划局",
+    "生态环境局",
+    "市场监督管理局",
+    "住房和城乡建设局",
+    "教育局",
+    "卫生健康委员会",
+    "交通运输局",
+    "人力资源和社会保障局",
+    "农业农村局",
+    "发展和改革委员会",
+    "民政局",
+    "水利局",
 )
 
 
@@ -199,8 +251,7 @@ def random_agency(rng: random.Random) -> Agency:
     makes no 规章, a city government receives thousands; realistic scale is
     what makes zeros, large numbers and run-together digit strings plausible.
     """
-    kind: AgencyKind = rng.choice(
-        ["street", "township", "county", "district", "city", "bureau"])
+    kind: AgencyKind = rng.choice(["street", "township", "county", "district", "city", "bureau"])
     city = _place(rng) + "市"
     county = _place(rng) + rng.choice(["县", "区"])
     if kind == "street":
@@ -224,28 +275,48 @@ def random_agency(rng: random.Random) -> Agency:
 
 # Typical number of requests handled in a year, per agency kind.
 _SCALE: dict[AgencyKind, tuple[int, int]] = {
-    "street": (0, 8), "township": (0, 10), "county": (15, 400),
-    "district": (20, 700), "city": (200, 3200), "bureau": (0, 160),
+    "street": (0, 8),
+    "township": (0, 10),
+    "county": (15, 400),
+    "district": (20, 700),
+    "city": (200, 3200),
+    "bureau": (0, 160),
 }
 
 # Relative frequency of each outcome; 0-weight rows stay zero.
 _RESULT_WEIGHTS: dict[str, float] = {
-    "granted": 30, "partial": 8,
-    "denied_state_secret": 0.3, "denied_law_forbidden": 0.6,
-    "denied_three_safety": 0.3, "denied_third_party": 1.2,
-    "denied_internal": 1.0, "denied_process": 1.2, "denied_enforcement": 0.6,
+    "granted": 30,
+    "partial": 8,
+    "denied_state_secret": 0.3,
+    "denied_law_forbidden": 0.6,
+    "denied_three_safety": 0.3,
+    "denied_third_party": 1.2,
+    "denied_internal": 1.0,
+    "denied_process": 1.2,
+    "denied_enforcement": 0.6,
     "denied_query": 1.2,
-    "unable_not_held": 24, "unable_need_creation": 3, "unable_unclear": 2,
-    "rejected_complaint": 3, "rejected_duplicate": 3, "rejected_publication": 0.8,
-    "rejected_excessive": 0.8, "rejected_confirm": 1.0,
-    "other": 6, "other_overdue_correction": 2.5, "other_overdue_fee": 0.3,
+    "unable_not_held": 24,
+    "unable_need_creation": 3,
+    "unable_unclear": 2,
+    "rejected_complaint": 3,
+    "rejected_duplicate": 3,
+    "rejected_publication": 0.8,
+    "rejected_excessive": 0.8,
+    "rejected_confirm": 1.0,
+    "other": 6,
+    "other_overdue_correction": 2.5,
+    "other_overdue_fee": 0.3,
     "other_misc": 6,
 }
 
 # Share of requests by applicant column (natural persons dominate).
 _APPLICANT_WEIGHTS: dict[str, float] = {
-    "natural": 88, "commercial": 7, "research": 0.4, "social": 0.4,
-    "legal": 3, "other_org": 1.2,
+    "natural": 88,
+    "commercial": 7,
+    "research": 0.4,
+    "social": 0.4,
+    "legal": 3,
+    "other_org": 1.2,
 }
 
 
@@ -260,9 +331,11 @@ class Mistake:
     def describe(self, template: Template) -> str:
         """A gold-notes sentence naming the cell and the identities it breaks."""
         names = [i.name for i in identities(template) if self.key in i.keys]
-        return (f"publisher's mistake injected: {self.key} is printed as "
-                f"{self.printed} (the consistent value would be {self.consistent}); "
-                f"gold keeps the printed {self.printed}; breaks: " + "; ".join(names))
+        return (
+            f"publisher's mistake injected: {self.key} is printed as "
+            f"{self.printed} (the consistent value would be {self.consistent}); "
+            f"gold keeps the printed {self.printed}; breaks: " + "; ".join(names)
+        )
 
 
 @dataclass
@@ -303,8 +376,7 @@ def _table3(rng: random.Random, template: Template, kind: AgencyKind) -> dict[st
         always = row in ("granted", "unable_not_held")
         keep = always or rng.random() < min(0.9, 0.12 + w / 12 + handled / 4000)
         weights[row] = w * rng.uniform(0.5, 1.6) if keep else 0.0
-    app_w = {c: (w if c == "natural" or rng.random() < 0.55 else 0.0)
-             for c, w in _APPLICANT_WEIGHTS.items()}
+    app_w = {c: (w if c == "natural" or rng.random() < 0.55 else 0.0) for c, w in _APPLICANT_WEIGHTS.items()}
     per_col = _multinomial(rng, handled, app_w)
     out: dict[str, int] = {}
     for col in APPLICANT_COLS:
@@ -370,8 +442,7 @@ def _amount(rng: random.Random, top: float) -> Number:
 def _table2(rng: random.Random, template: Template, kind: AgencyKind) -> dict[str, Number]:
     city = kind == "city"
     small = kind in ("street", "township")
-    scale = {"street": 60, "township": 300, "county": 40000, "district": 60000,
-             "city": 600000, "bureau": 20000}[kind]
+    scale = {"street": 60, "township": 300, "county": 40000, "district": 60000, "city": 600000, "bureau": 20000}[kind]
     out: dict[str, Number] = {}
     if template == "2021":
         issued = _count(rng, 9) if city else 0
@@ -396,8 +467,10 @@ def _table2(rng: random.Random, template: Template, kind: AgencyKind) -> dict[st
     out["t2.normative.published"] = n_made if rng.random() < 0.8 else _count(rng, n_made, 0)
     out["t2.normative.total"] = n_made + _count(rng, 10 if small else 400, 0.2)
     for item, top_items, top_dec in (
-        ("licensing", 900, scale), ("other_services", 300, scale // 5),
-        ("penalty", 3000, scale // 3), ("coercion", 200, scale // 40),
+        ("licensing", 900, scale),
+        ("other_services", 300, scale // 5),
+        ("penalty", 3000, scale // 3),
+        ("coercion", 200, scale // 40),
     ):
         prev = _count(rng, 20 if small else top_items, 0.35)
         out[f"t2.{item}.prev_items"] = prev
@@ -417,8 +490,9 @@ def _table2(rng: random.Random, template: Template, kind: AgencyKind) -> dict[st
     return out
 
 
-def random_values(rng: random.Random, template: Template, year: int | None = None,
-                  agency: Agency | None = None) -> ReportValues:
+def random_values(
+    rng: random.Random, template: Template, year: int | None = None, agency: Agency | None = None
+) -> ReportValues:
     """Draw a complete, consistent report of ``template``.
 
     Table 3 is built column by column from the outcome rows upward, so that
@@ -437,8 +511,7 @@ def random_values(rng: random.Random, template: Template, year: int | None = Non
     return ReportValues(template, year, agency, ordered)
 
 
-def inject_mistake(rng: random.Random, values: ReportValues,
-                   keys: tuple[str, ...] | None = None) -> Mistake:
+def inject_mistake(rng: random.Random, values: ReportValues, keys: tuple[str, ...] | None = None) -> Mistake:
     """Change one table-3/4 cell so that at least one identity breaks.
 
     Every table-3 cell is in its row identity and every table-4 cell in its
@@ -446,8 +519,7 @@ def inject_mistake(rng: random.Random, values: ReportValues,
     The change is recorded in ``values.mistake`` for the gold notes.
     """
     candidates = keys if keys is not None else (t3_keys(values.template) + T4_KEYS)
-    weights = [4.0 if ".total" in k or k.startswith("t3.granted") else 1.0
-               for k in candidates]
+    weights = [4.0 if ".total" in k or k.startswith("t3.granted") else 1.0 for k in candidates]
     key = rng.choices(list(candidates), weights)[0]
     old = int(values.fields[key])
     delta = rng.choice([d for d in (-3, -2, -1, 1, 2, 3, 5, 10) if old + d >= 0])

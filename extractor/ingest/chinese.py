@@ -11,7 +11,7 @@ from functools import cache
 
 @cache
 def traditional_to_simplified() -> dict[int, str]:
-    from zhconv import zhconv  # type: ignore[import-untyped]
+    from zhconv import zhconv
 
     zhconv.loaddict()
     table: dict[int, str] = {}

@@ -42,16 +42,12 @@ def _sniff_binary_kind(data: bytes) -> str | None:
 def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
     """Decode and flatten one file; raise IngestError with a one-line reason otherwise."""
     if len(data) > max_bytes:
-        raise IngestError(
-            "too_large", f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit"
-        )
+        raise IngestError("too_large", f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
     if not data.strip():
         raise IngestError("empty", "file is empty")
     binary_kind = _sniff_binary_kind(data)
     if binary_kind is not None:
-        raise IngestError(
-            "unsupported", f"{binary_kind} files are not supported yet (text, markdown and HTML are)"
-        )
+        raise IngestError("unsupported", f"{binary_kind} files are not supported yet (text, markdown and HTML are)")
     if looks_binary(data):
         raise IngestError("binary", "file is binary, not a text, markdown or HTML document")
     text, encoding = decode_bytes(data)

@@ -15,8 +15,31 @@ from lxml import etree
 from extractor.ingest.errors import IngestError
 
 _BLOCK_TAGS = {
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-    "header", "footer", "tr", "table", "tbody", "thead", "blockquote", "pre", "hr", "dd", "dt",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "tr",
+    "table",
+    "tbody",
+    "thead",
+    "blockquote",
+    "pre",
+    "hr",
+    "dd",
+    "dt",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "meta", "link"}
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
@@ -28,9 +51,7 @@ def looks_like_html(text: str) -> bool:
 
 
 def _cell_text(cell: etree._Element) -> str:
-    parts: list[str] = []
-    for piece in cell.itertext():
-        parts.append(piece)
+    parts = [str(piece) for piece in cell.itertext()]
     return _SPACES.sub(" ", "".join(parts)).replace("\n", " ").replace("|", " ").strip()
 
 

@@ -129,9 +129,7 @@ class DocumentRow(Base):
     size: Mapped[int] = mapped_column(Integer)
     # Deferred: listing runs should not pull megabytes of report text.
     text: Mapped[str] = mapped_column(Text, deferred=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_utcnow, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
 
     runs: Mapped[list[RunRow]] = relationship(back_populates="document", order_by="RunRow.id")
 
@@ -162,9 +160,7 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     notes: Mapped[list[str]] = mapped_column(JSONList, default=list)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_utcnow, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
 
     document: Mapped[DocumentRow] = relationship(back_populates="runs")
     fields: Mapped[list[FieldRow]] = relationship(
@@ -232,9 +228,7 @@ class CorrectionRow(Base):
     new_is_int: Mapped[bool | None] = mapped_column(Boolean)
     reviewer: Mapped[str] = mapped_column(String(128))
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=_utcnow, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
 
     run: Mapped[RunRow] = relationship(back_populates="corrections")
 

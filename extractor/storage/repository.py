@@ -239,9 +239,7 @@ def _require_run(session: Session, run_id: int, *, lock: bool = False) -> RunRow
     return run
 
 
-def latest_run(
-    session: Session, sha256: str, reader: str | None = None, *, status: str | None = None
-) -> RunRow | None:
+def latest_run(session: Session, sha256: str, reader: str | None = None, *, status: str | None = None) -> RunRow | None:
     """The newest run for a document's content (optionally of one reader / status), or None.
 
     Lets a door answer "already extracted?" by hash before doing any work.

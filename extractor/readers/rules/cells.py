@@ -8,10 +8,10 @@ cannot, the most plausible placement is returned with a doubt, never silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-import re
 from itertools import combinations
 
 from extractor.readers.rules.tokens import Token
@@ -72,8 +72,10 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
     texts = [t.text.lstrip("+-") if t.glued else t.text for t in tokens]
     signs = [t.text[: len(t.text) - len(texts[i])] if t.glued else "" for i, t in enumerate(tokens)]
     # a decimal run ('13575394432.52元') may hide integer cells before it: split the integer part
-    tails = [_DECIMAL_TAIL.search(text).group(0) if t.glued and _DECIMAL_TAIL.search(text) else ""  # type: ignore[union-attr]
-             for t, text in zip(tokens, texts, strict=True)]
+    tails = [
+        _DECIMAL_TAIL.search(text).group(0) if t.glued and _DECIMAL_TAIL.search(text) else ""  # type: ignore[union-attr]
+        for t, text in zip(tokens, texts, strict=True)
+    ]
     texts = [text[: len(text) - len(tail)] if tail else text for text, tail in zip(texts, tails, strict=True)]
     splittable = [t.glued and texts[i].isdigit() for i, t in enumerate(tokens)]
     total = sum(width for width, _ in segments)
@@ -143,8 +145,12 @@ def _plausibility(cells: Sequence[PlacedCell]) -> tuple[int, int]:
 
 
 def place_row(
-    tokens: Sequence[Token], width: int, check: RowCheck | None, label: str,
-    segments: Sequence[Segment] | None = None, signed: Sequence[bool] | None = None,
+    tokens: Sequence[Token],
+    width: int,
+    check: RowCheck | None,
+    label: str,
+    segments: Sequence[Segment] | None = None,
+    signed: Sequence[bool] | None = None,
 ) -> Placement:
     """Map a row's value tokens (num/blank/empty, in order) onto `width` columns.
 
@@ -161,8 +167,9 @@ def place_row(
     placement = _split(values, width, check, label, segments, signed)
     if placement is None and check is not None and sum(len(t.text) for t in values) >= width:
         # spaces in the wrong places ('30 0 0 0 03' for 3|0|0|0|0|0|3): re-cut free-text digits
-        loose = [replace(t, glued=True) if t.kind == "num" and not t.in_cell and t.text.isdigit() else t
-                 for t in values]
+        loose = [
+            replace(t, glued=True) if t.kind == "num" and not t.in_cell and t.text.isdigit() else t for t in values
+        ]
         placement = _split(loose, width, check, label, segments, signed)
         if placement is not None and not placement.doubt:
             placement.doubt = f"{label}: digits re-cut across misplaced spaces to fit the row sum"
@@ -176,8 +183,12 @@ def place_row(
 
 
 def _split(
-    values: list[Token], width: int, check: RowCheck | None, label: str,
-    segments: Sequence[Segment] | None, signed: Sequence[bool] | None,
+    values: list[Token],
+    width: int,
+    check: RowCheck | None,
+    label: str,
+    segments: Sequence[Segment] | None,
+    signed: Sequence[bool] | None,
 ) -> Placement | None:
     if not any(t.glued for t in values):
         return None
@@ -188,8 +199,10 @@ def _split(
         if check is not None or all(t.text.startswith("0") for t in values if t.glued):
             note = f"{label}: cells run together, split by the row sum" if check else ""
             return Placement(list(options[0]), note)
-        reason = f"{label}: '{' '.join(t.text for t in values)}' read as {'|'.join(c.raw for c in options[0])}; " \
-                 "no sum can confirm where one cell ends"
+        reason = (
+            f"{label}: '{' '.join(t.text for t in values)}' read as {'|'.join(c.raw for c in options[0])}; "
+            "no sum can confirm where one cell ends"
+        )
         return Placement(list(options[0]), reason, reason, 0.5)
     if not options:
         return None
@@ -212,7 +225,7 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
         for skip in range(len(values)):
             if len(values) - 1 != width:
                 break
-            rest = values[:skip] + values[skip + 1:]
+            rest = values[:skip] + values[skip + 1 :]
             if check([c.value or Decimal(0) for c in rest]):
                 note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
                 return Placement([_cell(t) for t in rest], note)

@@ -46,12 +46,14 @@ def _assign(values: dict[str, Decimal], keys: list[str], cells: Cells) -> None:
 
 
 def choose_by_identities(
-    template: TemplateSpec, section: SectionSpec, placed: Sequence[tuple[HasRow, Placement]],
+    template: TemplateSpec,
+    section: SectionSpec,
+    placed: Sequence[tuple[HasRow, Placement]],
     fixed: Sequence[FieldValue] = (),
 ) -> None:
     """Replace ambiguous rows' cells by the candidates that satisfy the most identities."""
     prefix = section.key + "."
-    rules = [r for r in template.constraints if all(k.startswith(prefix) for k in r.keys())]
+    rules = [r for r in template.constraints if all(k.startswith(prefix) for k in r.cells())]
     values: dict[str, Decimal] = {f.key: Decimal(str(f.value)) for f in fixed if f.value is not None}
     keys = [_keys(section, item.row) for item, _ in placed]
     for row_keys, (_, placement) in zip(keys, placed, strict=True):
@@ -79,6 +81,6 @@ def choose_by_identities(
             trial = dict(values)
             _assign(trial, keys[index], candidate)
             ties += _satisfied(rules, trial) == best_score
-        if ties == 1 and best_score == len([r for r in rules if all(k in values for k in r.keys())]):
+        if ties == 1 and best_score == len([r for r in rules if all(k in values for k in r.cells())]):
             placement.doubt = f"{placement.doubt}; chosen as the only candidate that satisfies the table's sums"
             placement.level = max(placement.level, 0.85)

@@ -38,7 +38,7 @@ def _clean_agency(name: str) -> str | None:
     name = name.strip("()（） ")
     for junk in ("标题", "名称", "关于", "正文"):
         if name.startswith(junk):
-            name = name[len(junk):]
+            name = name[len(junk) :]
     return name if len(name) >= 2 else None
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue, Number
-from extractor.readers.rules.cells import Placement, PlacedCell, RowCheck, place_row
+from extractor.readers.rules.cells import PlacedCell, Placement, RowCheck, place_row
 from extractor.readers.rules.choose import choose_by_identities
 from extractor.readers.rules.labels import compact, residue
 from extractor.readers.rules.meta import detect_template, read_agency, read_year
@@ -31,8 +31,12 @@ def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -
     agency = read_agency(doc.text)
     template, note = detect_template(report, text, year)
     result = Extraction(
-        doc=doc.name.rsplit(".", 1)[0], template=template.version if template else None, year=year,
-        agency=agency, reader="rules", reader_version=READER_VERSION,
+        doc=doc.name.rsplit(".", 1)[0],
+        template=template.version if template else None,
+        year=year,
+        agency=agency,
+        reader="rules",
+        reader_version=READER_VERSION,
     )
     if note:
         result.notes.append(note)
@@ -70,7 +74,7 @@ def _build_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[Ro
     """A check built from the template's identities whose keys all lie within these rows."""
     keys = [row.field_key(section.key, col) for row in rows for col in row.columns]
     index = {key: i for i, key in enumerate(keys)}
-    rules = [r for r in template.constraints if all(k in index for k in r.keys())]
+    rules = [r for r in template.constraints if all(k in index for k in r.cells())]
     if not rules:
         return None
     compiled = [([index[k] for k in r.left], [index[k] for k in r.right]) for r in rules]
@@ -92,7 +96,10 @@ def _field(section: SectionSpec, row: RowSpec, column: ColumnSpec, cell: PlacedC
         return None
     key = row.field_key(section.key, column)
     value = FieldValue(
-        key=key, value=_number(cell.value, column), raw=cell.raw, span=cell.span,
+        key=key,
+        value=_number(cell.value, column),
+        raw=cell.raw,
+        span=cell.span,
         status="read" if cell.status == "read" else "blank",
     )
     if cell.value < 0 and not column.signed:
@@ -113,7 +120,9 @@ def _fields_of(section: SectionSpec, row: RowSpec, placement: Placement) -> list
     return out
 
 
-def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]) -> list[FieldValue]:
+def _read_labelled(
+    section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]
+) -> list[FieldValue]:
     widths = {len(row.columns) for row in section.rows}
     width = widths.pop() if len(widths) == 1 else None
     raw_rows = assemble_rows(section, tokens, width)
@@ -130,7 +139,7 @@ def _read_labelled(section: SectionSpec, template: TemplateSpec, tokens: list[To
         row = item.row
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
             if position < last_with_values:
-                checked = any(k in r.keys() for r in template.constraints for k in _keys(section, row))
+                checked = any(k in r.cells() for r in template.constraints for k in _keys(section, row))
                 out.extend(_blank_row(section, row, item, 0.92 if checked else 0.85))
             continue
         check = _row_check(template, section, [row])
@@ -179,19 +188,25 @@ def _by_label(section: SectionSpec, raw_rows: list, notes: list[str]) -> list[As
     for raw in raw_rows:
         if raw.row is None:
             if raw.tokens and not raw.unknown:
-                notes.append(f"{section.key}: values {' '.join(t.text for t in raw.tokens)} have no row label; not placed")
+                notes.append(
+                    f"{section.key}: values {' '.join(t.text for t in raw.tokens)} have no row label; not placed"
+                )
             elif raw.tokens:
                 notes.append(f"{section.key}: row '{raw.label}' is not a field of the template; skipped")
             continue
         previous = chosen.get(raw.row.key)
-        if previous is None or (
-            previous.raw.value_count() != len(raw.row.columns) and raw.value_count() == len(raw.row.columns)
-        ) or (previous.raw.value_count() == 0 and raw.value_count() > 0):
+        if (
+            previous is None
+            or (previous.raw.value_count() != len(raw.row.columns) and raw.value_count() == len(raw.row.columns))
+            or (previous.raw.value_count() == 0 and raw.value_count() > 0)
+        ):
             chosen[raw.row.key] = Assigned(raw, raw.row)
     return [chosen[row.key] for row in section.rows if row.key in chosen]
 
 
-def _read_sequence(section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]) -> list[FieldValue]:
+def _read_sequence(
+    section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]
+) -> list[FieldValue]:
     """Tables without row labels (table 4): values after the header fill the rows in order."""
     values: list[Token] = []
     started = False
@@ -220,7 +235,7 @@ def _read_sequence(section: SectionSpec, template: TemplateSpec, tokens: list[To
     out: list[FieldValue] = []
     position = 0
     for row in section.rows:
-        part = Placement(placement.cells[position:position + len(row.columns)])
+        part = Placement(placement.cells[position : position + len(row.columns)])
         position += len(row.columns)
         for value in _fields_of(section, row, part):
             if placement.doubt:

@@ -69,8 +69,8 @@ def locate(text: str) -> Regions:
         begin = t3_head if t3_head is not None else t3_start
         t3_region = (begin, t4_start if t4_start is not None else size)
     elif (any_t3 := _first(text, ("予以公开", "国家秘密", "不掌握"))) is not None:
-        begin = _last(text, _T3_HEADING, 0, any_t3)
-        t3_head = begin if begin is not None else any_t3
+        heading = _last(text, _T3_HEADING, 0, any_t3)
+        t3_head = heading if heading is not None else any_t3
         t3_region = (t3_head, t4_start if t4_start is not None and t4_start > t3_head else size)
     t2_end = t3_head if t3_head is not None else (t4_start if t4_start is not None else size)
     blocks = [p for p in find_all(text, _T2_BLOCK[0], 0, t2_end) if find_all(text, "信息内容", p, min(t2_end, p + 200))]

@@ -77,8 +77,12 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             continue
         # a full row takes no more values, unless they stand on the same printed line
         # (an extra subtotal column, decided later by the row's identity)
-        full = (current is not None and width is not None and current.value_count() >= width
-                and (not current.tokens or current.tokens[-1].line != piece.line))
+        full = (
+            current is not None
+            and width is not None
+            and current.value_count() >= width
+            and (not current.tokens or current.tokens[-1].line != piece.line)
+        )
         if current is None or current.closed or (full and piece.kind != "empty"):
             current = RawRow(None)
             rows.append(current)
@@ -188,7 +192,9 @@ def _judge(
     if raw.row is not None:
         return Assigned(raw, row, f"row label reads '{raw.row.label}' but its place in the table is '{row.label}'", 0.5)
     prev_anchor = next(((pi, pj) for pi, pj in reversed(pairs[:k]) if data[pi].row is template[pj]), (-1, -1))
-    next_anchor = next(((pi, pj) for pi, pj in pairs[k + 1:] if data[pi].row is template[pj]), (len(data), len(template)))
+    next_anchor = next(
+        ((pi, pj) for pi, pj in pairs[k + 1 :] if data[pi].row is template[pj]), (len(data), len(template))
+    )
     rows_between = next_anchor[0] - prev_anchor[0] - 1
     slots_between = next_anchor[1] - prev_anchor[1] - 1
     if rows_between == slots_between:

@@ -25,7 +25,9 @@ _STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–)(?!\S)")
 _RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Page furniture printed between table rows by PDF converters: '— 5 —', '- 4 -', '第 3 页', '3/7'.
-_PAGE_NUMBER = re.compile(r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
     for match in _NUMBER.finditer(line):
         start, end = match.span()
         digits_end = match.end("frac") if match.group("frac") else match.end("digits")
-        following = line[digits_end:digits_end + 2].lstrip()
+        following = line[digits_end : digits_end + 2].lstrip()
         before = line[start - 1] if start > 0 else ""
         if following[:1] and following[0] in _PROSE_UNITS and not match.group("unit"):
             continue
@@ -108,7 +110,7 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
         value = parse_number(raw)
         if value is None:
             continue
-        after = line[end:end + 1]
+        after = line[end : end + 1]
         touching = bool((before and _CJK.match(before)) or (after and _CJK.match(after)))
         if touching and not allow_glued:
             continue
@@ -131,8 +133,8 @@ def _emit_text(piece: str, offset: int, out: list[Token], blanks: bool) -> None:
     pos = 0
     if blanks:
         for match in _STANDALONE_BLANK.finditer(piece):
-            if match.start() > pos and piece[pos:match.start()].strip():
-                out.append(Token("text", piece[pos:match.start()].strip(), offset + pos, offset + match.start()))
+            if match.start() > pos and piece[pos : match.start()].strip():
+                out.append(Token("text", piece[pos : match.start()].strip(), offset + pos, offset + match.start()))
             out.append(Token("blank", match.group(1), offset + match.start(1), offset + match.end(1)))
             pos = match.end()
     rest = piece[pos:]
@@ -181,10 +183,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     for number, line in enumerate(text[start:end].split("\n")):
         if line.strip() and not _RULE_LINE.match(line) and not _PAGE_NUMBER.match(line):
             first = len(out)
-            if "|" in line:
-                values = _scan_pipe_line(line, offset, out)
-            else:
-                values = _scan_free_line(line, offset, out)
+            values = _scan_pipe_line(line, offset, out) if "|" in line else _scan_free_line(line, offset, out)
             if values >= 2:
                 out.append(Token("break", "", offset + len(line), offset + len(line)))
             for index in range(first, len(out)):
