@@ -25,12 +25,15 @@ def _score(text: str) -> int:
     return sum(simplified.count(word) for word in _REPORT_WORDS)
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters mean this is not a text document."""
     sample = data[:4096]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return bool(sample) and controls / len(sample) > 0.05
 
 

@@ -9,22 +9,23 @@ cannot, the most plausible placement is returned with a doubt, never silently.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from itertools import combinations
+from itertools import combinations, islice
 
-from extractor.readers.rules.tokens import Token
+from extractor.readers.rules.tokens import Token, Value
 
-RowCheck = Callable[[Sequence[Decimal]], bool]
+RowCheck = Callable[[Sequence[Value]], bool]
 MAX_SPLITS = 20000
 MAX_ALTERNATIVES = 40
+MAX_PLACEMENTS = 400
 _DECIMAL_TAIL = re.compile(r"(\.\d+)?(万元|元)?$")
 
 
 @dataclass
 class PlacedCell:
-    value: Decimal
+    value: Value
     raw: str
     span: tuple[int, int] | None
     status: str  # read | blank
@@ -51,11 +52,11 @@ class Placement:
 def _cell(token: Token) -> PlacedCell:
     if token.kind == "num" and token.value is not None:
         return PlacedCell(token.value, token.text, (token.start, token.end), "read")
-    return PlacedCell(Decimal(0), token.text, (token.start, token.end), "blank")
+    return PlacedCell(0, token.text, (token.start, token.end), "blank")
 
 
 def _dropped(span: tuple[int, int] | None) -> PlacedCell:
-    return PlacedCell(Decimal(0), "", span, "blank")
+    return PlacedCell(0, "", span, "blank")
 
 
 Segment = tuple[int, RowCheck | None]
@@ -120,7 +121,7 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
             first = offset == 0
             last = end == len(text)
             number = piece + (tails[index].split("万")[0].rstrip("元") if last else "")
-            value = Decimal(number)
+            value: Value = Decimal(number) if "." in number else int(number)
             if first and signs[index].startswith("-"):
                 value = -value
             start = token.start + len(signs[index]) + offset
@@ -179,7 +180,7 @@ def place_row(
     with_empty = _trim_empty([t for t in tokens if t.kind in ("num", "blank", "empty")], width)
     if len(with_empty) == width:
         return Placement([_cell(t) for t in with_empty])
-    return _dropped_cells(values, width, check, label)
+    return _dropped_cells(values, width, check, label, segments)
 
 
 def _split(
@@ -226,7 +227,7 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
             if len(values) - 1 != width:
                 break
             rest = values[:skip] + values[skip + 1 :]
-            if check([c.value or Decimal(0) for c in rest]):
+            if check([c.value or 0 for c in rest]):
                 note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
                 return Placement([_cell(t) for t in rest], note)
     cells: Cells = [_cell(t) for t in values[:width]]
@@ -234,19 +235,16 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
     return Placement(cells, reason, reason, 0.4)
 
 
-def _dropped_cells(values: list[Token], width: int, check: RowCheck | None, label: str) -> Placement:
-    """Fewer values than columns: empty cells were dropped. Use the row identity to place them."""
+def _dropped_cells(
+    values: list[Token], width: int, check: RowCheck | None, label: str, segments: Sequence[Segment] | None = None
+) -> Placement:
+    """Fewer values than columns: empty cells were dropped. Use the row identities to place them."""
     shown = len(values)
     if shown == 0:
         return Placement([None] * width, "")
     fits: list[tuple[int, ...]] = []
-    if check is not None:
-        for positions in combinations(range(width), shown):
-            row = [Decimal(0)] * width
-            for pos, token in zip(positions, values, strict=True):
-                row[pos] = token.value or Decimal(0)
-            if check(row):
-                fits.append(positions)
+    if check is not None or segments:
+        fits = list(islice(_fits(values, segments or [(width, check)]), MAX_PLACEMENTS))
     default = (*range(shown - 1), width - 1)
     order = ([default] if default in fits or not fits else []) + [f for f in fits if f != default]
     span = (values[0].start, values[-1].end)
@@ -258,6 +256,32 @@ def _dropped_cells(values: list[Token], width: int, check: RowCheck | None, labe
         reason = f"{label}: only {shown} of {width} cells shown (empty cells dropped); placement uncertain"
         level = 0.4
     return Placement(candidates[0], reason, reason, level, candidates)
+
+
+def _fits(values: list[Token], segments: Sequence[Segment]) -> Iterator[tuple[int, ...]]:
+    """Positions for the shown values (kept in order) such that each row's identity holds."""
+
+    def rec(seg: int, first: int) -> Iterator[tuple[int, ...]]:
+        if seg == len(segments):
+            if first == len(values):
+                yield ()
+            return
+        width, check = segments[seg]
+        offset = sum(w for w, _ in segments[:seg])
+        capacity = sum(w for w, _ in segments[seg + 1 :])
+        for take in range(min(width, len(values) - first) + 1):
+            if len(values) - first - take > capacity:
+                continue
+            chunk = values[first : first + take]
+            for positions in combinations(range(width), take):
+                row: list[Value] = [0] * width
+                for pos, token in zip(positions, chunk, strict=True):
+                    row[pos] = token.value or 0
+                if check is None or check(row):
+                    for rest in rec(seg + 1, first + take):
+                        yield tuple(offset + p for p in positions) + rest
+
+    yield from rec(0, 0)
 
 
 def _place_at(positions: tuple[int, ...], values: list[Token], width: int, span: tuple[int, int]) -> Cells:

@@ -8,14 +8,14 @@ candidates and keep the combination that satisfies the most identities.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Protocol
 
-from extractor.model import FieldValue
 from extractor.readers.rules.cells import Cells, Placement
-from schemas import RowSpec, SectionSpec, SumRule, TemplateSpec
+from extractor.readers.rules.tokens import Value
+from schemas import RowSpec, SectionSpec, TemplateSpec
 
 _PASSES = 3
+Compiled = tuple[tuple[int, ...], tuple[int, ...]]
 
 
 class HasRow(Protocol):
@@ -23,64 +23,76 @@ class HasRow(Protocol):
     def row(self) -> RowSpec: ...
 
 
-def _keys(section: SectionSpec, row: RowSpec) -> list[str]:
-    return [row.field_key(section.key, col) for col in row.columns]
+class _Table:
+    """Cell values by index and the identities over them, compiled once for the search."""
 
+    def __init__(self, template: TemplateSpec, section: SectionSpec, keys: list[list[str]]) -> None:
+        prefix = section.key + "."
+        index: dict[str, int] = {}
+        for row_keys in keys:
+            for key in row_keys:
+                index.setdefault(key, len(index))
+        self.slots = [[index[k] for k in row_keys] for row_keys in keys]
+        self.values: list[Value | None] = [None] * len(index)
+        rules = [r for r in template.constraints if all(k.startswith(prefix) for k in r.cells())]
+        self.rules: list[Compiled] = [
+            (tuple(index[k] for k in r.left), tuple(index[k] for k in r.right))
+            for r in rules
+            if all(k in index for k in r.cells())
+        ]
+        self.by_row: list[list[int]] = [
+            [n for n, (left, right) in enumerate(self.rules) if set(slots) & set(left + right)] for slots in self.slots
+        ]
 
-def _satisfied(rules: Sequence[SumRule], values: dict[str, Decimal]) -> int:
-    count = 0
-    for rule in rules:
-        try:
-            left = sum((values[k] for k in rule.left), Decimal(0))
-            right = sum((values[k] for k in rule.right), Decimal(0))
-        except KeyError:
-            continue
-        count += left == right
-    return count
+    def set_row(self, row: int, cells: Cells) -> None:
+        for slot, cell in zip(self.slots[row], cells, strict=False):
+            self.values[slot] = cell.value if cell is not None else None
 
+    def holds(self, rule: int) -> bool:
+        left, right = self.rules[rule]
+        values = self.values
+        if any(values[i] is None for i in left + right):
+            return False
+        return sum(values[i] for i in left) == sum(values[i] for i in right)  # type: ignore[misc]
 
-def _assign(values: dict[str, Decimal], keys: list[str], cells: Cells) -> None:
-    for key, cell in zip(keys, cells, strict=False):
-        if cell is not None:
-            values[key] = cell.value
+    def score_row(self, row: int) -> int:
+        return sum(self.holds(rule) for rule in self.by_row[row])
 
 
 def choose_by_identities(
     template: TemplateSpec,
     section: SectionSpec,
     placed: Sequence[tuple[HasRow, Placement]],
-    fixed: Sequence[FieldValue] = (),
 ) -> None:
     """Replace ambiguous rows' cells by the candidates that satisfy the most identities."""
-    prefix = section.key + "."
-    rules = [r for r in template.constraints if all(k.startswith(prefix) for k in r.cells())]
-    values: dict[str, Decimal] = {f.key: Decimal(str(f.value)) for f in fixed if f.value is not None}
-    keys = [_keys(section, item.row) for item, _ in placed]
-    for row_keys, (_, placement) in zip(keys, placed, strict=True):
-        _assign(values, row_keys, placement.cells)
+    keys = [[item.row.field_key(section.key, col) for col in item.row.columns] for item, _ in placed]
+    table = _Table(template, section, keys)
+    for row, (_, placement) in enumerate(placed):
+        table.set_row(row, placement.cells)
     ambiguous = [i for i, (_, p) in enumerate(placed) if len(p.alternatives) > 1]
-    best_score = _satisfied(rules, values)
     for _ in range(_PASSES):
         improved = False
-        for index in ambiguous:
-            placement = placed[index][1]
+        for row in ambiguous:
+            placement = placed[row][1]
+            best = table.score_row(row)
             for candidate in placement.alternatives:
                 if candidate is placement.cells:
                     continue
-                trial = dict(values)
-                _assign(trial, keys[index], candidate)
-                score = _satisfied(rules, trial)
-                if score > best_score:
-                    best_score, values, placement.cells, improved = score, trial, candidate, True
+                table.set_row(row, candidate)
+                score = table.score_row(row)
+                if score > best:
+                    best, placement.cells, improved = score, candidate, True
+                table.set_row(row, placement.cells)
         if not improved:
             break
-    for index in ambiguous:
-        placement = placed[index][1]
+    for row in ambiguous:
+        placement = placed[row][1]
+        best = table.score_row(row)
         ties = 0
         for candidate in placement.alternatives:
-            trial = dict(values)
-            _assign(trial, keys[index], candidate)
-            ties += _satisfied(rules, trial) == best_score
-        if ties == 1 and best_score == len([r for r in rules if all(k in values for k in r.cells())]):
+            table.set_row(row, candidate)
+            ties += table.score_row(row) == best
+        table.set_row(row, placement.cells)
+        if ties == 1 and best == len(table.by_row[row]):
             placement.doubt = f"{placement.doubt}; chosen as the only candidate that satisfies the table's sums"
             placement.level = max(placement.level, 0.85)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from schemas import RowSpec, SectionSpec
 
 _DROP = re.compile(r"[^\u4e00-\u9fffA-Za-z]+")
 
 
+@lru_cache(maxsize=8192)
 def compact(text: str) -> str:
     return _DROP.sub("", text)
 
@@ -25,7 +27,24 @@ class LabelHit:
 
 
 def find_labels(section: SectionSpec, text: str) -> list[LabelHit]:
-    """Every row alias found in `text` (already compact), ordered by where it ends."""
+    """Every row alias found in `text` (already compact), ordered by where it ends.
+
+    Label pieces repeat across reports (they are the mandated wording), so results are cached.
+    """
+    key = (id(section), text)
+    cached = _HITS.get(key)
+    if cached is None:
+        cached = _find_labels(section, text)
+        if len(_HITS) > 20000:
+            _HITS.clear()
+        _HITS[key] = cached
+    return cached
+
+
+_HITS: dict[tuple[int, str], list[LabelHit]] = {}
+
+
+def _find_labels(section: SectionSpec, text: str) -> list[LabelHit]:
     hits: list[LabelHit] = []
     for row in section.rows:
         best = -1

@@ -18,7 +18,7 @@ from extractor.readers.rules.labels import compact, residue
 from extractor.readers.rules.meta import detect_template, read_agency, read_year
 from extractor.readers.rules.regions import locate
 from extractor.readers.rules.rows import Assigned, align_rows, assemble_rows
-from extractor.readers.rules.tokens import Token, tokenize
+from extractor.readers.rules.tokens import Token, Value, tokenize
 from schemas import DISCLOSURE_REPORT, ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
 
 READER_VERSION = "rules-0.1.0"
@@ -79,14 +79,14 @@ def _build_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[Ro
         return None
     compiled = [([index[k] for k in r.left], [index[k] for k in r.right]) for r in rules]
 
-    def check(values: Sequence[Decimal]) -> bool:
+    def check(values: Sequence[Value]) -> bool:
         return all(sum(values[i] for i in left) == sum(values[i] for i in right) for left, right in compiled)
 
     return check
 
 
-def _number(value: Decimal, column: ColumnSpec) -> Number:
-    if value == value.to_integral_value():
+def _number(value: Value) -> Number:
+    if isinstance(value, int) or value == value.to_integral_value():
         return int(value)
     return float(value)
 
@@ -97,14 +97,14 @@ def _field(section: SectionSpec, row: RowSpec, column: ColumnSpec, cell: PlacedC
     key = row.field_key(section.key, column)
     value = FieldValue(
         key=key,
-        value=_number(cell.value, column),
+        value=_number(cell.value),
         raw=cell.raw,
         span=cell.span,
         status="read" if cell.status == "read" else "blank",
     )
     if cell.value < 0 and not column.signed:
         value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3)
-    if cell.value != cell.value.to_integral_value() and column.kind == "int":
+    if isinstance(cell.value, Decimal) and cell.value != cell.value.to_integral_value() and column.kind == "int":
         value.doubt(f"decimal value {cell.raw} in a column of counts", 0.3)
     if column.unit and cell.raw and cell.raw.endswith("元") and not cell.raw.endswith(column.unit):
         value.doubt(f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", 0.5)
@@ -149,7 +149,7 @@ def _read_labelled(
             notes.append(placement.note)
         placed.append((item, placement))
     if any(len(p.alternatives) > 1 for _, p in placed):
-        choose_by_identities(template, section, placed, out)
+        choose_by_identities(template, section, placed)
     for item, placement in placed:
         values = _fields_of(section, item.row, placement)
         for value in values:

@@ -20,7 +20,15 @@ def _pattern(phrase: str) -> re.Pattern[str]:
 
 
 def find_all(text: str, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Positions of a phrase; the slower split-tolerant search only when it is not printed whole."""
     end = len(text) if end is None else end
+    found = []
+    pos = text.find(phrase, start, end)
+    while pos >= 0:
+        found.append(pos)
+        pos = text.find(phrase, pos + 1, end)
+    if found:
+        return found
     return [m.start() for m in _pattern(phrase).finditer(text, start, end)]
 
 

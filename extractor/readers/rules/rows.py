@@ -27,8 +27,15 @@ class RawRow:
     closed: bool = False
     weak: bool = False  # a label printed before another one with no values between: an empty row, or displaced
 
+    values: int = 0
+
+    def add(self, token: Token) -> None:
+        self.tokens.append(token)
+        if token.kind in ("num", "blank"):
+            self.values += 1
+
     def value_count(self) -> int:
-        return sum(1 for t in self.tokens if t.kind in ("num", "blank"))
+        return self.values
 
     def cell_count(self) -> int:
         """Values plus explicit empty cells (an HTML grid keeps them)."""
@@ -86,7 +93,7 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
         if current is None or current.closed or (full and piece.kind != "empty"):
             current = RawRow(None)
             rows.append(current)
-        current.tokens.append(piece)
+        current.add(piece)
     return [r for r in rows if r.tokens or r.row is not None]
 
 
@@ -141,6 +148,9 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
     """Monotone alignment of document rows to template rows; returns (assigned, left over)."""
     data = [r for r in rows if not r.unknown]
     template = list(section.rows)
+    in_order = _in_template_order(template, data)
+    if in_order is not None:
+        return [Assigned(raw, raw.row) for raw in in_order if raw.row is not None], []
     n, m = len(data), len(template)
     neg = float("-inf")
     best = [[neg] * (m + 1) for _ in range(n + 1)]
@@ -180,6 +190,20 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
             j -= 1
     pairs.reverse()
     return [_judge(section, data, template, pairs, k) for k in range(len(pairs))], dropped
+
+
+def _in_template_order(template: list[RowSpec], data: list[RawRow]) -> list[RawRow] | None:
+    """The common case needs no alignment: every row labelled, labels in the mandated order."""
+    position = {id(row): index for index, row in enumerate(template)}
+    last = -1
+    for raw in data:
+        if raw.row is None:
+            return None
+        index = position[id(raw.row)]
+        if index <= last:
+            return None
+        last = index
+    return data
 
 
 def _judge(

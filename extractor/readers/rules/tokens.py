@@ -7,11 +7,12 @@ space-separated numbers and crawler text with cells run together. Each token kee
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 Kind = Literal["text", "num", "blank", "empty", "break"]
+Value = int | Decimal
 
 BLANK_MARKS = frozenset({"—", "——", "-", "--", "/", "无", "－", "∕", "\\", "–"})
 # A number followed by one of these is prose (件, 条, 年 …), not a table cell.
@@ -21,7 +22,8 @@ _NUMBER = re.compile(
     r"(?P<digits>\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?P<frac>\.\d+)?"
     r"(?P<unit>\s?(?:万元|元))?"
 )
-_STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–)(?!\S)")
+# '无' counts as a blank only where it stands alone and is not a wrapped group label ('(四)无 1.本机关…')
+_STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–|无)(?!\S)(?!\s*\d+\.[\u4e00-\u9fff])")
 _RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 # Page furniture printed between table rows by PDF converters: '— 5 —', '- 4 -', '第 3 页', '3/7'.
@@ -30,26 +32,31 @@ _PAGE_NUMBER = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Token:
     kind: Kind
     text: str
     start: int
     end: int
-    value: Decimal | None = None
+    value: Value | None = None
     glued: bool = False  # digits touching text with no separator: maybe several cells run together
     unit: str = ""
     line: int = 0
     in_cell: bool = False  # came from a pipe-delimited cell: its digits are one value for sure
 
 
-def parse_number(raw: str) -> Decimal | None:
-    """'1,234' → 1234, '+22' → 22, '增10' → 10, '--253' / '减5' → negative, '80618元' → 80618."""
+def parse_number(raw: str) -> Value | None:
+    """'1,234' → 1234, '+22' → 22, '增10' → 10, '--253' / '减5' → negative, '80618元' → 80618.
+
+    Whole numbers stay int (fast sums); only decimals become Decimal (exact sums).
+    """
     match = _NUMBER.fullmatch(raw.strip())
     if not match:
         return None
+    digits = match.group("digits").replace(",", "")
+    frac = match.group("frac")
     try:
-        value = Decimal(match.group("digits").replace(",", "") + (match.group("frac") or ""))
+        value: Value = Decimal(digits + frac) if frac else int(digits)
     except InvalidOperation:
         return None
     sign = match.group("sign") or ""
@@ -166,11 +173,12 @@ def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
             first = len(out)
             values += _scan_free_line(cell.text, cell.start, out, allow_glued=False)
             for index in range(first, len(out)):
-                out[index] = replace(out[index], in_cell=True)
+                out[index].in_cell = True
         elif cell.kind == "empty" and cell.start == cell.end:
             continue  # '||' with nothing between is padding; '| |' is an empty cell
         else:
-            out.append(replace(cell, in_cell=True))
+            cell.in_cell = True
+            out.append(cell)
             values += cell.kind != "empty"
     return values
 
@@ -187,6 +195,6 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
             if values >= 2:
                 out.append(Token("break", "", offset + len(line), offset + len(line)))
             for index in range(first, len(out)):
-                out[index] = replace(out[index], line=number)
+                out[index].line = number
         offset += len(line) + 1
     return out
