@@ -16,37 +16,26 @@ from extractor.ingest.chinese import traditional_to_simplified
 
 _PINYIN_GLOSS = re.compile(r"[(（][a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ ]{1,12}[)）]")
 _EXTRA = {
-    0x00A0: " ",
-    0x3000: " ",
-    0x2002: " ",
-    0x2003: " ",
-    0x2009: " ",
-    0x200B: " ",
-    0xFEFF: " ",
-    0x2014: "—",
-    0x2013: "-",
-    0x2212: "-",
-    0xFF0D: "-",
-    0x2015: "—",
-    0x3001: ",",
-}
-
-
-class _Table(dict[int, str]):
-    """A translate table that fills itself: NFKC per character, kept only when it stays one character."""
-
-    def __missing__(self, code: int) -> str:
-        char = chr(code)
-        folded = unicodedata.normalize("NFKC", char)
-        value = folded if len(folded) == 1 else char
-        value = traditional_to_simplified().get(ord(value), value)
-        self[code] = value
-        return value
+    0x00A0: " ", 0x3000: " ", 0x2002: " ", 0x2003: " ", 0x2009: " ", 0x200B: " ", 0xFEFF: " ",
+    0x2014: "—", 0x2013: "-", 0x2212: "-", 0xFF0D: "-", 0x2015: "—", 0x3001: ",",
+}  # fmt: skip
+# Blocks where NFKC folds one character into one other: punctuation, CJK symbols, compatibility
+# ideographs, vertical and full-width forms. Circled numbers (①) stay: they are list marks, not values.
+_FOLDED_BLOCKS = ((0x2000, 0x2BFF), (0x3000, 0x33FF), (0xF900, 0xFAFF), (0xFE10, 0xFE6F), (0xFF00, 0xFFEF))
 
 
 @cache
-def _table() -> _Table:
-    table = _Table()
+def _table() -> dict[int, str]:
+    """One plain dict for str.translate (C speed): NFKC folds, then traditional → simplified."""
+    simplified = traditional_to_simplified()
+    table: dict[int, str] = {}
+    for low, high in _FOLDED_BLOCKS:
+        for code in range(low, high + 1):
+            folded = unicodedata.normalize("NFKC", chr(code))
+            if len(folded) == 1 and folded != chr(code) and not 0x2460 <= code <= 0x24FF:
+                table[code] = simplified.get(ord(folded), folded)
+    for code, target in simplified.items():
+        table.setdefault(code, target)
     table.update(_EXTRA)
     return table
 

@@ -83,13 +83,16 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
     found: list[list[PlacedCell]] = []
     budget = [MAX_SPLITS]
 
+    # most cells the tokens from k on can still give: every digit of a glued run, one per other token
+    after = [0] * (len(tokens) + 1)
+    for k in range(len(tokens) - 1, -1, -1):
+        after[k] = after[k + 1] + (len(texts[k]) if splittable[k] else 1)
+
     def min_pieces(index: int) -> int:
         return len(tokens) - index
 
     def max_pieces(index: int, offset: int) -> int:
-        rest = sum(len(texts[k]) if splittable[k] else 1 for k in range(index + 1, len(tokens)))
-        here = (len(texts[index]) - offset) if index < len(tokens) and splittable[index] else 1
-        return rest + (here if index < len(tokens) else 0)
+        return after[index] - (offset if splittable[index] else 0)
 
     def rec(index: int, offset: int, cells: list[PlacedCell], seg: int, seg_start: int) -> None:
         budget[0] -= 1
@@ -115,7 +118,9 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
             cells.pop()
             return
         text = texts[index]
-        ends = [offset + 1] if text[offset] == "0" else range(offset + 1, len(text) + 1)
+        # leave enough digits for the cells still needed after this one
+        last_end = min(len(text), len(text) + after[index + 1] - (need - 1))
+        ends = [offset + 1] if text[offset] == "0" else range(offset + 1, last_end + 1)
         for end in ends:
             piece = text[offset:end]
             first = offset == 0

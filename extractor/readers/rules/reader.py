@@ -22,6 +22,7 @@ from extractor.readers.rules.tokens import Token, Value, tokenize
 from schemas import DISCLOSURE_REPORT, ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
 
 READER_VERSION = "rules-0.1.0"
+_NOT_FOUND = "cell not found in the document"
 
 
 def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
@@ -91,17 +92,8 @@ def _number(value: Value) -> Number:
     return float(value)
 
 
-def _field(section: SectionSpec, row: RowSpec, column: ColumnSpec, cell: PlacedCell | None) -> FieldValue | None:
-    if cell is None:
-        return None
-    key = row.field_key(section.key, column)
-    value = FieldValue(
-        key=key,
-        value=_number(cell.value),
-        raw=cell.raw,
-        span=cell.span,
-        status="read" if cell.status == "read" else "blank",
-    )
+def _field(key: str, column: ColumnSpec, cell: PlacedCell) -> FieldValue:
+    value = FieldValue(key, _number(cell.value), cell.raw, cell.span, "read" if cell.status == "read" else "blank")
     if cell.value < 0 and not column.signed:
         value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3)
     if isinstance(cell.value, Decimal) and cell.value != cell.value.to_integral_value() and column.kind == "int":
@@ -112,12 +104,11 @@ def _field(section: SectionSpec, row: RowSpec, column: ColumnSpec, cell: PlacedC
 
 
 def _fields_of(section: SectionSpec, row: RowSpec, placement: Placement) -> list[FieldValue]:
-    out = []
-    for column, cell in zip(row.columns, placement.cells, strict=False):
-        value = _field(section, row, column, cell)
-        if value is not None:
-            out.append(value)
-    return out
+    return [
+        _field(key, column, cell)
+        for key, column, cell in zip(_keys(section, row), row.columns, placement.cells, strict=False)
+        if cell is not None
+    ]
 
 
 def _read_labelled(
@@ -161,8 +152,16 @@ def _read_labelled(
     return out
 
 
+_KEYS: dict[tuple[int, int], list[str]] = {}
+
+
 def _keys(section: SectionSpec, row: RowSpec) -> list[str]:
-    return [row.field_key(section.key, column) for column in row.columns]
+    """Field keys of a row, built once: formatting them per cell costs more than reading the cell."""
+    ident = (id(section), id(row))
+    keys = _KEYS.get(ident)
+    if keys is None:
+        keys = _KEYS[ident] = [row.field_key(section.key, column) for column in row.columns]
+    return keys
 
 
 def _blank_row(section: SectionSpec, row: RowSpec, item: Assigned, level: float) -> list[FieldValue]:
@@ -257,8 +256,8 @@ def _empty_table(section: SectionSpec, tokens: list[Token]) -> list[FieldValue]:
 
 
 def _mark_missing(template: TemplateSpec, result: Extraction) -> None:
-    for key in template.field_keys():
-        if key not in result.fields:
-            missing = FieldValue(key=key, value=None, status="missing", confidence=0.0)
-            missing.doubt("cell not found in the document", 0.0)
-            result.fields[key] = missing
+    for section in template.sections:
+        for row in section.rows:
+            for key in _keys(section, row):
+                if key not in result.fields:
+                    result.fields[key] = FieldValue(key, None, status="missing", confidence=0.0, reasons=[_NOT_FOUND])

@@ -26,6 +26,7 @@ _NUMBER = re.compile(
 _STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–|无)(?!\S)(?!\s*\d+\.[\u4e00-\u9fff])")
 _RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
 # Page furniture printed between table rows by PDF converters: '— 5 —', '- 4 -', '第 3 页', '3/7'.
 _PAGE_NUMBER = re.compile(
     r"^\s*(?:[—\-–]+\s*\d{1,3}\s*[—\-–]+|第\s*\d{1,3}\s*页(?:\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
@@ -74,6 +75,8 @@ def _cell_token(cell: str, start: int, end: int) -> Token:
     s, e = start + lead, start + lead + len(stripped)
     if not stripped:
         return Token("empty", "", start, end)
+    if stripped.isdigit():
+        return Token("num", stripped, s, e, int(stripped))
     if stripped in BLANK_MARKS:
         return Token("blank", stripped, s, e)
     match = _NUMBER.fullmatch(stripped)
@@ -92,6 +95,10 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
 
     Inside a pipe cell (`allow_glued=False`) digits touching text stay text: '数据1' is a header.
     """
+    if not _DIGIT.search(line):
+        first = len(out)
+        _emit_text(line, offset, out, bool(_STANDALONE_BLANK.search(line)))
+        return sum(1 for token in out[first:] if token.kind == "blank")
     count = 0
     pos = 0
     has_blank_marks = bool(_STANDALONE_BLANK.search(line))
@@ -168,7 +175,10 @@ def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
         return len(cells)
     values = 0
     for cell in cells:
-        if cell.kind == "text":
+        if cell.kind == "text" and not _DIGIT.search(cell.text):
+            cell.in_cell = True
+            out.append(cell)
+        elif cell.kind == "text":
             # a cell holding a label and its numbers ('行政许可 517645') is split like free text
             first = len(out)
             values += _scan_free_line(cell.text, cell.start, out, allow_glued=False)
