@@ -25,7 +25,7 @@ def _score(text: str) -> int:
     return sum(simplified.count(word) for word in _REPORT_WORDS)
 
 
-_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
 
 
 def looks_binary(data: bytes) -> bool:
