@@ -9,14 +9,14 @@ from schemas import ReportType, TemplateSpec
 
 _TITLE = re.compile(
     r"(?P<agency>[\u4e00-\u9fff()（）]{2,40}?)\s*[(（]?\s*(?P<year>20\d{2})\s*年度?\s*[)）]?\s*"
-    r"(?:政府信息公开|政务公开|信息公开)[^\n]{0,12}?(?:年度)?报告"
+    r"(?:政府信息公开|政府资讯公开|政务公开|信息公开|资讯公开)[\s\S]{0,14}?(?:年度)?报告"
 )
 _YEAR_FIRST = re.compile(
-    r"(?P<year>20\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff()（）]{2,40}?)\s*(?:政府信息公开|信息公开)[^\n]{0,12}?(?:年度)?报告"
+    r"(?P<year>20\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff()（）]{2,40}?)\s*(?:政府信息公开|政府资讯公开|信息公开|资讯公开)[\s\S]{0,14}?(?:年度)?报告"
 )
 _PERIOD = re.compile(r"(20\d{2})\s*年\s*1\s*月\s*1\s*日")
-_PUBLISHER = re.compile(r"(?:发布机构|发文机关|来源)\s*[:：]\s*([\u4e00-\u9fff()（）]{2,40})")
-_AGENCY_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|街道办事处|办事处|局|厅|委|院|署|中心|政府)")
+_PUBLISHER = re.compile(r"(?:发布机构|发文机关|来源)[ \t]*[:：][ \t]*([\u4e00-\u9fff()（）]{2,40})")
+_AGENCY_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|办事处|局|厅|委|院|署|中心|政府|区|县|市|镇|乡|街道)$")
 _YEAR_ANY = re.compile(r"(20\d{2})\s*年")
 
 
@@ -42,25 +42,39 @@ def _clean_agency(name: str) -> str | None:
     return name if len(name) >= 2 else None
 
 
-def read_agency(text: str) -> str | None:
-    head = text[:3000]
+def read_agency(text: str, normalized: str | None = None) -> str | None:
+    """The publishing agency from the metadata line, the title, or the signature at the end.
+
+    Patterns run on the normalised text; the name is returned as the document prints it.
+    """
+    flat = normalized if normalized is not None else text
+    head = flat[:3000]
     for pattern in (_TITLE, _YEAR_FIRST):
         match = pattern.search(head)
         if match and _AGENCY_END.search(match.group("agency")):
-            agency = _clean_agency(match.group("agency"))
+            agency = _clean_agency(text[match.start("agency") : match.end("agency")])
             if agency:
                 return agency
     match = _PUBLISHER.search(head)
-    if match:
-        return _clean_agency(match.group(1))
-    tail_lines = [line.strip() for line in text[-600:].split("\n") if line.strip()]
-    for line in reversed(tail_lines[-4:]):
-        if 2 <= len(line) <= 30 and _AGENCY_END.search(line) and not re.search(r"\d", line):
-            return line
-    for pattern in (_TITLE, _YEAR_FIRST):
-        match = pattern.search(head)
-        if match:
-            return _clean_agency(match.group("agency"))
+    if match and _AGENCY_END.search(match.group(1)):
+        return _clean_agency(text[match.start(1) : match.end(1)])
+    tail_start = max(0, len(flat) - 600)
+    offset = tail_start
+    for line in flat[tail_start:].split("\n"):
+        stripped = line.strip()
+        if 2 <= len(stripped) <= 30 and _AGENCY_END.search(stripped) and not re.search(r"\d", stripped):
+            start = offset + line.index(stripped)
+            candidate = text[start : start + len(stripped)]
+        else:
+            candidate = None
+        offset += len(line) + 1
+        if candidate:
+            signature = candidate
+            break
+    else:
+        signature = None
+    if signature:
+        return signature
     return None
 
 
