@@ -185,6 +185,7 @@ def _t3(rows: tuple[RowSpec, ...]) -> SectionSpec:
         rows=rows,
         header_words=_T3_WORDS,
         extra_rows=("小计", "合计其中", "其中"),
+        extra_columns=("小计",),
     )
 
 

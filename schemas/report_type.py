@@ -59,6 +59,9 @@ class SectionSpec(BaseModel):
     labelled: bool = True
     header_words: tuple[str, ...] = ()
     extra_rows: tuple[str, ...] = Field(default=(), description="labels of printed rows that are not fields (小计)")
+    extra_columns: tuple[str, ...] = Field(
+        default=(), description="header words of printed columns that are not fields (法人或其他组织 小计)"
+    )
 
     def field_keys(self) -> list[str]:
         return [row.field_key(self.key, col) for row in self.rows for col in row.columns]

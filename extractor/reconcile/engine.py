@@ -148,6 +148,7 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue]) -> list[Rul
         outcomes = evaluate(template.constraints, _values(fields))
         failed = [o for o in outcomes if not o.ok]
     blame = Counter(k for o in failed for k in o.rule.cells())
+    clean = {k for k in blame if not fields[k].reasons}
     for outcome in failed:
         keys = outcome.rule.cells()
         worst = max(blame[k] for k in keys)
@@ -155,15 +156,18 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue]) -> list[Rul
         for key in keys:
             cell = fields[key]
             if key in suspects and (worst > 1 or len(suspects) == 1):
-                cell.doubt(f"{outcome.message} — {_origin(cell, worst)}", SUSPECT)
+                cell.doubt(f"{outcome.message} — {_origin(cell, worst, key in clean)}", SUSPECT)
             else:
                 cell.doubt(f"in a broken sum: {outcome.message}", IN_BROKEN_SUM)
     _infer_missing(template, fields)
     return outcomes
 
 
-def _origin(cell: FieldValue, breaks: int) -> str:
+def _origin(cell: FieldValue, breaks: int, clean: bool) -> str:
+    """Whose mistake it likely is: a cell read cleanly points at the document, a doubtful one at us."""
     where = f"this cell breaks {breaks} sums" if breaks > 1 else "this cell may be at fault"
-    if cell.status == "read" and len(cell.reasons) == 0:
+    if clean and cell.status == "blank":
+        return f"{where}; the document leaves it blank, so the publisher likely omitted a value"
+    if clean and cell.status == "read":
         return f"{where}; it is printed clearly, so the document itself may be wrong (publisher's mistake)"
     return f"{where}; its reading was already uncertain, so this is likely a reading error"

@@ -227,17 +227,33 @@ def _trim_empty(tokens: list[Token], width: int) -> list[Token]:
 
 
 def _too_many(values: list[Token], width: int, check: RowCheck | None, label: str) -> Placement:
-    if check is not None:
-        for skip in range(len(values)):
-            if len(values) - 1 != width:
-                break
-            rest = values[:skip] + values[skip + 1 :]
-            if check([c.value or 0 for c in rest]):
-                note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
-                return Placement([_cell(t) for t in rest], note)
+    """One value too many: a subtotal column (法人或其他组织 小计) printed beside the fields.
+
+    The extra cell is the one that equals the sum of the cells next to it; where several could
+    be, the one that leaves the row's identity true wins. A row breaking its identity keeps its
+    numbers (the reconciler flags it); the subtotal is never mistaken for the printed total.
+    """
+    if len(values) == width + 1:
+        numbers = [t.value or 0 for t in values]
+        subtotals = [k for k in range(1, len(values) - 1) if _is_subtotal(numbers, k)]
+        passing = [k for k in subtotals if check is not None and check(numbers[:k] + numbers[k + 1 :])]
+        skip = (passing or subtotals or [None])[0]
+        if skip is not None:
+            note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
+            placement = Placement([_cell(t) for t in values[:skip] + values[skip + 1 :]], note)
+            if not passing:
+                placement.doubt, placement.level = note, 0.6
+            return placement
     cells: Cells = [_cell(t) for t in values[:width]]
     reason = f"{label}: {len(values)} values for {width} columns; extra values not placed"
     return Placement(cells, reason, reason, 0.4)
+
+
+def _is_subtotal(numbers: list[Value], k: int, block: int = 5) -> bool:
+    """numbers[k] is the sum of the `block` cells after it, or of those before it."""
+    after = numbers[k + 1 : k + 1 + block]
+    before = numbers[max(0, k - block) : k]
+    return (len(after) == block and numbers[k] == sum(after)) or (len(before) == block and numbers[k] == sum(before))
 
 
 def _dropped_cells(

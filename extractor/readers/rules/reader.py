@@ -116,7 +116,10 @@ def _read_labelled(
 ) -> list[FieldValue]:
     widths = {len(row.columns) for row in section.rows}
     width = widths.pop() if len(widths) == 1 else None
-    raw_rows = assemble_rows(section, tokens, width)
+    extra = _extra_columns(section, tokens)
+    if extra and width is not None:
+        notes.append(f"{section.key}: the header prints {extra} column(s) that are not fields (e.g. 小计)")
+    raw_rows = assemble_rows(section, tokens, width + extra if width is not None else None)
     if width is not None:
         assigned, dropped = align_rows(section, raw_rows)
         for raw in dropped:
@@ -143,6 +146,11 @@ def _read_labelled(
         choose_by_identities(template, section, placed)
     for item, placement in placed:
         values = _fields_of(section, item.row, placement)
+        if item.raw.garbled:
+            placement.doubt = "; ".join(
+                filter(None, [placement.doubt, f"unreadable text in the row: {' '.join(item.raw.garbled)}"])
+            )
+            placement.level = min(placement.level, 0.4)
         for value in values:
             if placement.doubt:
                 value.doubt(placement.doubt, placement.level)
@@ -162,6 +170,18 @@ def _keys(section: SectionSpec, row: RowSpec) -> list[str]:
     if keys is None:
         keys = _KEYS[ident] = [row.field_key(section.key, column) for column in row.columns]
     return keys
+
+
+def _extra_columns(section: SectionSpec, tokens: list[Token]) -> int:
+    """How many non-field columns (小计) the header names before the first value."""
+    header = []
+    for token in tokens:
+        if token.kind in ("num", "blank"):
+            break
+        if token.kind == "text":
+            header.append(token.text)
+    flat = compact("".join(header))
+    return sum(flat.count(word) for word in section.extra_columns)
 
 
 def _blank_row(section: SectionSpec, row: RowSpec, item: Assigned, level: float) -> list[FieldValue]:

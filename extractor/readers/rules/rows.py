@@ -6,6 +6,7 @@ decides, and a row placed by order alone is marked so that a reviewer can see wh
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from extractor.readers.rules.labels import compact, exact_label, find_labels, residue
@@ -13,6 +14,7 @@ from extractor.readers.rules.tokens import Token
 from schemas import RowSpec, SectionSpec
 
 _NOISE_CHARS = 3
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -26,6 +28,7 @@ class RawRow:
     tokens: list[Token] = field(default_factory=list)
     closed: bool = False
     weak: bool = False  # a label printed before another one with no values between: an empty row, or displaced
+    garbled: list[str] = field(default_factory=list)  # text with digits inside the row: a value we could not read
 
     values: int = 0
 
@@ -75,6 +78,8 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             elif _is_other_row(section, text, width) and (current is None or current.tokens):
                 current = RawRow(None, label=text, label_span=span, unknown=True)
                 rows.append(current)
+            elif current is not None and current.row is not None and _DIGIT.search("".join(t.text for t in piece)):
+                current.garbled.append("".join(t.text for t in piece))
             continue
         if piece.kind == "break":
             if current is not None and current.tokens:

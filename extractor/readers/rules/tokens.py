@@ -17,6 +17,7 @@ Value = int | Decimal
 BLANK_MARKS = frozenset({"—", "——", "-", "--", "/", "无", "－", "∕", "\\", "–"})
 # A number followed by one of these is prose (件, 条, 年 …), not a table cell.
 _PROSE_UNITS = "件条个次篇人期场家名份年月日号项类张户批例起宗台笔%‰"
+_COUNTED = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s?([件条个次项笔人家份宗起例])")
 _NUMBER = re.compile(
     r"(?:(?P<sign>[+\-]{1,2}|增加|减少|增|减)\s?)?"
     r"(?P<digits>\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?P<frac>\.\d+)?"
@@ -82,6 +83,10 @@ def _cell_token(cell: str, start: int, end: int) -> Token:
     match = _NUMBER.fullmatch(stripped)
     if match:
         return Token("num", stripped, s, e, parse_number(stripped), unit=(match.group("unit") or "").strip())
+    counted = _COUNTED.fullmatch(stripped)
+    if counted:
+        # a cell holding only a count and its counter word ('293项', '2笔') is a value
+        return Token("num", stripped, s, e, parse_number(counted.group(1)), unit=counted.group(2))
     return Token("text", stripped, s, e)
 
 
@@ -168,8 +173,8 @@ def _scan_pipe_line(line: str, offset: int, out: list[Token]) -> int:
         pieces = pieces[:-1]
     cells = [_cell_token(text, offset + start, offset + start + len(text)) for text, start in pieces]
     if all(c.kind == "empty" for c in cells):
-        # '||' and '|||' are padding runs; a longer run of empty cells is a table row of blanks
-        if len(cells) < _EMPTY_ROW_CELLS:
+        # '||||' is padding; a run of '| |' cells (an HTML grid row of blanks) is a row of empty cells
+        if sum(1 for c in cells if c.start != c.end) < _EMPTY_ROW_CELLS:
             return 0
         out.extend(cells)
         return len(cells)
