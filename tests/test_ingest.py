@@ -46,7 +46,8 @@ def test_html_table_is_a_grid_with_empty_cells_kept() -> None:
         (b"", "empty"),
         (b"   \n\n", "empty"),
         (b"\x00\x01\x02\x03binary\x00", "binary"),
-        (b"%PDF-1.7 ...", "unsupported"),
+        (b"%PDF-1.7 ...", "corrupt"),
+        (b"PK\x03\x04 a zip or docx", "unsupported"),
         ("这是一份关于天气的说明，与政府无关。".encode(), "not_a_report"),
     ],
 )
@@ -78,3 +79,21 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         load_path(tmp_path / "nope.txt")
     with pytest.raises(IngestError):
         load_path(tmp_path)
+
+
+def test_scanned_pdf_without_text_layer_is_refused_clearly(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    axes = fig.add_axes((0, 0, 1, 1))
+    axes.imshow([[0, 1], [1, 0]])
+    axes.axis("off")
+    scan = tmp_path / "scan.pdf"
+    fig.savefig(scan)
+    plt.close(fig)
+    with pytest.raises(IngestError) as info:
+        load_path(scan)
+    assert info.value.code == "no_text_layer"

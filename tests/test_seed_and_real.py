@@ -32,6 +32,7 @@ def test_seed_report_matches_gold_exactly_without_flags() -> None:
         "real-shanghai-office-2025.md",
         "real-huaian-2024-excerpt.txt",
         "real-shanghai-office-2019.html",
+        "real-huaian-city-2024.pdf",
     ],
 )
 def test_real_reports_have_no_silent_errors(name: str) -> None:

@@ -13,6 +13,7 @@ from extractor.ingest.decode import decode_bytes, looks_binary
 from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
+from extractor.ingest.pdf import pdf_to_text
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 _REPORT_HINTS = ("政府信息公开", "信息公开", "公开工作年度报告", "依申请公开", "主动公开")
@@ -46,8 +47,12 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
     if not data.strip():
         raise IngestError("empty", "file is empty")
     binary_kind = _sniff_binary_kind(data)
+    if binary_kind == "pdf":
+        return _document(data, name, pdf_to_text(data), "pdf", "pdf-text-layer")
     if binary_kind is not None:
-        raise IngestError("unsupported", f"{binary_kind} files are not supported yet (text, markdown and HTML are)")
+        raise IngestError(
+            "unsupported", f"{binary_kind} files are not supported yet (text, markdown, HTML and PDF are)"
+        )
     if looks_binary(data):
         raise IngestError("binary", "file is binary, not a text, markdown or HTML document")
     text, encoding = decode_bytes(data)
@@ -57,6 +62,10 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
         kind = "html"
     elif name.lower().endswith((".md", ".markdown")):
         kind = "markdown"
+    return _document(data, name, text, kind, encoding)
+
+
+def _document(data: bytes, name: str, text: str, kind: str, encoding: str) -> SourceDocument:
     normalized = normalize(text)
     if not any(hint in normalized for hint in _REPORT_HINTS):
         raise IngestError(
