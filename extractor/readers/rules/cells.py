@@ -237,7 +237,7 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
         numbers = [t.value or 0 for t in values]
         subtotals = [k for k in range(1, len(values) - 1) if _is_subtotal(numbers, k)]
         passing = [k for k in subtotals if check is not None and check(numbers[:k] + numbers[k + 1 :])]
-        skip = (passing or subtotals or [None])[0]
+        skip = next(iter(passing or subtotals), None)
         if skip is not None:
             note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
             placement = Placement([_cell(t) for t in values[:skip] + values[skip + 1 :]], note)
