@@ -189,7 +189,7 @@ def eval_command(
 @app.command("bench")
 def bench_command(
     folders: Annotated[list[Path], typer.Argument(help="folders of report documents")],
-    repeat: Annotated[int, typer.Option(help="passes over the documents")] = 5,
+    repeat: Annotated[int, typer.Option(help="timed passes over the documents")] = 7,
     max_kb: Annotated[int, typer.Option(help="only documents up to this size")] = 20,
 ) -> None:
     """Documents per second of ingest + rules reader + reconciliation on one core."""
@@ -201,9 +201,11 @@ def bench_command(
         json.dumps(
             {
                 "documents": result.documents,
+                "passes": len(result.pass_seconds),
                 "mean_kb": round(result.mean_bytes / 1024, 1),
-                "seconds": round(result.seconds, 3),
-                "docs_per_second": round(result.docs_per_second, 1),
+                "cpu_seconds": round(result.seconds, 3),
+                "docs_per_second_median_pass": round(result.docs_per_second, 1),
+                "docs_per_second_best_pass": round(result.best_docs_per_second, 1),
             }
         )
     )

@@ -17,7 +17,7 @@ CLEAN_CONFIDENCE = 0.99
 FLAG_BELOW = 0.9
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldValue:
     """One table cell.
 

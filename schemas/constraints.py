@@ -7,6 +7,8 @@ the reconciler, the LLM prompts, the review UI and the benchmark.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -20,5 +22,7 @@ class SumRule(BaseModel):
     left: tuple[str, ...]
     right: tuple[str, ...]
 
+    @cached_property
     def cells(self) -> tuple[str, ...]:
+        """Every cell the rule reads (cached: the reconciler asks for it on every document)."""
         return (*self.left, *self.right)

@@ -57,10 +57,11 @@ def evaluate(rules: Iterable[SumRule], values: Mapping[str, Number]) -> list[Rul
     """Outcome of every rule whose cells all have values; rules with a gap are skipped."""
     out = []
     for rule in rules:
-        if not all(k in values for k in rule.cells()):
+        try:
+            left = sum([values[k] for k in rule.left])
+            right = sum([values[k] for k in rule.right])
+        except KeyError:
             continue
-        left = sum(values[k] for k in rule.left)
-        right = sum(values[k] for k in rule.right)
         ok = _close(left, right)
         out.append(RuleOutcome(rule, left, right, ok, "" if ok else _message(rule, values)))
     return out
@@ -78,14 +79,14 @@ def _fix_blanks(template: TemplateSpec, fields: dict[str, FieldValue], failed: l
     """
     failing: dict[str, list[RuleOutcome]] = {}
     for outcome in failed:
-        for key in outcome.rule.cells():
+        for key in outcome.rule.cells:
             failing.setdefault(key, []).append(outcome)
     for key, outcomes in failing.items():
         cell = fields.get(key)
         if cell is None or cell.status != "blank" or cell.value != 0:
             continue
-        complete = [r for r in template.constraints if key in r.cells() and _complete(r, fields)]
-        rivals = {k for o in outcomes for k in o.rule.cells() if k != key and fields[k].status == "blank"}
+        complete = [r for r in template.constraints if key in r.cells and _complete(r, fields)]
+        rivals = {k for o in outcomes for k in o.rule.cells if k != key and fields[k].status == "blank"}
         if len(outcomes) != len(complete) or any(len(failing.get(k, [])) >= len(outcomes) for k in rivals):
             continue
         proposals = {_needed(o, key) for o in outcomes}
@@ -101,7 +102,7 @@ def _fix_blanks(template: TemplateSpec, fields: dict[str, FieldValue], failed: l
 
 
 def _complete(rule: SumRule, fields: Mapping[str, FieldValue]) -> bool:
-    return all(k in fields and fields[k].value is not None for k in rule.cells())
+    return all(k in fields and fields[k].value is not None for k in rule.cells)
 
 
 def _needed(outcome: RuleOutcome, key: str) -> Number:
@@ -119,13 +120,13 @@ def _infer_missing(template: TemplateSpec, fields: dict[str, FieldValue]) -> Non
     while changed:
         changed = False
         for rule in template.constraints:
-            gaps = [k for k in rule.cells() if k not in fields or fields[k].value is None]
+            gaps = [k for k in rule.cells if k not in fields or fields[k].value is None]
             if len(gaps) != 1:
                 continue
             key = gaps[0]
             if key not in fields:
                 continue
-            values = {k: fields[k].value for k in rule.cells() if k != key}
+            values = {k: fields[k].value for k in rule.cells if k != key}
             left = sum(v for k, v in values.items() if k in rule.left and v is not None)
             right = sum(v for k, v in values.items() if k in rule.right and v is not None)
             value = right - left if key in rule.left else left - right
@@ -147,10 +148,10 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue]) -> list[Rul
         _fix_blanks(template, fields, failed)
         outcomes = evaluate(template.constraints, _values(fields))
         failed = [o for o in outcomes if not o.ok]
-    blame = Counter(k for o in failed for k in o.rule.cells())
+    blame = Counter(k for o in failed for k in o.rule.cells)
     clean = {k for k in blame if not fields[k].reasons}
     for outcome in failed:
-        keys = outcome.rule.cells()
+        keys = outcome.rule.cells
         worst = max(blame[k] for k in keys)
         suspects = [k for k in keys if blame[k] == worst]
         for key in keys:

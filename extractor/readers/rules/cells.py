@@ -60,6 +60,7 @@ def _dropped(span: tuple[int, int] | None) -> PlacedCell:
 
 
 Segment = tuple[int, RowCheck | None]
+Piece = tuple[Value, str, int, int, str]  # value, raw text, span start, span end, status
 
 
 def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> list[list[PlacedCell]]:
@@ -80,27 +81,37 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
     texts = [text[: len(text) - len(tail)] if tail else text for text, tail in zip(texts, tails, strict=True)]
     splittable = [t.glued and texts[i].isdigit() for i, t in enumerate(tokens)]
     total = sum(width for width, _ in segments)
-    found: list[list[PlacedCell]] = []
+    found: list[list[Piece]] = []
     budget = [MAX_SPLITS]
-
     # most cells the tokens from k on can still give: every digit of a glued run, one per other token
     after = [0] * (len(tokens) + 1)
     for k in range(len(tokens) - 1, -1, -1):
         after[k] = after[k + 1] + (len(texts[k]) if splittable[k] else 1)
+    pieces: dict[tuple[int, int, int], Piece] = {}
 
-    def min_pieces(index: int) -> int:
-        return len(tokens) - index
+    def piece(index: int, offset: int, end: int) -> Piece:
+        """The cell cut from token `index` between two digit offsets (cached: branches share them)."""
+        cached = pieces.get((index, offset, end))
+        if cached is None:
+            text, sign, tail, start = texts[index], signs[index], tails[index], tokens[index].start
+            first, last = offset == 0, end == len(text)
+            digits = text[offset:end]
+            number = digits + (tail.split("万")[0].rstrip("元") if last else "")
+            value: Value = Decimal(number) if "." in number else int(number)
+            if first and sign.startswith("-"):
+                value = -value
+            raw = (sign if first else "") + digits + (tail if last else "")
+            begin = start + (0 if first else len(sign) + offset)
+            cached = pieces[(index, offset, end)] = (value, raw, begin, begin + len(raw), "read")
+        return cached
 
-    def max_pieces(index: int, offset: int) -> int:
-        return after[index] - (offset if splittable[index] else 0)
-
-    def rec(index: int, offset: int, cells: list[PlacedCell], seg: int, seg_start: int) -> None:
+    def rec(index: int, offset: int, cells: list[Piece], seg: int, seg_start: int) -> None:
         budget[0] -= 1
         if budget[0] < 0:
             return
-        width, check = segments[seg] if seg < len(segments) else (0, None)
-        if seg < len(segments) and len(cells) - seg_start == width:
-            if check is not None and not check([c.value for c in cells[seg_start:]]):
+        if seg < len(segments) and len(cells) - seg_start == segments[seg][0]:
+            check = segments[seg][1]
+            if check is not None and not check([c[0] for c in cells[seg_start:]]):
                 return
             rec(index, offset, cells, seg + 1, len(cells))
             return
@@ -109,11 +120,13 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
                 found.append(list(cells))
             return
         need = total - len(cells)
-        if need <= 0 or min_pieces(index) > need or max_pieces(index, offset) < need:
+        most = after[index] - (offset if splittable[index] else 0)
+        if need <= 0 or len(tokens) - index > need or most < need:
             return
         token = tokens[index]
         if not splittable[index]:
-            cells.append(_cell(token))
+            status = "read" if token.kind == "num" else "blank"
+            cells.append((token.value or 0, token.text, token.start, token.end, status))
             rec(index + 1, 0, cells, seg, seg_start)
             cells.pop()
             return
@@ -122,17 +135,7 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
         last_end = min(len(text), len(text) + after[index + 1] - (need - 1))
         ends = [offset + 1] if text[offset] == "0" else range(offset + 1, last_end + 1)
         for end in ends:
-            piece = text[offset:end]
-            first = offset == 0
-            last = end == len(text)
-            number = piece + (tails[index].split("万")[0].rstrip("元") if last else "")
-            value: Value = Decimal(number) if "." in number else int(number)
-            if first and signs[index].startswith("-"):
-                value = -value
-            start = token.start + len(signs[index]) + offset
-            raw = (signs[index] if first else "") + piece + (tails[index] if last else "")
-            stop = start + len(piece) + (len(tails[index]) if last else 0)
-            cells.append(PlacedCell(value, raw, (start - (len(signs[index]) if first else 0), stop), "read"))
+            cells.append(piece(index, offset, end))
             if end == len(text):
                 rec(index + 1, 0, cells, seg, seg_start)
             else:
@@ -140,7 +143,7 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
             cells.pop()
 
     rec(0, 0, [], 0, 0)
-    return found
+    return [[PlacedCell(value, raw, (start, stop), status) for value, raw, start, stop, status in f] for f in found]
 
 
 def _plausibility(cells: Sequence[PlacedCell]) -> tuple[int, int]:

@@ -34,11 +34,11 @@ class _Table:
                 index.setdefault(key, len(index))
         self.slots = [[index[k] for k in row_keys] for row_keys in keys]
         self.values: list[Value | None] = [None] * len(index)
-        rules = [r for r in template.constraints if all(k.startswith(prefix) for k in r.cells())]
+        rules = [r for r in template.constraints if all(k.startswith(prefix) for k in r.cells)]
         self.rules: list[Compiled] = [
             (tuple(index[k] for k in r.left), tuple(index[k] for k in r.right))
             for r in rules
-            if all(k in index for k in r.cells())
+            if all(k in index for k in r.cells)
         ]
         self.by_row: list[list[int]] = [
             [n for n, (left, right) in enumerate(self.rules) if set(slots) & set(left + right)] for slots in self.slots

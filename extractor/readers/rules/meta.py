@@ -18,10 +18,12 @@ _PERIOD = re.compile(r"(20\d{2})\s*年\s*1\s*月\s*1\s*日")
 _PUBLISHER = re.compile(r"(?:发布机构|发文机关|来源)[ \t]*[:：][ \t]*([\u4e00-\u9fff()（）]{2,40})")
 _AGENCY_END = re.compile(r"(人民政府|办公厅|办公室|委员会|管委会|办事处|局|厅|委|院|署|中心|政府|区|县|市|镇|乡|街道)$")
 _YEAR_ANY = re.compile(r"(20\d{2})\s*年")
+# titles and metadata lines sit at the top; scanning further only finds prose
+_HEAD = 1200
 
 
 def read_year(text: str) -> int | None:
-    head = text[:3000]
+    head = text[:_HEAD]
     for pattern in (_TITLE, _YEAR_FIRST):
         match = pattern.search(head)
         if match:
@@ -48,7 +50,7 @@ def read_agency(text: str, normalized: str | None = None) -> str | None:
     Patterns run on the normalised text; the name is returned as the document prints it.
     """
     flat = normalized if normalized is not None else text
-    head = flat[:3000]
+    head = flat[:_HEAD]
     for pattern in (_TITLE, _YEAR_FIRST):
         match = pattern.search(head)
         if match and _AGENCY_END.search(match.group("agency")):

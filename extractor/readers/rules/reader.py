@@ -75,7 +75,7 @@ def _build_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[Ro
     """A check built from the template's identities whose keys all lie within these rows."""
     keys = [row.field_key(section.key, col) for row in rows for col in row.columns]
     index = {key: i for i, key in enumerate(keys)}
-    rules = [r for r in template.constraints if all(k in index for k in r.cells())]
+    rules = [r for r in template.constraints if all(k in index for k in r.cells)]
     if not rules:
         return None
     compiled = [([index[k] for k in r.left], [index[k] for k in r.right]) for r in rules]
@@ -133,7 +133,7 @@ def _read_labelled(
         row = item.row
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
             if position < last_with_values:
-                checked = any(k in r.cells() for r in template.constraints for k in _keys(section, row))
+                checked = any(k in r.cells for r in template.constraints for k in _keys(section, row))
                 out.extend(_blank_row(section, row, item, 0.92 if checked else 0.85))
             continue
         check = _row_check(template, section, [row])

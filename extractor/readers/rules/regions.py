@@ -7,37 +7,83 @@ table is anchored on its first data row and its heading is the last one printed 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
-from functools import cache
 
-_GAP = r"[\s|]*"
-
-
-@cache
-def _pattern(phrase: str) -> re.Pattern[str]:
-    """Match a phrase even when spaces, line breaks or pipes split it."""
-    return re.compile(_GAP.join(re.escape(ch) for ch in phrase))
+_GAPS = re.compile(r"[\s|]+")
 
 
-def find_all(text: str, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
-    """Positions of a phrase; the slower split-tolerant search only when it is not printed whole."""
-    end = len(text) if end is None else end
-    found = []
-    pos = text.find(phrase, start, end)
-    while pos >= 0:
-        found.append(pos)
-        pos = text.find(phrase, pos + 1, end)
-    if found:
+class Searchable:
+    """A text that can be searched for phrases split by spaces, line breaks or table pipes.
+
+    Most phrases are printed whole and found by str.find. Only when that fails is a compact
+    copy (no whitespace, no pipes) searched; the map back to text offsets is built only when
+    the compact copy does hold the phrase, which keeps the common case fast.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._flat: str | None = None
+        self._removed: list[tuple[int, int]] | None = None  # (flat offset, chars removed before it)
+
+    @property
+    def flat(self) -> str:
+        if self._flat is None:
+            self._flat = _GAPS.sub("", self.text)
+        return self._flat
+
+    def _map(self) -> list[tuple[int, int]]:
+        if self._removed is None:
+            removed, total = [(0, 0)], 0
+            for gap in _GAPS.finditer(self.text):
+                total += gap.end() - gap.start()
+                removed.append((gap.end() - total, total))
+            self._removed = removed
+        return self._removed
+
+    def _to_text(self, flat_pos: int) -> int:
+        table = self._map()
+        index = bisect_right(table, (flat_pos, float("inf"))) - 1
+        return flat_pos + table[index][1]
+
+    def _to_flat(self, text_pos: int) -> int:
+        table = self._map()
+        best = 0
+        for flat_pos, removed in table:
+            if flat_pos + removed > text_pos:
+                break
+            best = flat_pos + (text_pos - flat_pos - removed)
+        return max(0, min(best, len(self.flat)))
+
+    def find_all(self, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
+        end = len(self.text) if end is None else end
+        found = []
+        pos = self.text.find(phrase, start, end)
+        while pos >= 0:
+            found.append(pos)
+            pos = self.text.find(phrase, pos + 1, end)
+        if found or phrase not in self.flat:
+            return found
+        flat_start, flat_end = self._to_flat(start), self._to_flat(end)
+        pos = self.flat.find(phrase, flat_start, flat_end)
+        while pos >= 0:
+            found.append(self._to_text(pos))
+            pos = self.flat.find(phrase, pos + 1, flat_end)
         return found
-    return [m.start() for m in _pattern(phrase).finditer(text, start, end)]
 
 
-def _first(text: str, phrases: tuple[str, ...], start: int = 0, end: int | None = None) -> int | None:
+def find_all(text: str | Searchable, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Positions of a phrase in the text, even where spaces, line breaks or pipes split it."""
+    searchable = text if isinstance(text, Searchable) else Searchable(text)
+    return searchable.find_all(phrase, start, end)
+
+
+def _first(text: Searchable, phrases: tuple[str, ...], start: int = 0, end: int | None = None) -> int | None:
     found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
     return min(found) if found else None
 
 
-def _last(text: str, phrases: tuple[str, ...], start: int, end: int) -> int | None:
+def _last(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> int | None:
     found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
     return max(found) if found else None
 
@@ -54,13 +100,14 @@ _T3_SECOND = ("上年结转",)
 _T3_HEADING = ("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请")
 _T2_HEADING = ("主动公开政府信息情况",)
 _T2_BLOCK = ("第二十条",)
-_T4_HEADING = ("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议,行政诉讼", "行政复议行政诉讼")
+_T4_HEADING = ("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议,行政诉讼")
 _AFTER_T4 = ("存在的主要问题", "五、", "主要问题及改进", "其他需要报告的事项")
 
 
-def locate(text: str) -> Regions:
+def locate(plain: str) -> Regions:
     """Character ranges of tables 2, 3 and 4 in the normalised text (None where absent)."""
-    size = len(text)
+    size = len(plain)
+    text = Searchable(plain)
     t3_start = None
     for pos in find_all(text, _T3_FIRST[0]):
         if _first(text, _T3_SECOND, pos, min(size, pos + 1500)) is not None:

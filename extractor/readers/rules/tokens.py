@@ -204,7 +204,12 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     out: list[Token] = []
     offset = start
     for number, line in enumerate(text[start:end].split("\n")):
-        if line.strip() and not _RULE_LINE.match(line) and not _PAGE_NUMBER.match(line):
+        stripped = line.strip()
+        if (
+            stripped
+            and not ("-" in stripped and _RULE_LINE.match(line))
+            and not (len(stripped) < 24 and _PAGE_NUMBER.match(line))
+        ):
             first = len(out)
             values = _scan_pipe_line(line, offset, out) if "|" in line else _scan_free_line(line, offset, out)
             if values >= 2:
