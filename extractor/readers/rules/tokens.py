@@ -26,7 +26,6 @@ _NUMBER = re.compile(
 # '无' counts as a blank only where it stands alone and is not a wrapped group label ('(四)无 1.本机关…')
 _STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–|无)(?!\S)(?!\s*\d+\.[\u4e00-\u9fff])")
 _RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _DIGIT = re.compile(r"\d")
 # Page furniture printed between table rows by PDF converters: '— 5 —', '- 4 -', '第 3 页', '3/7'.
 _PAGE_NUMBER = re.compile(
@@ -55,16 +54,10 @@ def parse_number(raw: str) -> Value | None:
     match = _NUMBER.fullmatch(raw.strip())
     if not match:
         return None
-    digits = match.group("digits").replace(",", "")
-    frac = match.group("frac")
     try:
-        value: Value = Decimal(digits + frac) if frac else int(digits)
+        return _value(match.group("sign"), match.group("digits"), match.group("frac"))
     except InvalidOperation:
         return None
-    sign = match.group("sign") or ""
-    if sign.startswith("-") or sign.startswith("减"):
-        value = -value
-    return value
 
 
 _EMPTY_ROW_CELLS = 3
@@ -92,7 +85,7 @@ def _cell_token(cell: str, start: int, end: int) -> Token:
 
 def _is_label_numbering(line: str, end: int) -> bool:
     """'6.属于…': a digit then '.' then a CJK character is list numbering, not a value."""
-    return end + 1 < len(line) and line[end] == "." and bool(_CJK.match(line[end + 1]))
+    return end + 1 < len(line) and line[end] == "." and _is_cjk(line[end + 1])
 
 
 def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool = True) -> int:
@@ -109,40 +102,56 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
     has_blank_marks = bool(_STANDALONE_BLANK.search(line))
     for match in _NUMBER.finditer(line):
         start, end = match.span()
-        digits_end = match.end("frac") if match.group("frac") else match.end("digits")
+        digits, frac, unit_group = match.group("digits", "frac", "unit")
+        digits_end = match.end("frac") if frac else match.end("digits")
         following = line[digits_end : digits_end + 2].lstrip()
         before = line[start - 1] if start > 0 else ""
-        if following[:1] and following[0] in _PROSE_UNITS and not match.group("unit"):
+        if following and following[0] in _PROSE_UNITS and not unit_group:
             continue
         if before and before in "第(（":
             continue
         if _is_label_numbering(line, digits_end):
-            digits = match.group("digits")
-            if len(digits) == 1 or match.group("frac"):
+            if len(digits) == 1 or frac:
                 continue
             # run-together cells followed by the next label's number: '3200000326.属于' → 320000032 | 6.
             end = digits_end - 1
+            digits = digits[:-1]
             raw = line[start:end]
         else:
             raw = line[start:end].rstrip()
             end = start + len(raw)
-        value = parse_number(raw)
+        value = _value(match.group("sign"), digits, frac)
         if value is None:
             continue
-        after = line[end : end + 1]
-        touching = bool((before and _CJK.match(before)) or (after and _CJK.match(after)))
+        after = line[end] if end < len(line) else ""
+        touching = _is_cjk(before) or _is_cjk(after)
         if touching and not allow_glued:
             continue
         if start > pos:
             _emit_text(line[pos:start], offset + pos, out, has_blank_marks)
-        glued = touching or (raw.startswith("0") and len(raw) > 1)
-        unit = (match.group("unit") or "").strip() if end >= match.end() else ""
+        glued = touching or (len(raw) > 1 and raw[0] == "0")
+        unit = (unit_group or "").strip() if end >= match.end() else ""
         out.append(Token("num", raw, offset + start, offset + end, value, glued=glued, unit=unit))
         count += 1
         pos = end
     if pos < len(line):
         _emit_text(line[pos:], offset + pos, out, has_blank_marks)
     return count
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(char) and "\u4e00" <= char <= "\u9fff"
+
+
+def _value(sign: str | None, digits: str, frac: str | None) -> Value | None:
+    """The number a regex match spells; whole numbers stay int (fast sums)."""
+    digits = digits.replace(",", "")
+    if not digits:
+        return None
+    value: Value = Decimal(digits + frac) if frac else int(digits)
+    if sign and (sign[0] == "-" or sign[0] == "减"):
+        value = -value
+    return value
 
 
 def _emit_text(piece: str, offset: int, out: list[Token], blanks: bool) -> None:
