@@ -14,9 +14,7 @@ from schemas import DISCLOSURE_REPORT, ReportType
 
 def extract(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
     started = time.perf_counter()
-    result = read_document(doc, report)
-    if result.template is not None:
-        reconcile(report.template(result.template), result.fields)
+    result = reconcile_extraction(read_document(doc, report), report)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -24,3 +22,10 @@ def extract(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extr
 def extract_path(path: Path, report: ReportType = DISCLOSURE_REPORT) -> tuple[SourceDocument, Extraction]:
     doc = load_path(path)
     return doc, extract(doc, report)
+
+
+def reconcile_extraction(extraction: Extraction, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
+    """Run the constraint engine over an assembled extraction (e.g. one joined from section tasks)."""
+    if extraction.template is not None:
+        reconcile(report.template(extraction.template), extraction.fields)
+    return extraction

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from extractor.ingest import SourceDocument
@@ -25,37 +26,90 @@ READER_VERSION = "rules-0.1.0"
 _NOT_FOUND = "cell not found in the document"
 
 
-def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class DocumentPlan:
+    """What the reader learns before reading cells: metadata, template, where each table sits.
+
+    Plain data (strings, ints, tuples) so that a worker can read the sections apart.
+    """
+
+    doc: str
+    template: str | None
+    year: int | None
+    agency: str | None
+    regions: dict[str, tuple[int, int] | None]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class SectionReading:
+    section: str
+    fields: list[FieldValue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> DocumentPlan:
     text = doc.normalized
     year = read_year(text)
-    agency = read_agency(doc.text, text)
     template, note = detect_template(report, text, year)
-    result = Extraction(
+    notes = [note] if note else []
+    regions: dict[str, tuple[int, int] | None] = {}
+    if template is None:
+        notes.append("no known table template found")
+    else:
+        located = locate(text)
+        regions = {section.key: getattr(located, section.key) for section in template.sections}
+    return DocumentPlan(
         doc=doc.name.rsplit(".", 1)[0],
         template=template.version if template else None,
         year=year,
-        agency=agency,
-        reader="rules",
-        reader_version=READER_VERSION,
+        agency=read_agency(doc.text, text),
+        regions=regions,
+        notes=tuple(notes),
     )
-    if note:
-        result.notes.append(note)
-    if template is None:
-        result.notes.append("no known table template found")
-        result.seconds = time.perf_counter() - started
-        return result
-    regions = locate(text)
-    for section in template.sections:
-        region = getattr(regions, section.key)
-        if region is None:
-            result.notes.append(f"{section.key} ({section.title}) not found")
-            continue
-        tokens = tokenize(text, *region)
-        reader = _read_labelled if section.labelled else _read_sequence
-        for value in reader(section, template, tokens, result.notes):
+
+
+def read_section(
+    normalized: str, plan: DocumentPlan, section_key: str, report: ReportType = DISCLOSURE_REPORT
+) -> SectionReading:
+    """Every cell of one table; the unit of work a worker may run on its own."""
+    reading = SectionReading(section_key)
+    if plan.template is None:
+        return reading
+    template = report.template(plan.template)
+    section = template.section(section_key)
+    region = plan.regions.get(section_key)
+    if region is None:
+        reading.notes.append(f"{section.key} ({section.title}) not found")
+        return reading
+    tokens = tokenize(normalized, *region)
+    reader = _read_labelled if section.labelled else _read_sequence
+    reading.fields = reader(section, template, tokens, reading.notes)
+    return reading
+
+
+def assemble(
+    plan: DocumentPlan, readings: Sequence[SectionReading], report: ReportType = DISCLOSURE_REPORT
+) -> Extraction:
+    """The sections' cells as one extraction; cells no section found are marked missing."""
+    result = Extraction(
+        doc=plan.doc, template=plan.template, year=plan.year, agency=plan.agency,
+        reader="rules", reader_version=READER_VERSION, notes=list(plan.notes),
+    )  # fmt: skip
+    for reading in readings:
+        result.notes.extend(reading.notes)
+        for value in reading.fields:
             result.fields.setdefault(value.key, value)
-    _mark_missing(template, result)
+    if plan.template is not None:
+        _mark_missing(report.template(plan.template), result)
+    return result
+
+
+def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
+    started = time.perf_counter()
+    plan = plan_document(doc, report)
+    readings = [read_section(doc.normalized, plan, key, report) for key in plan.regions]
+    result = assemble(plan, readings, report)
     result.seconds = time.perf_counter() - started
     return result
 
