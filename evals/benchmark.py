@@ -4,20 +4,56 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from evals.gold import GoldCase
 from evals.score import DocScore, Summary, score, summarize
 from extractor.ingest import IngestError, load_path
+from extractor.model import Extraction
+from extractor.pipeline import Reader as ReaderMode
 from extractor.pipeline import extract
+from extractor.readers.llm import LLMSettings
 
-Reader = Callable[[GoldCase], dict[str, Any]]
+Reader = Callable[[GoldCase], Extraction]
 
 
-def rules_reader(case: GoldCase) -> dict[str, Any]:
-    """The default reader: ingest + deterministic reading + reconciliation, as the CLI runs it."""
-    return extract(load_path(case.document)).flat()
+def make_reader(mode: ReaderMode = "rules", llm: LLMSettings | None = None) -> Reader:
+    """A reader as the CLI runs it: ingest, read (rules, llm, both or auto), reconcile."""
+
+    def read(case: GoldCase) -> Extraction:
+        return extract(load_path(case.document), reader=mode, llm=llm)
+
+    return read
+
+
+rules_reader = make_reader("rules")
+
+
+@dataclass
+class LLMTotals:
+    """Usage over the whole benchmark; figures from a scripted server measure the safety net only."""
+
+    calls: int = 0
+    attempts: int = 0
+    cached: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    seconds: float = 0.0
+    cost: float = 0.0
+    sections_sent: int = 0
+    sections_total: int = 0
+
+    def add(self, extraction: Extraction) -> None:
+        usage = extraction.usage
+        self.sections_total += 3 if extraction.template else 0
+        if not usage:
+            return
+        for name in ("calls", "attempts", "cached", "tokens_in", "tokens_out"):
+            setattr(self, name, getattr(self, name) + int(usage.get(name, 0)))
+        self.seconds += float(usage.get("seconds", 0.0))
+        self.cost += float(usage.get("cost", 0.0))
+        self.sections_sent += len(usage.get("sections", []))
 
 
 @dataclass
@@ -25,6 +61,7 @@ class BenchmarkResult:
     scores: list[DocScore]
     summary: Summary
     outputs: dict[str, dict[str, Any]]
+    llm: LLMTotals = field(default_factory=LLMTotals)
 
 
 def run_benchmark(
@@ -32,17 +69,21 @@ def run_benchmark(
 ) -> BenchmarkResult:
     scores: list[DocScore] = []
     outputs: dict[str, dict[str, Any]] = {}
+    totals = LLMTotals()
     for case in cases:
         started = time.perf_counter()
+        flat: dict[str, Any] | None = None
+        error = ""
         try:
-            flat: dict[str, Any] | None = reader(case)
-            error = ""
+            extraction = reader(case)
+            flat = extraction.flat()
+            totals.add(extraction)
         except IngestError as exc:
-            flat, error = None, str(exc)
+            error = str(exc)
         seconds = time.perf_counter() - started
         scores.append(score(case.name, flat, case.gold, seconds, error))
         if flat is not None:
             outputs[case.name] = flat
         if progress:
             progress(case.name)
-    return BenchmarkResult(scores, summarize(scores), outputs)
+    return BenchmarkResult(scores, summarize(scores), outputs, totals)

@@ -14,13 +14,39 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from extractor.ingest import IngestError, SourceDocument, load_path
 from extractor.model import Extraction
-from extractor.pipeline import extract
+from extractor.pipeline import READERS, extract
+from extractor.readers.llm import LLMNotConfigured, LLMSettings
 from extractor.settings import SAMPLE_REPORT, get_settings
 from schemas import DISCLOSURE_REPORT
 
 app = typer.Typer(add_completion=False, help="Read Chinese government information-disclosure annual reports.")
 out_console = Console()
 err_console = Console(stderr=True)
+
+
+ReaderOption = Annotated[
+    str, typer.Option("--reader", help="rules (default, no key), llm, both, or auto (LLM only where rules doubt)")
+]
+LLMUrlOption = Annotated[
+    str | None, typer.Option("--llm-base-url", help="OpenAI-compatible server (GONGKAI_LLM_BASE_URL)")
+]
+LLMModelOption = Annotated[str | None, typer.Option("--llm-model", help="model name (GONGKAI_LLM_MODEL)")]
+LLMModeOption = Annotated[str | None, typer.Option("--llm-mode", help="instructor mode: TOOLS, JSON, MD_JSON")]
+
+
+def _llm_settings(reader: str, base_url: str | None, model: str | None, mode: str | None) -> LLMSettings | None:
+    """LLM settings from the environment with command-line overrides; a clear exit when missing."""
+    if reader not in READERS:
+        err_console.print(f"[red]error[/red] unknown reader '{reader}': choose one of {', '.join(READERS)}")
+        raise typer.Exit(code=2)
+    if reader == "rules":
+        return None
+    overrides = {k: v for k, v in {"base_url": base_url, "model": model, "mode": mode}.items() if v}
+    settings = LLMSettings(**overrides)  # type: ignore[arg-type]
+    if not settings.configured:
+        err_console.print(f"[red]error[/red] --reader {reader}: {LLMNotConfigured()}", highlight=False)
+        raise typer.Exit(code=2)
+    return settings
 
 
 class Format(StrEnum):
@@ -83,9 +109,14 @@ def extract_command(
     database_url: Annotated[
         str | None, typer.Option("--db", help="database URL (default GONGKAI_DATABASE_URL)")
     ] = None,
+    reader: ReaderOption = "rules",
+    llm_base_url: LLMUrlOption = None,
+    llm_model: LLMModelOption = None,
+    llm_mode: LLMModeOption = None,
 ) -> None:
     """Read each report, check its arithmetic, flag doubtful cells, store the run."""
     settings = get_settings()
+    llm = _llm_settings(reader, llm_base_url, llm_model, llm_mode)
     paths = files or [SAMPLE_REPORT]
     url = database_url or settings.database_url
     many = len(paths) > 1
@@ -104,7 +135,7 @@ def extract_command(
         for path in paths:
             try:
                 doc = load_path(path, max_bytes=settings.max_bytes)
-                extraction = extract(doc)
+                extraction = extract(doc, reader=reader, llm=llm)  # type: ignore[arg-type]
             except IngestError as exc:
                 failures += 1
                 err_console.print(f"[red]error[/red] {path}: {exc}", highlight=False)
@@ -137,14 +168,19 @@ def eval_command(
     report: Annotated[Path, typer.Option("--report", help="folder for report.html and the plot")] = Path("out/eval"),
     show_docs: Annotated[bool, typer.Option("--docs/--no-docs", help="one line per document")] = True,
     only: Annotated[str | None, typer.Option("--only", help="document suffixes to include, e.g. txt,md,html")] = None,
+    reader: ReaderOption = "rules",
+    llm_base_url: LLMUrlOption = None,
+    llm_model: LLMModelOption = None,
+    llm_mode: LLMModeOption = None,
 ) -> None:
     """Score the reader against gold: accuracy, silent errors, flagged errors, false flags, invented, speed."""
     from rich.table import Table
 
-    from evals.benchmark import run_benchmark
+    from evals.benchmark import make_reader, run_benchmark
     from evals.gold import load_cases
     from evals.report import write_report
 
+    llm = _llm_settings(reader, llm_base_url, llm_model, llm_mode)
     suffixes = tuple(f".{s.strip().lstrip('.').lower()}" for s in only.split(",")) if only else None
     cases = load_cases(*folders, suffixes=suffixes)
     if not cases:
@@ -152,7 +188,7 @@ def eval_command(
         raise typer.Exit(code=2)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console) as bar:
         task = bar.add_task("scoring", total=len(cases))
-        result = run_benchmark(cases, progress=lambda _name: bar.advance(task))
+        result = run_benchmark(cases, make_reader(reader, llm), progress=lambda _name: bar.advance(task))  # type: ignore[arg-type]
     s = result.summary
     if show_docs:
         table = Table("doc", "fields", "correct", "wrong+flagged", "silent", "invented", "false flags", "template")
@@ -181,8 +217,17 @@ def eval_command(
         "unreadable": s.failed_documents,
         "docs_per_second": round(s.docs_per_second, 1),
     }
+    if llm is not None:
+        t = result.llm
+        summary["llm"] = {
+            "model": llm.model, "mode": llm.mode, "calls": t.calls, "attempts": t.attempts, "cached": t.cached,
+            "tokens_in": t.tokens_in, "tokens_out": t.tokens_out,
+            "tokens_per_document": round((t.tokens_in + t.tokens_out) / max(1, s.documents), 1),
+            "sections_sent": t.sections_sent, "sections_total": t.sections_total,
+            "seconds_per_section": round(t.seconds / max(1, t.sections_sent), 3), "cost": round(t.cost, 6),
+        }  # fmt: skip
     out_console.print_json(json.dumps(summary))
-    page = write_report(result.scores, s, report, "gongkai benchmark: rules reader")
+    page = write_report(result.scores, s, report, f"gongkai benchmark: {reader} reader")
     err_console.print(f"report: {page}", highlight=False)
 
 

@@ -34,12 +34,18 @@ class FieldValue:
     confidence: float = CLEAN_CONFIDENCE
     reasons: list[str] = field(default_factory=list)
     source: str = "rules"
+    hard: bool = False  # a doubt about the value itself, not only about where the layout put it
 
-    def doubt(self, reason: str, confidence: float) -> None:
-        """Record a reason for a reviewer; confidence only ever goes down."""
+    def doubt(self, reason: str, confidence: float, layout: bool = True) -> None:
+        """Record a reason for a reviewer; confidence only ever goes down.
+
+        `layout` doubts (which column, which row, where a run of digits splits) can be settled by
+        a second, independent reading that agrees; other doubts cannot.
+        """
         if reason not in self.reasons:
             self.reasons.append(reason)
         self.confidence = min(self.confidence, confidence)
+        self.hard = self.hard or not layout
 
     @property
     def flagged(self) -> bool:
@@ -71,6 +77,7 @@ class Extraction:
     reader: str = "rules"
     reader_version: str = ""
     seconds: float = 0.0
+    usage: dict[str, Any] = field(default_factory=dict)  # LLM calls, tokens (retries included), cost
 
     def values(self) -> dict[str, Number]:
         return {k: f.value for k, f in self.fields.items() if f.value is not None}
@@ -92,4 +99,6 @@ class Extraction:
         out["notes"] = list(self.notes)
         out["reader"] = self.reader
         out["reader_version"] = self.reader_version
+        if self.usage:
+            out["usage"] = dict(self.usage)
         return out

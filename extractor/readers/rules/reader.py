@@ -149,11 +149,13 @@ def _number(value: Value) -> Number:
 def _field(key: str, column: ColumnSpec, cell: PlacedCell) -> FieldValue:
     value = FieldValue(key, _number(cell.value), cell.raw, cell.span, "read" if cell.status == "read" else "blank")
     if cell.value < 0 and not column.signed:
-        value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3)
+        value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3, layout=False)
     if isinstance(cell.value, Decimal) and cell.value != cell.value.to_integral_value() and column.kind == "int":
-        value.doubt(f"decimal value {cell.raw} in a column of counts", 0.3)
+        value.doubt(f"decimal value {cell.raw} in a column of counts", 0.3, layout=False)
     if column.unit and cell.raw and cell.raw.endswith("元") and not cell.raw.endswith(column.unit):
-        value.doubt(f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", 0.5)
+        value.doubt(
+            f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", 0.5, layout=False
+        )
     return value
 
 
@@ -200,12 +202,9 @@ def _read_labelled(
         choose_by_identities(template, section, placed)
     for item, placement in placed:
         values = _fields_of(section, item.row, placement)
-        if item.raw.garbled:
-            placement.doubt = "; ".join(
-                filter(None, [placement.doubt, f"unreadable text in the row: {' '.join(item.raw.garbled)}"])
-            )
-            placement.level = min(placement.level, 0.4)
         for value in values:
+            if item.raw.garbled:
+                value.doubt(f"unreadable text in the row: {' '.join(item.raw.garbled)}", 0.4, layout=False)
             if placement.doubt:
                 value.doubt(placement.doubt, placement.level)
             if item.doubt:

@@ -1,0 +1,111 @@
+"""Two readers, one answer: compare the rules reading and the LLM reading cell by cell.
+
+Agreement of two independent readings settles layout doubts (which column, where digits
+split). A disagreement is settled row by row by the reading that satisfies the table's sums and
+is grounded in the text; when neither or both do, the cell is flagged with both readings.
+It knows no reader's internals: only field values, their provenance and the sum rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from extractor.model import FieldValue, Number
+from extractor.reconcile import evaluate
+from schemas import TemplateSpec
+
+AGREED = 0.97
+
+
+@dataclass
+class Combined:
+    fields: dict[str, FieldValue]
+    notes: list[str] = field(default_factory=list)
+    agreed: int = 0
+    settled: int = 0
+    disputed: int = 0
+
+
+def _fmt(value: Number | None) -> str:
+    return "—" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+
+
+def _satisfied(template: TemplateSpec, values: Mapping[str, Number], keys: Iterable[str]) -> tuple[int, int]:
+    """(sums that hold, sums that can be checked) among the rules touching these keys."""
+    wanted = set(keys)
+    rules = [r for r in template.constraints if wanted.intersection(r.cells)]
+    outcomes = evaluate(rules, values)
+    return sum(o.ok for o in outcomes), len(outcomes)
+
+
+def _rows(keys: Iterable[str]) -> dict[str, list[str]]:
+    rows: dict[str, list[str]] = {}
+    for key in keys:
+        rows.setdefault(key.rsplit(".", 1)[0], []).append(key)
+    return rows
+
+
+def combine(
+    template: TemplateSpec, rules: Mapping[str, FieldValue], llm: Mapping[str, FieldValue], sections: Iterable[str]
+) -> Combined:
+    """The rules fields, with the LLM reading of `sections` weighed in cell by cell."""
+    wanted = tuple(f"{s}." for s in sections)
+    out = Combined({k: v for k, v in rules.items()})
+    section_keys = [k for k in template.field_keys() if k.startswith(wanted)]
+    for row, keys in _rows(section_keys).items():
+        differing = []
+        for key in keys:
+            mine, theirs = rules.get(key), llm.get(key)
+            if theirs is None or theirs.value is None:
+                continue
+            if mine is not None and mine.value is not None and float(mine.value) == float(theirs.value):
+                if theirs.reasons:
+                    continue  # an ungrounded agreement settles nothing
+                out.agreed += 1
+                if mine.reasons and not mine.hard:
+                    out.fields[key] = replace(mine, reasons=[], confidence=AGREED, source="rules+llm")
+                else:
+                    out.fields[key] = replace(mine, reasons=list(mine.reasons), source="rules+llm")
+            else:
+                differing.append(key)
+        if differing:
+            _settle(template, out, row, differing, rules, llm)
+    return out
+
+
+def _settle(
+    template: TemplateSpec, out: Combined, row: str, keys: list[str],
+    rules: Mapping[str, FieldValue], llm: Mapping[str, FieldValue],
+) -> None:  # fmt: skip
+    """Keep the row version (rules or LLM) that satisfies more sums; flag when it is a draw."""
+    base = {k: v.value for k, v in out.fields.items() if v.value is not None}
+    theirs_values = dict(base)
+    for key in keys:
+        theirs_values[key] = llm[key].value  # type: ignore[assignment]
+    ours_ok, checkable = _satisfied(template, base, keys)
+    theirs_ok, _ = _satisfied(template, theirs_values, keys)
+    grounded = all(not llm[k].reasons for k in keys)
+    described = "; ".join(
+        f"{k}: rules {_fmt(rules[k].value if k in rules else None)}, LLM {_fmt(llm[k].value)}" for k in keys
+    )
+    if checkable and theirs_ok > ours_ok and grounded:
+        out.settled += len(keys)
+        out.notes.append(f"row {row}: readers disagreed ({described}); the LLM reading satisfies the sums")
+        for key in keys:
+            out.fields[key] = replace(llm[key], reasons=[], confidence=0.9, source="llm")
+        return
+    if checkable and ours_ok > theirs_ok and ours_ok == checkable:
+        out.settled += len(keys)
+        out.notes.append(f"row {row}: readers disagreed ({described}); the rules reading satisfies the sums")
+        return
+    out.disputed += len(keys)
+    for key in keys:
+        mine = out.fields.get(key)
+        reason = f"readers disagree — {described}"
+        if mine is None or mine.value is None:
+            taken = replace(llm[key], reasons=list(llm[key].reasons), source="llm")
+            taken.doubt(reason, 0.4)
+            out.fields[key] = taken
+        else:
+            mine.doubt(reason, 0.4)

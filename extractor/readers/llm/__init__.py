@@ -1,0 +1,13 @@
+"""The LLM reader: instructor over the openai client, one call per block of rows, grounded in the text."""
+
+from extractor.readers.llm.config import LLMNotConfigured, LLMSettings
+from extractor.readers.llm.reader import LLM_READER_VERSION, LLMUsage, read_document_llm, read_sections_llm
+
+__all__ = [
+    "LLM_READER_VERSION",
+    "LLMNotConfigured",
+    "LLMSettings",
+    "LLMUsage",
+    "read_document_llm",
+    "read_sections_llm",
+]

@@ -1,0 +1,186 @@
+"""The LLM reader: blocks of rows → one structured call each → grounded field values.
+
+It uses the deterministic reader's plan (template, table regions, row anchors) only to cut the
+text; every number comes from the model, and every number is checked against the text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from extractor.ingest import SourceDocument
+from extractor.model import Extraction, FieldValue, Number
+from extractor.readers.llm.blocks import Block, plan_blocks
+from extractor.readers.llm.cache import ResponseCache
+from extractor.readers.llm.client import Answer, BlockClient
+from extractor.readers.llm.config import LLMSettings
+from extractor.readers.llm.grounding import ground_row
+from extractor.readers.llm.prompts import block_prompt, system_prompt
+from extractor.readers.rules import DocumentPlan, SectionReading, assemble, plan_document
+from schemas import DISCLOSURE_REPORT, ReportType, block_model, block_name
+
+LLM_READER_VERSION = "llm-0.1.0"
+GROUNDED = 0.95
+UNGROUNDED = 0.3
+
+
+@dataclass
+class LLMUsage:
+    """What the LLM cost for one document: every attempt counts, cached answers cost nothing."""
+
+    calls: int = 0
+    attempts: int = 0
+    cached: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    seconds: float = 0.0
+    cost: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+
+    def add(self, answer: Answer, seconds: float, settings: LLMSettings) -> None:
+        self.calls += 1
+        self.attempts += answer.attempts
+        self.tokens_in += answer.tokens_in
+        self.tokens_out += answer.tokens_out
+        self.seconds += seconds
+        self.cost = settings.cost(self.tokens_in, self.tokens_out)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "calls": self.calls, "attempts": self.attempts, "cached": self.cached, "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out, "seconds": round(self.seconds, 3), "cost": round(self.cost, 6),
+            "failures": list(self.failures), "sections": list(self.sections),
+        }  # fmt: skip
+
+
+class _Budget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.spent = 0
+        self.lock = threading.Lock()
+
+    def allows(self) -> bool:
+        with self.lock:
+            return self.spent < self.limit
+
+    def spend(self, tokens: int) -> None:
+        with self.lock:
+            self.spent += tokens
+
+
+def _answer(block: Block, normalized: str, settings: LLMSettings, client: BlockClient, cache: ResponseCache,
+            budget: _Budget, usage: LLMUsage, lock: threading.Lock) -> Answer:  # fmt: skip
+    text = block.text(normalized)
+    name = block_name(block.section, block.rows)
+    key = cache.key(settings.model or "", settings.prompt_version, settings.mode, name, text)
+    cached = cache.get(key)
+    if cached is not None:
+        with lock:
+            usage.cached += 1
+        return Answer(cached, 0, 0, 0)
+    if not budget.allows():
+        return Answer(None, 0, 0, 0, "token budget for this document spent")
+    started = time.perf_counter()
+    answer = client.ask(
+        system_prompt(settings.prompt_version),
+        block_prompt(settings.prompt_version, block.section, block.rows, text),
+        block_model(block.section, block.rows),
+    )
+    budget.spend(answer.tokens_in + answer.tokens_out)
+    with lock:
+        usage.add(answer, time.perf_counter() - started, settings)
+        if answer.error:
+            usage.failures.append(f"{name}: {answer.error}")
+    if answer.data is not None:
+        cache.put(key, answer.data)
+    return answer
+
+
+def _row_windows(block: Block, normalized: str) -> dict[str, tuple[int, int]]:
+    """Each row's own stretch of the block's text, where its label was found; else the block."""
+    from extractor.readers.llm.blocks import _anchors
+
+    anchors = _anchors(block.section, normalized, (block.start, block.end)) if len(block.rows) > 1 else {}
+    windows: dict[str, tuple[int, int]] = {}
+    ordered = sorted((anchors[r.key], r.key) for r in block.rows if r.key in anchors)
+    for index, (start, key) in enumerate(ordered):
+        end = ordered[index + 1][0] if index + 1 < len(ordered) else block.end
+        windows[key] = (start, end)
+    return windows
+
+
+def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
+    if answer.data is None:
+        return []
+    windows = _row_windows(block, normalized)
+    out: list[FieldValue] = []
+    for row in block.rows:
+        cells = answer.data.get(row.key) or {}
+        values: list[Number | None] = [cells.get(col.key) for col in row.columns]
+        window = windows.get(row.key, (block.start, block.end))
+        groundings = ground_row(normalized, window, values, len(row.columns))
+        for column, value, grounding in zip(row.columns, values, groundings, strict=True):
+            if value is None or grounding is None:
+                continue
+            cell = FieldValue(
+                row.field_key(block.section.key, column), value, raw=str(value), span=grounding.span,
+                status="read", confidence=GROUNDED, source="llm",
+            )  # fmt: skip
+            if not grounding.grounded:
+                cell.doubt(grounding.reason, UNGROUNDED)
+            out.append(cell)
+    return out
+
+
+def read_sections_llm(
+    doc: SourceDocument, plan: DocumentPlan, section_keys: Sequence[str], settings: LLMSettings,
+    client: BlockClient | None = None, report: ReportType = DISCLOSURE_REPORT,
+) -> tuple[list[SectionReading], LLMUsage]:  # fmt: skip
+    """Read the named sections with the LLM, blocks in parallel up to the configured concurrency."""
+    settings.require()
+    usage = LLMUsage(sections=list(section_keys))
+    if plan.template is None:
+        return [], usage
+    template = report.template(plan.template)
+    client = client or BlockClient(settings)
+    cache = ResponseCache(settings.cache_dir)
+    budget = _Budget(settings.token_budget)
+    lock = threading.Lock()
+    readings: list[SectionReading] = []
+    jobs: list[tuple[SectionReading, Block]] = []
+    for key in section_keys:
+        reading = SectionReading(key)
+        readings.append(reading)
+        region = plan.regions.get(key)
+        if region is None:
+            reading.notes.append(f"{key}: not found, not sent to the LLM")
+            continue
+        for block in plan_blocks(template.section(key), doc.normalized, region, settings.block_rows):
+            jobs.append((reading, block))
+    with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
+        answers = list(
+            pool.map(lambda job: _answer(job[1], doc.normalized, settings, client, cache, budget, usage, lock), jobs)
+        )
+    for (reading, block), answer in zip(jobs, answers, strict=True):
+        if answer.error:
+            reading.notes.append(f"{block_name(block.section, block.rows)}: LLM gave no usable answer ({answer.error})")
+        reading.fields.extend(_fields(block, answer, doc.normalized))
+    return readings, usage
+
+
+def read_document_llm(
+    doc: SourceDocument, settings: LLMSettings, client: BlockClient | None = None,
+    report: ReportType = DISCLOSURE_REPORT,
+) -> tuple[Extraction, LLMUsage]:  # fmt: skip
+    started = time.perf_counter()
+    plan = plan_document(doc, report)
+    readings, usage = read_sections_llm(doc, plan, list(plan.regions), settings, client, report)
+    result = assemble(plan, readings, report)
+    result.reader, result.reader_version = "llm", f"{LLM_READER_VERSION}+{settings.model}+{settings.prompt_version}"
+    result.seconds = time.perf_counter() - started
+    return result, usage
