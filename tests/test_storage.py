@@ -196,9 +196,12 @@ def test_migrations_build_every_table_from_empty_and_downgrade_to_base(db_url: s
 
     upgrade(db_url)
     assert table_names(db_url) == OUR_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == head_revision() == "0001"
+    assert current_revision(db_url) == head_revision() == "0002"
     upgrade(db_url)  # idempotent: already at head
+    assert current_revision(db_url) == "0002"
+    downgrade(db_url, "0001")  # one step back and forth: each revision undoes cleanly
     assert current_revision(db_url) == "0001"
+    upgrade(db_url)
 
     downgrade(db_url, "base")
     assert table_names(db_url) <= {"alembic_version"}

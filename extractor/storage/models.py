@@ -160,6 +160,8 @@ class RunRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     notes: Mapped[list[str]] = mapped_column(JSONList, default=list)
+    # LLM calls, tokens in/out (retries included), cost and seconds; empty for the rules reader
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSONList, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
 
     document: Mapped[DocumentRow] = relationship(back_populates="runs")

@@ -139,6 +139,7 @@ def _fill_run(run: RunRow, extraction: Extraction, status: str, error: str | Non
     run.error = error
     run.seconds = extraction.seconds
     run.notes = list(extraction.notes)
+    run.usage = dict(extraction.usage)
 
 
 def save_run(
@@ -377,6 +378,7 @@ def load_extraction(session: Session, run_id: int, *, apply_corrections: bool = 
         agency=run.agency,
         fields=fields,
         notes=list(run.notes),
+        usage=dict(run.usage or {}),
         reader=run.reader,
         reader_version=run.reader_version,
         seconds=run.seconds,
