@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from extractor.ingest import IngestError, SourceDocument, load_path
@@ -55,47 +56,77 @@ class Format(StrEnum):
     flat = "flat"
 
 
-def _store(url: str, doc: SourceDocument, extraction: Extraction) -> int:
-    from extractor.storage import database, repository
+class _Store:
+    """One database for the whole command: migrations run once, one engine, one line per failure."""
 
-    database.upgrade(url)
-    engine = database.make_engine(url)
-    with database.session_factory(engine)() as session:
-        document = repository.save_document(
-            session,
-            sha256=doc.sha256,
-            name=doc.name,
-            kind=doc.kind,
-            encoding=doc.encoding,
-            size=doc.size,
-            text=doc.text,
+    def __init__(self, url: str) -> None:
+        from extractor.storage import database
+
+        self.url = url
+        database.upgrade(url)
+        self.engine = database.make_engine(url)
+        self.sessions = database.session_factory(self.engine)
+
+    def save(self, doc: SourceDocument, extraction: Extraction) -> int:
+        from extractor.storage import repository
+
+        with self.sessions() as session:
+            run = repository.save_result(session, doc, extraction)
+            session.commit()
+            return int(run.id)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _open_store(url: str) -> _Store:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return _Store(url)
+    except SQLAlchemyError as exc:
+        err_console.print(
+            f"[red]error[/red] database {escape(url)}: {exc.__class__.__name__}: {getattr(exc, 'orig', None) or exc}"[
+                :300
+            ]
         )
-        run = repository.save_run(session, document, extraction)
-        session.commit()
-        run_id: int = run.id
-    engine.dispose()
-    return run_id
+        raise typer.Exit(code=2) from exc
 
 
-def _write(out: Path, doc: SourceDocument, extraction: Extraction) -> None:
+def _write(out: Path, name: str, extraction: Extraction) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    stem = extraction.doc
-    (out / f"{stem}.json").write_text(json.dumps(extraction.flat(), ensure_ascii=False, indent=1), encoding="utf-8")
-    (out / f"{stem}.detail.json").write_text(
+    (out / f"{name}.json").write_text(json.dumps(extraction.flat(), ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / f"{name}.detail.json").write_text(
         json.dumps(extraction.detailed(), ensure_ascii=False, indent=1), encoding="utf-8"
     )
 
 
-def _show(extraction: Extraction, fmt: Format) -> None:
-    if fmt is Format.flat:
-        sys.stdout.write(json.dumps(extraction.flat(), ensure_ascii=False, indent=1) + "\n")
-    elif fmt is Format.json:
-        sys.stdout.write(json.dumps(extraction.detailed(), ensure_ascii=False, indent=1) + "\n")
-    else:
+def _output_names(paths: list[Path]) -> dict[Path, str]:
+    """NAME for NAME.json: the stem, or the file name where two inputs share a stem."""
+    stems: dict[str, int] = {}
+    for path in paths:
+        stems[path.stem] = stems.get(path.stem, 0) + 1
+    names = {path: path.stem if stems[path.stem] == 1 else path.name for path in paths}
+    counts: dict[str, int] = {}
+    for path, name in names.items():
+        counts[name] = counts.get(name, 0) + 1
+        if counts[name] > 1:
+            names[path] = f"{name}-{counts[name]}"
+    return names
+
+
+def _show(extraction: Extraction, fmt: Format, lines: bool) -> None:
+    """Print one extraction; in a batch, JSON goes out one object per line (JSON Lines)."""
+    if fmt is Format.table:
         from extractor.render import render
 
         template = DISCLOSURE_REPORT.template(extraction.template) if extraction.template else None
         out_console.print(render(extraction, template))
+        return
+    payload = extraction.flat() if fmt is Format.flat else extraction.detailed()
+    text = json.dumps(payload, ensure_ascii=False) if lines else json.dumps(payload, ensure_ascii=False, indent=1)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 @app.command("extract")
@@ -118,10 +149,11 @@ def extract_command(
     settings = get_settings()
     llm = _llm_settings(reader, llm_base_url, llm_model, llm_mode)
     paths = files or [SAMPLE_REPORT]
+    names = _output_names(paths)
     url = database_url or settings.database_url
     many = len(paths) > 1
     failures = 0
-    show = not many or out is None
+    store_to = _open_store(url) if store else None
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -129,33 +161,40 @@ def extract_command(
         TimeRemainingColumn(),
         console=err_console,
         disable=not many,
+        redirect_stdout=False,
+        redirect_stderr=False,
     )
     with progress:
         task = progress.add_task("extracting", total=len(paths))
         for path in paths:
+            shown = escape(str(path))
+            progress.advance(task)
             try:
                 doc = load_path(path, max_bytes=settings.max_bytes)
                 extraction = extract(doc, reader=reader, llm=llm)  # type: ignore[arg-type]
             except IngestError as exc:
                 failures += 1
-                err_console.print(f"[red]error[/red] {path}: {exc}", highlight=False)
-                progress.advance(task)
+                err_console.print(f"[red]error[/red] {shown}: {escape(str(exc))}", highlight=False)
+                continue
+            except Exception as exc:  # one broken file must not stop a batch of a thousand
+                failures += 1
+                err_console.print(f"[red]error[/red] {shown}: internal error ({exc.__class__.__name__}: "
+                                  f"{escape(str(exc))[:200]})", highlight=False)  # fmt: skip
                 continue
             if extraction.template is None:
                 failures += 1
-                err_console.print(
-                    f"[red]error[/red] {path}: no report tables found (not a disclosure annual report?)",
-                    highlight=False,
-                )
+                err_console.print(f"[red]error[/red] {shown}: none of the mandated tables was found", highlight=False)
+                continue
             if out is not None:
-                _write(out, doc, extraction)
-            if store:
-                run_id = _store(url, doc, extraction)
+                _write(out, names[path], extraction)
+            if store_to is not None:
+                run_id = store_to.save(doc, extraction)
                 if not many and fmt is Format.table:
-                    err_console.print(f"stored as run {run_id} in {url}", style="dim", highlight=False)
-            if show and (not many or fmt is not Format.table or out is None):
-                _show(extraction, fmt)
-            progress.advance(task)
+                    err_console.print(f"stored as run {run_id} in {escape(url)}", style="dim", highlight=False)
+            if not many or out is None:
+                _show(extraction, fmt, lines=many)
+    if store_to is not None:
+        store_to.close()
     if many:
         err_console.print(f"{len(paths) - failures} of {len(paths)} files read", highlight=False)
     if failures:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
-from extractor.model import FieldValue, Number
+from extractor.model import FieldValue, Number, format_number
 from extractor.reconcile import evaluate
 from schemas import TemplateSpec
 
@@ -25,10 +25,6 @@ class Combined:
     agreed: int = 0
     settled: int = 0
     disputed: int = 0
-
-
-def _fmt(value: Number | None) -> str:
-    return "—" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
 
 
 def _satisfied(template: TemplateSpec, values: Mapping[str, Number], keys: Iterable[str]) -> tuple[int, int]:
@@ -87,7 +83,8 @@ def _settle(
     theirs_ok, _ = _satisfied(template, theirs_values, keys)
     grounded = all(not llm[k].reasons for k in keys)
     described = "; ".join(
-        f"{k}: rules {_fmt(rules[k].value if k in rules else None)}, LLM {_fmt(llm[k].value)}" for k in keys
+        f"{k}: rules {format_number(rules[k].value if k in rules else None)}, LLM {format_number(llm[k].value)}"
+        for k in keys
     )
     if checkable and theirs_ok > ours_ok and grounded:
         out.settled += len(keys)

@@ -12,6 +12,16 @@ from typing import Any, Literal
 Number = int | float
 Status = Literal["read", "blank", "inferred", "missing"]
 
+
+def format_number(value: Number | None) -> str:
+    """As a reviewer should read it: no float noise, no exponent, no rounding of money."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
 # A cell read with certainty starts here; every doubt lowers it and a flagged field is < FLAG_BELOW.
 CLEAN_CONFIDENCE = 0.99
 FLAG_BELOW = 0.9

@@ -6,14 +6,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from extractor.model import Extraction, FieldValue
+from extractor.model import Extraction, FieldValue, format_number
 from schemas import SectionSpec, TemplateSpec
 
 
 def _cell(value: FieldValue | None) -> Text:
     if value is None or value.value is None:
         return Text("?", style="bold red")
-    shown = f"{value.value:g}" if isinstance(value.value, float) else str(value.value)
+    shown = format_number(value.value)
     if value.status == "inferred":
         return Text(f"({shown})", style="bold magenta")
     if value.flagged:

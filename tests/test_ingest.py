@@ -97,3 +97,13 @@ def test_scanned_pdf_without_text_layer_is_refused_clearly(tmp_path: Path) -> No
     with pytest.raises(IngestError) as info:
         load_path(scan)
     assert info.value.code == "no_text_layer"
+
+
+def test_html_comments_and_xml_declaration() -> None:
+    text = html_to_text('<?xml version="1.0" encoding="utf-8"?><html><p>a</p><!-- secret 123 --><p>b</p></html>')
+    assert text.splitlines() == ["a", "b"]
+
+
+def test_utf16_with_bom_is_text() -> None:
+    doc = load_bytes(REPORT.encode("utf-16"), "r.txt")
+    assert doc.encoding == "utf-16" and "本年新收" in doc.normalized

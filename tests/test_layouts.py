@@ -131,3 +131,34 @@ def test_table_2_and_4() -> None:
     assert flat["fields"]["t4.review.upheld"] == 1
     assert flat["fields"]["t4.review.total"] == 1
     assert flat["fields"]["t4.suit_after_review.total"] == 0
+
+
+def test_extra_value_in_table_4_is_flagged_not_skipped_silently() -> None:
+    t4 = (
+        "行政复议 | 行政诉讼\n结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | 未经复议直接起诉 | 复议后起诉\n"
+        "0 0 0 0 0 0 9 0 1 0 10 0 0 0 0 0\n"
+    )
+    flat = _read(report_2021(_layout(sample_t3(), "pipes"), table4=t4)).flat()
+    assert all(f"t4.{g}.{c}" in flat["flags"] for g in ("review", "suit_direct") for c in ("upheld", "total"))
+
+
+def test_prose_naming_table_2_rows_is_not_table_2() -> None:
+    text = "某县2022年政府信息公开工作年度报告\n一、总体情况\n其中行政许可 12、行政处罚 3、行政强制 0。\n"
+    flat = _read(text).flat()
+    assert "t2.licensing.decisions" not in flat["fields"]
+
+
+def test_row_printed_twice_with_different_numbers_is_flagged() -> None:
+    t2 = (
+        "第二十条第(五)项\n信息内容 | 本年处理决定数量\n行政许可 | 120\n第二十条第(六)项\n信息内容 | 本年处理决定数量\n"
+        "行政许可 | 99\n行政处罚 | 7\n行政强制 | 0\n"
+    )
+    flat = _read(report_2021(_layout(sample_t3(), "pipes"), table2=t2)).flat()
+    assert "t2.licensing.decisions" in flat["flags"]
+
+
+def test_odd_digit_characters_do_not_crash() -> None:
+    lines = _layout(sample_t3(), "markdown")
+    lines[1] = "| 二、上年结转政府信息公开申请数量 | ① | 0² | 0 | 0 | 0 | 0 | 2 |"
+    flat = _read(report_2021(lines)).flat()
+    assert "t3.carried_over.natural" in flat["flags"]

@@ -28,6 +28,11 @@ def _score(text: str) -> int:
 _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
 
 
+def has_text_bom(data: bytes) -> bool:
+    """UTF-8/UTF-16 byte-order marks: UTF-16 text is full of NUL bytes and still text."""
+    return any(data.startswith(bom) for bom, _ in _BOMS)
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters mean this is not a text document."""
     sample = data[:4096]

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractor.ingest.decode import decode_bytes, looks_binary
+from extractor.ingest.decode import decode_bytes, has_text_bom, looks_binary
 from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
@@ -40,10 +40,15 @@ def _sniff_binary_kind(data: bytes) -> str | None:
     return None
 
 
+def _too_large(size: int, max_bytes: int) -> IngestError:
+    mib = 1024 * 1024
+    return IngestError("too_large", f"file is {size / mib:.1f} MB, over the {max_bytes / mib:g} MB limit")
+
+
 def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
     """Decode and flatten one file; raise IngestError with a one-line reason otherwise."""
     if len(data) > max_bytes:
-        raise IngestError("too_large", f"file is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        raise _too_large(len(data), max_bytes)
     if not data.strip():
         raise IngestError("empty", "file is empty")
     binary_kind = _sniff_binary_kind(data)
@@ -53,7 +58,7 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
         raise IngestError(
             "unsupported", f"{binary_kind} files are not supported yet (text, markdown, HTML and PDF are)"
         )
-    if looks_binary(data):
+    if looks_binary(data) and not has_text_bom(data):
         raise IngestError("binary", "file is binary, not a text, markdown or HTML document")
     text, encoding = decode_bytes(data)
     kind = "text"
@@ -91,7 +96,7 @@ def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
     if path.is_dir():
         raise IngestError("unreadable", "is a directory")
     if size > max_bytes:
-        raise IngestError("too_large", f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        raise _too_large(size, max_bytes)
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -42,6 +42,7 @@ _BLOCK_TAGS = {
     "dt",
 }
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "meta", "link"}
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000]+")
 
 
@@ -75,7 +76,11 @@ def _enclosing_table(element: etree._Element) -> etree._Element | None:
 
 
 def _walk(element: etree._Element, out: list[str]) -> None:
-    tag = element.tag if isinstance(element.tag, str) else ""
+    if not isinstance(element.tag, str):  # comments and processing instructions: only their tail shows
+        if element.tail:
+            out.append(element.tail)
+        return
+    tag = element.tag
     if tag in _SKIP_TAGS:
         if element.tail:
             out.append(element.tail)
@@ -89,7 +94,7 @@ def _walk(element: etree._Element, out: list[str]) -> None:
             return
     if tag in _BLOCK_TAGS:
         out.append("\n")
-    if element.text and tag not in _SKIP_TAGS:
+    if element.text:
         out.append(element.text)
     for child in element:
         _walk(child, out)
@@ -101,6 +106,7 @@ def _walk(element: etree._Element, out: list[str]) -> None:
 
 def html_to_text(html: str) -> str:
     """Visible text of the page, tables as pipe rows; raises IngestError on unparsable input."""
+    html = _XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares its encoding
     try:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from extractor.model import FieldValue, Number
+from extractor.model import FieldValue, Number, format_number
 from schemas import SumRule, TemplateSpec
 
 SUSPECT = 0.3
@@ -30,10 +30,6 @@ class RuleOutcome:
     message: str
 
 
-def _fmt(value: Number) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _subject(rule: SumRule) -> str:
     return rule.description.split(":", 1)[0]
 
@@ -41,12 +37,11 @@ def _subject(rule: SumRule) -> str:
 def _message(rule: SumRule, values: Mapping[str, Number]) -> str:
     left = [values[k] for k in rule.left]
     right = [values[k] for k in rule.right]
+    right_sum = f"{'+'.join(format_number(v) for v in right)} = {format_number(sum(right))}"
     if len(rule.left) == 1:
-        return f"{_subject(rule)}: {'+'.join(_fmt(v) for v in right)} = {_fmt(sum(right))}, table says {_fmt(left[0])}"
-    return (
-        f"{_subject(rule)}: {'+'.join(_fmt(v) for v in left)} = {_fmt(sum(left))} but "
-        f"{'+'.join(_fmt(v) for v in right)} = {_fmt(sum(right))}"
-    )
+        return f"{_subject(rule)}: {right_sum}, table says {format_number(left[0])}"
+    left_sum = f"{'+'.join(format_number(v) for v in left)} = {format_number(sum(left))}"
+    return f"{_subject(rule)}: {left_sum} but {right_sum}"
 
 
 def _close(a: Number, b: Number) -> bool:
@@ -95,7 +90,7 @@ def _fix_blanks(template: TemplateSpec, fields: dict[str, FieldValue], failed: l
             cell.value = int(value)
             cell.status = "inferred"
             cell.doubt(
-                f"the document shows this cell blank ('{cell.raw}'); its sums imply {_fmt(int(value))} "
+                f"the document shows this cell blank ('{cell.raw}'); its sums imply {format_number(int(value))} "
                 "(a displaced or lost value) — inferred, not read",
                 INFERRED,
             )

@@ -79,7 +79,7 @@ def split_run_together(tokens: Sequence[Token], segments: Sequence[Segment]) -> 
         for t, text in zip(tokens, texts, strict=True)
     ]
     texts = [text[: len(text) - len(tail)] if tail else text for text, tail in zip(texts, tails, strict=True)]
-    splittable = [t.glued and texts[i].isdigit() for i, t in enumerate(tokens)]
+    splittable = [t.glued and texts[i].isdecimal() for i, t in enumerate(tokens)]
     total = sum(width for width, _ in segments)
     found: list[list[Piece]] = []
     budget = [MAX_SPLITS]
@@ -160,24 +160,26 @@ def place_row(
     label: str,
     segments: Sequence[Segment] | None = None,
     signed: Sequence[bool] | None = None,
+    subtotals: bool = False,
 ) -> Placement:
     """Map a row's value tokens (num/blank/empty, in order) onto `width` columns.
 
     `segments` splits the width into sub-rows with their own identities (table 4's groups);
-    `signed` says which columns may hold a negative number (a split may not put one elsewhere).
+    `signed` says which columns may hold a negative number (a split may not put one elsewhere);
+    `subtotals` whether the table may print a subtotal column that is not a field.
     """
     values = [t for t in tokens if t.kind in ("num", "blank")]
     if len(values) == width:
         return Placement([_cell(t) for t in values])
     if len(values) > width:
-        return _too_many(values, width, check, label)
-    if len(values) == 1 and not values[0].in_cell and values[0].text.isdigit() and len(values[0].text) >= width > 1:
+        return _too_many(values, width, check, label, subtotals)
+    if len(values) == 1 and not values[0].in_cell and values[0].text.isdecimal() and len(values[0].text) >= width > 1:
         values = [replace(values[0], glued=True)]
     placement = _split(values, width, check, label, segments, signed)
     if placement is None and check is not None and sum(len(t.text) for t in values) >= width:
         # spaces in the wrong places ('30 0 0 0 03' for 3|0|0|0|0|0|3): re-cut free-text digits
         loose = [
-            replace(t, glued=True) if t.kind == "num" and not t.in_cell and t.text.isdigit() else t for t in values
+            replace(t, glued=True) if t.kind == "num" and not t.in_cell and t.text.isdecimal() else t for t in values
         ]
         placement = _split(loose, width, check, label, segments, signed)
         if placement is not None and not placement.doubt:
@@ -229,14 +231,14 @@ def _trim_empty(tokens: list[Token], width: int) -> list[Token]:
     return tokens
 
 
-def _too_many(values: list[Token], width: int, check: RowCheck | None, label: str) -> Placement:
+def _too_many(values: list[Token], width: int, check: RowCheck | None, label: str, allow_subtotal: bool) -> Placement:
     """One value too many: a subtotal column (法人或其他组织 小计) printed beside the fields.
 
     The extra cell is the one that equals the sum of the cells next to it; where several could
     be, the one that leaves the row's identity true wins. A row breaking its identity keeps its
     numbers (the reconciler flags it); the subtotal is never mistaken for the printed total.
     """
-    if len(values) == width + 1:
+    if allow_subtotal and len(values) == width + 1:
         numbers = [t.value or 0 for t in values]
         subtotals = [k for k in range(1, len(values) - 1) if _is_subtotal(numbers, k)]
         passing = [k for k in subtotals if check is not None and check(numbers[:k] + numbers[k + 1 :])]
@@ -244,7 +246,7 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
         if skip is not None:
             note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
             placement = Placement([_cell(t) for t in values[:skip] + values[skip + 1 :]], note)
-            if not passing:
+            if len(passing) != 1:
                 placement.doubt, placement.level = note, 0.6
             return placement
     cells: Cells = [_cell(t) for t in values[:width]]

@@ -31,7 +31,7 @@ def find_labels(section: SectionSpec, text: str) -> list[LabelHit]:
 
     Label pieces repeat across reports (they are the mandated wording), so results are cached.
     """
-    key = (id(section), text)
+    key = (section.key, len(section.rows), text)
     cached = _HITS.get(key)
     if cached is None:
         cached = _find_labels(section, text)
@@ -41,7 +41,8 @@ def find_labels(section: SectionSpec, text: str) -> list[LabelHit]:
     return cached
 
 
-_HITS: dict[tuple[int, str], list[LabelHit]] = {}
+# keyed by value, not id(): a section built on the fly must never inherit another's answers
+_HITS: dict[tuple[str, int, str], list[LabelHit]] = {}
 
 
 def _find_labels(section: SectionSpec, text: str) -> list[LabelHit]:

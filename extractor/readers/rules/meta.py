@@ -36,12 +36,16 @@ def read_year(text: str) -> int | None:
     return min(plausible) if plausible else None
 
 
+_GENERIC = {"政府", "人民政府", "本机关", "我单位", "本单位", "时间", "年度"}
+
+
 def _clean_agency(name: str) -> str | None:
+    """The name without labels around it; a bare '政府' is no agency (it is the title's 政府信息公开)."""
     name = name.strip("()（） ")
     for junk in ("标题", "名称", "关于", "正文"):
         if name.startswith(junk):
             name = name[len(junk) :]
-    return name if len(name) >= 2 else None
+    return name if len(name) >= 3 and name not in _GENERIC else None
 
 
 def read_agency(text: str, normalized: str | None = None) -> str | None:

@@ -18,7 +18,7 @@ from extractor.readers.rules.choose import choose_by_identities
 from extractor.readers.rules.labels import compact, residue
 from extractor.readers.rules.meta import detect_template, read_agency, read_year
 from extractor.readers.rules.regions import locate
-from extractor.readers.rules.rows import Assigned, align_rows, assemble_rows
+from extractor.readers.rules.rows import Assigned, RawRow, align_rows, assemble_rows
 from extractor.readers.rules.tokens import Token, Value, tokenize
 from schemas import DISCLOSURE_REPORT, ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
 
@@ -114,12 +114,12 @@ def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -
     return result
 
 
-_CHECKS: dict[tuple[int, str, tuple[str, ...]], RowCheck | None] = {}
+_CHECKS: dict[tuple[str, str, tuple[str, ...]], RowCheck | None] = {}
 
 
 def _row_check(template: TemplateSpec, section: SectionSpec, rows: Sequence[RowSpec]) -> RowCheck | None:
     """Cached by identity: hashing frozen pydantic models on every row would cost more than reading."""
-    key = (id(template), section.key, tuple(row.key for row in rows))
+    key = (template.version, section.key, tuple(row.key for row in rows))
     if key not in _CHECKS:
         _CHECKS[key] = _build_check(template, section, rows)
     return _CHECKS[key]
@@ -152,6 +152,9 @@ def _field(key: str, column: ColumnSpec, cell: PlacedCell) -> FieldValue:
         value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3, layout=False)
     if isinstance(cell.value, Decimal) and cell.value != cell.value.to_integral_value() and column.kind == "int":
         value.doubt(f"decimal value {cell.raw} in a column of counts", 0.3, layout=False)
+    if not column.unit and cell.raw.endswith("元"):
+        value.doubt(f"printed with a unit ('{cell.raw}') where the template's column names none: check the scale",
+                    0.6, layout=False)  # fmt: skip
     if column.unit and cell.raw and cell.raw.endswith("元") and not cell.raw.endswith(column.unit):
         value.doubt(
             f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", 0.5, layout=False
@@ -179,7 +182,9 @@ def _read_labelled(
     if width is not None:
         assigned, dropped = align_rows(section, raw_rows)
         for raw in dropped:
-            notes.append(f"{section.key}: values {' '.join(t.text for t in raw.tokens)} could not be placed in any row")
+            if raw.value_count():
+                shown = " ".join(t.text for t in raw.tokens if t.kind in ("num", "blank"))
+                notes.append(f"{section.key}: values {shown} could not be placed in any row")
     else:
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
@@ -194,7 +199,10 @@ def _read_labelled(
             continue
         check = _row_check(template, section, [row])
         signed = [col.signed for col in row.columns]
-        placement = place_row(item.raw.tokens, len(row.columns), check, f"row {row.label}", signed=signed)
+        placement = place_row(
+            item.raw.tokens, len(row.columns), check, f"row {row.label}", signed=signed,
+            subtotals=bool(section.extra_columns),
+        )  # fmt: skip
         if placement.note:
             notes.append(placement.note)
         placed.append((item, placement))
@@ -213,12 +221,12 @@ def _read_labelled(
     return out
 
 
-_KEYS: dict[tuple[int, int], list[str]] = {}
+_KEYS: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
 
 
 def _keys(section: SectionSpec, row: RowSpec) -> list[str]:
     """Field keys of a row, built once: formatting them per cell costs more than reading the cell."""
-    ident = (id(section), id(row))
+    ident = (section.key, row.key, tuple(column.key for column in row.columns))
     keys = _KEYS.get(ident)
     if keys is None:
         keys = _KEYS[ident] = [row.field_key(section.key, column) for column in row.columns]
@@ -254,9 +262,13 @@ def _blank_row(section: SectionSpec, row: RowSpec, item: Assigned, level: float)
     return out
 
 
-def _by_label(section: SectionSpec, raw_rows: list, notes: list[str]) -> list[Assigned]:  # type: ignore[type-arg]
-    """Rows of different widths (table 2): a label names its row; unlabelled values are set aside."""
+def _by_label(section: SectionSpec, raw_rows: list[RawRow], notes: list[str]) -> list[Assigned]:
+    """Rows of different widths (table 2): a label names its row; unlabelled values are set aside.
+
+    A row printed twice with different numbers keeps the fuller one, flagged with both readings.
+    """
     chosen: dict[str, Assigned] = {}
+    printed: dict[str, set[str]] = {}
     for raw in raw_rows:
         if raw.row is None:
             if raw.tokens and not raw.unknown:
@@ -266,6 +278,10 @@ def _by_label(section: SectionSpec, raw_rows: list, notes: list[str]) -> list[As
             elif raw.tokens:
                 notes.append(f"{section.key}: row '{raw.label}' is not a field of the template; skipped")
             continue
+        if raw.value_count():
+            printed.setdefault(raw.row.key, set()).add(
+                " ".join(t.text for t in raw.tokens if t.kind in ("num", "blank"))
+            )
         previous = chosen.get(raw.row.key)
         if (
             previous is None
@@ -273,6 +289,13 @@ def _by_label(section: SectionSpec, raw_rows: list, notes: list[str]) -> list[As
             or (previous.raw.value_count() == 0 and raw.value_count() > 0)
         ):
             chosen[raw.row.key] = Assigned(raw, raw.row)
+    for key, versions in printed.items():
+        if len(versions) > 1:
+            item = chosen[key]
+            item.doubt = f"row {item.row.label} is printed more than once, with different numbers: " + " / ".join(
+                sorted(versions)
+            )
+            item.level = 0.4
     return [chosen[row.key] for row in section.rows if row.key in chosen]
 
 

@@ -90,7 +90,7 @@ def _last(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> i
 
 @dataclass(frozen=True)
 class Regions:
-    t2: tuple[int, int] | None
+    t2: tuple[int, int] | None  # None: not found
     t3: tuple[int, int] | None
     t4: tuple[int, int] | None
 
@@ -101,6 +101,24 @@ _T3_HEADING = ("收到和处理政府信息公开申请情况", "收到和处理
 _T2_HEADING = ("主动公开政府信息情况",)
 _T2_BLOCK = ("第二十条",)
 _T4_HEADING = ("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议,行政诉讼")
+_T2_HEADER = (
+    "信息内容",
+    "第二十条",
+    "本年制发件数",
+    "现行有效件数",
+    "处理决定数量",
+    "本年新制作数量",
+    "上一年项目数量",
+)
+_TABLE_CELL = re.compile(r"[|｜]|\d(?![\d.,]*\s*[件条个次项%])")
+
+
+def _row_follows(plain: str, position: int) -> bool:
+    """A table row, not a sentence: a cell or a number that is not a count of 件/条 follows soon."""
+    window = re.split(r"[。;；]", plain[position : position + 60], maxsplit=1)[0]
+    return bool(_TABLE_CELL.search(window))
+
+
 _AFTER_T4 = ("存在的主要问题", "五、", "主要问题及改进", "其他需要报告的事项")
 
 
@@ -110,7 +128,7 @@ def locate(plain: str) -> Regions:
     text = Searchable(plain)
     t3_start = None
     for pos in find_all(text, _T3_FIRST[0]):
-        if _first(text, _T3_SECOND, pos, min(size, pos + 1500)) is not None:
+        if _first(text, _T3_SECOND, pos, min(size, pos + 1500)) is not None and _row_follows(plain, pos):
             t3_start = pos
             break
     t4_from = t3_start if t3_start is not None else 0
@@ -132,7 +150,9 @@ def locate(plain: str) -> Regions:
     t2_begin = blocks[0] if blocks else _last(text, _T2_HEADING, 0, t2_end)
     if t2_begin is None:
         t2_begin = _first(text, _T2_BLOCK, 0, t2_end)
-    t2_region = (t2_begin if t2_begin is not None else 0, t2_end)
+    t2_region: tuple[int, int] | None = (t2_begin if t2_begin is not None else 0, t2_end)
+    if t2_region is not None and _first(text, _T2_HEADER, t2_region[0], t2_region[1]) is None:
+        t2_region = None  # no table header in sight: prose that names 行政许可 is not table 2
     t4_region = None
     if t4_start is not None:
         t4_end = _first(text, _AFTER_T4, t4_start + 4) or size

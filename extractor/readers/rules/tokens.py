@@ -25,7 +25,7 @@ _NUMBER = re.compile(
 )
 # '无' counts as a blank only where it stands alone and is not a wrapped group label ('(四)无 1.本机关…')
 _STANDALONE_BLANK = re.compile(r"(?<!\S)(—{1,2}|-{1,2}|/|－|–|无)(?!\S)(?!\s*\d+\.[\u4e00-\u9fff])")
-_RULE_LINE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_RULE_LINE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _DIGIT = re.compile(r"\d")
 # Page furniture printed between table rows by PDF converters: '— 5 —', '- 4 -', '第 3 页', '3/7'.
 _PAGE_NUMBER = re.compile(
@@ -69,7 +69,7 @@ def _cell_token(cell: str, start: int, end: int) -> Token:
     s, e = start + lead, start + lead + len(stripped)
     if not stripped:
         return Token("empty", "", start, end)
-    if stripped.isdigit():
+    if stripped.isdecimal():
         return Token("num", stripped, s, e, int(stripped))
     if stripped in BLANK_MARKS:
         return Token("blank", stripped, s, e)
