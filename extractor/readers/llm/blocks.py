@@ -25,7 +25,7 @@ class Block:
         return normalized[self.start : self.end]
 
 
-def _anchors(section: SectionSpec, normalized: str, region: tuple[int, int]) -> dict[str, int]:
+def row_anchors(section: SectionSpec, normalized: str, region: tuple[int, int]) -> dict[str, int]:
     """Where each row's label starts, for the rows the label matcher recognises."""
     if not section.labelled:
         return {}
@@ -44,7 +44,7 @@ def plan_blocks(section: SectionSpec, normalized: str, region: tuple[int, int], 
     rows = section.rows
     if not section.labelled or len({len(r.columns) for r in rows}) > 1:
         return [Block(section, rows, *region)]
-    anchors = _anchors(section, normalized, region)
+    anchors = row_anchors(section, normalized, region)
     groups = [rows[i : i + rows_per_block] for i in range(0, len(rows), rows_per_block)]
     starts = [min((anchors[r.key] for r in group if r.key in anchors), default=None) for group in groups]
     blocks = []

@@ -37,7 +37,7 @@ def _occurrences(tokens: list[Token], value: Number) -> list[tuple[int, int]]:
             continue
         if token.value is not None and float(token.value) == float(value):
             spans.append((token.start, token.end))
-        elif token.glued or len(token.text) > len(wanted):
+        elif token.glued:
             position = token.text.find(wanted)
             while position >= 0:
                 spans.append((token.start + position, token.start + position + len(wanted)))
@@ -46,13 +46,23 @@ def _occurrences(tokens: list[Token], value: Number) -> list[tuple[int, int]]:
 
 
 def ground_row(
-    normalized: str, window: tuple[int, int], values: list[Number | None], width: int
+    normalized: str, window: tuple[int, int] | None, values: list[Number | None], width: int
 ) -> list[Grounding | None]:
-    """Ground one row's values in its window; None where the model said null (not shown)."""
+    """Ground one row's values in its window; None where the model said null (not shown).
+
+    A row whose label is nowhere in the text has no window: none of its values is grounded,
+    zeros included (a model that fills a missing row with 0 is inventing it).
+    """
+    if window is None:
+        return [None if v is None else Grounding(None, "its row is not printed in the source text") for v in values]
     tokens = tokenize(normalized, *window)
     shown = [t for t in tokens if t.kind in ("num", "blank")]
-    has_zero = any(t.kind == "blank" or t.value == 0 for t in shown) or any("0" in t.text for t in shown if t.glued)
-    dropped = len(shown) < width
+    zeros = [(t.start, t.end) for t in shown if t.kind == "blank" or t.value == 0]
+    zeros += [(t.start, t.end) for t in shown if t.glued and "0" in t.text]
+    zeros.sort()
+    # fewer values than columns means empty cells were dropped: a 0 need not be printed — unless
+    # the text simply stops here (a cut-off document), where unprinted cells are unknown, not 0
+    dropped = len(shown) < width and normalized[window[1] :].strip() != ""
     out: list[Grounding | None] = []
     cursor = window[0]
     for value in values:
@@ -60,8 +70,14 @@ def ground_row(
             out.append(None)
             continue
         if value == 0:
-            ok = has_zero or dropped
-            out.append(Grounding(None) if ok else Grounding(None, "0 is not printed in this row of the text"))
+            later = [z for z in zeros if z[0] >= cursor]
+            if later:
+                out.append(Grounding(later[0]))
+                cursor = later[0][1] if not later[0] in _glued_spans(shown) else cursor
+            elif dropped:
+                out.append(Grounding(None))
+            else:
+                out.append(Grounding(None, "0 is not printed here in the source text"))
             continue
         spans = _occurrences(tokens, value)
         if not spans:
@@ -74,3 +90,7 @@ def ground_row(
         else:
             out.append(Grounding(spans[0], f"{value} is in the text, but not where its column puts it"))
     return out
+
+
+def _glued_spans(shown: list[Token]) -> set[tuple[int, int]]:
+    return {(t.start, t.end) for t in shown if t.glued}

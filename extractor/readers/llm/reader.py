@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue, Number
-from extractor.readers.llm.blocks import Block, plan_blocks
+from extractor.readers.llm.blocks import Block, plan_blocks, row_anchors
 from extractor.readers.llm.cache import ResponseCache
 from extractor.readers.llm.client import Answer, BlockClient
 from extractor.readers.llm.config import LLMSettings
@@ -101,16 +101,21 @@ def _answer(block: Block, normalized: str, settings: LLMSettings, client: BlockC
     return answer
 
 
-def _row_windows(block: Block, normalized: str) -> dict[str, tuple[int, int]]:
-    """Each row's own stretch of the block's text, where its label was found; else the block."""
-    from extractor.readers.llm.blocks import _anchors
+def _row_windows(block: Block, normalized: str) -> dict[str, tuple[int, int] | None]:
+    """Each row's own stretch of the text, from its label to the next label found.
 
-    anchors = _anchors(block.section, normalized, (block.start, block.end)) if len(block.rows) > 1 else {}
-    windows: dict[str, tuple[int, int]] = {}
-    ordered = sorted((anchors[r.key], r.key) for r in block.rows if r.key in anchors)
+    Tables without row labels (table 4) share the block's text; a labelled row whose label is
+    not found gets no window, so nothing the model says about it counts as grounded.
+    """
+    if not block.section.labelled:
+        return {row.key: (block.start, block.end) for row in block.rows}
+    anchors = row_anchors(block.section, normalized, (block.start, block.end))
+    windows: dict[str, tuple[int, int] | None] = {row.key: None for row in block.rows}
+    ordered = sorted((start, key) for key, start in anchors.items())
     for index, (start, key) in enumerate(ordered):
-        end = ordered[index + 1][0] if index + 1 < len(ordered) else block.end
-        windows[key] = (start, end)
+        if key in windows:
+            end = ordered[index + 1][0] if index + 1 < len(ordered) else block.end
+            windows[key] = (start, end)
     return windows
 
 
@@ -118,12 +123,20 @@ def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
     if answer.data is None:
         return []
     windows = _row_windows(block, normalized)
+    rows = [(row, [(answer.data.get(row.key) or {}).get(col.key) for col in row.columns]) for row in block.rows]
+    if not block.section.labelled:
+        # rows without labels (table 4) are one run of cells in order: ground them as one row
+        flat = [value for _, values in rows for value in values]
+        width = sum(len(row.columns) for row, _ in rows)
+        grounded_all = ground_row(normalized, (block.start, block.end), flat, width)
+        cuts = [sum(len(r.columns) for r, _ in rows[:i]) for i in range(len(rows) + 1)]
+        groundings_by_row = [grounded_all[cuts[i] : cuts[i + 1]] for i in range(len(rows))]
+    else:
+        groundings_by_row = [
+            ground_row(normalized, windows.get(row.key), values, len(row.columns)) for row, values in rows
+        ]
     out: list[FieldValue] = []
-    for row in block.rows:
-        cells = answer.data.get(row.key) or {}
-        values: list[Number | None] = [cells.get(col.key) for col in row.columns]
-        window = windows.get(row.key, (block.start, block.end))
-        groundings = ground_row(normalized, window, values, len(row.columns))
+    for (row, values), groundings in zip(rows, groundings_by_row, strict=True):
         for column, value, grounding in zip(row.columns, values, groundings, strict=True):
             if value is None or grounding is None:
                 continue
