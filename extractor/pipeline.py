@@ -24,10 +24,12 @@ Reader = Literal["rules", "llm", "both", "auto"]
 READERS: tuple[Reader, ...] = ("rules", "llm", "both", "auto")
 
 
-def reconcile_extraction(extraction: Extraction, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
+def reconcile_extraction(
+    extraction: Extraction, report: ReportType = DISCLOSURE_REPORT, verify: tuple[str, ...] = ()
+) -> Extraction:
     """Run the constraint engine over an assembled extraction (e.g. one joined from section tasks)."""
     if extraction.template is not None:
-        reconcile(report.template(extraction.template), extraction.fields)
+        reconcile(report.template(extraction.template), extraction.fields, verify)
     return extraction
 
 
@@ -80,7 +82,7 @@ def _with_llm(
             result.notes.extend(reading.notes)
     result.reader_version = f"{result.reader_version}+llm:{settings.model}+{settings.prompt_version}"
     result.usage = usage.as_dict()
-    return reconcile_extraction(result, report)
+    return reconcile_extraction(result, report, verify=("llm",))
 
 
 def extract_path(path: Path, report: ReportType = DISCLOSURE_REPORT) -> tuple[SourceDocument, Extraction]:

@@ -10,7 +10,7 @@ It knows no reader: it sees only field values and their provenance.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from extractor.model import FieldValue, Number, format_number
@@ -19,6 +19,7 @@ from schemas import SumRule, TemplateSpec
 SUSPECT = 0.3
 IN_BROKEN_SUM = 0.7
 INFERRED = 0.5
+UNVERIFIED = 0.6
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,12 @@ def _infer_missing(template: TemplateSpec, fields: dict[str, FieldValue]) -> Non
             changed = True
 
 
-def reconcile(template: TemplateSpec, fields: dict[str, FieldValue]) -> list[RuleOutcome]:
-    """Flag broken identities on the cells most likely at fault; returns every outcome."""
+def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Collection[str] = ()) -> list[RuleOutcome]:
+    """Flag broken identities on the cells most likely at fault; returns every outcome.
+
+    Values from the sources in `verify` (e.g. an LLM) must be confirmed by a sum: one that sits
+    in sums but in none that could be checked (other cells missing) is flagged as unverified.
+    """
     outcomes = evaluate(template.constraints, _values(fields))
     failed = [o for o in outcomes if not o.ok]
     if failed:
@@ -155,8 +160,20 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue]) -> list[Rul
                 cell.doubt(f"{outcome.message} — {_origin(cell, worst, key in clean)}", SUSPECT)
             else:
                 cell.doubt(f"in a broken sum: {outcome.message}", IN_BROKEN_SUM)
+    if verify:
+        _flag_unverified(template, fields, outcomes, verify)
     _infer_missing(template, fields)
     return outcomes
+
+
+def _flag_unverified(
+    template: TemplateSpec, fields: dict[str, FieldValue], outcomes: list[RuleOutcome], verify: Collection[str]
+) -> None:
+    checked = {key for outcome in outcomes for key in outcome.rule.cells}
+    in_rules = {key for rule in template.constraints for key in rule.cells}
+    for key, cell in fields.items():
+        if cell.source in verify and cell.value is not None and key in in_rules and key not in checked:
+            cell.doubt("no sum could check this value (other cells of its sums are missing)", UNVERIFIED)
 
 
 def _origin(cell: FieldValue, breaks: int, clean: bool) -> str:

@@ -20,6 +20,7 @@ class Block:
     rows: tuple[RowSpec, ...]
     start: int
     end: int
+    anchors: tuple[tuple[int, str], ...] = ()  # (label start, row key) over the whole section, in order
 
     def text(self, normalized: str) -> str:
         return normalized[self.start : self.end]
@@ -42,9 +43,10 @@ def plan_blocks(section: SectionSpec, normalized: str, region: tuple[int, int], 
     """Blocks of consecutive rows; tables whose rows differ in width (table 2) or carry no
     labels (table 4) go as one block, they are short."""
     rows = section.rows
-    if not section.labelled or len({len(r.columns) for r in rows}) > 1:
-        return [Block(section, rows, *region)]
     anchors = row_anchors(section, normalized, region)
+    ordered = tuple(sorted((start, key) for key, start in anchors.items()))
+    if not section.labelled or len({len(r.columns) for r in rows}) > 1:
+        return [Block(section, rows, region[0], region[1], ordered)]
     groups = [rows[i : i + rows_per_block] for i in range(0, len(rows), rows_per_block)]
     starts = [min((anchors[r.key] for r in group if r.key in anchors), default=None) for group in groups]
     blocks = []
@@ -55,5 +57,5 @@ def plan_blocks(section: SectionSpec, normalized: str, region: tuple[int, int], 
         if start is None:
             previous = [s for s in starts[:index] if s is not None]
             start = previous[-1] if previous else region[0]
-        blocks.append(Block(section, group, max(region[0], start), min(region[1], max(end, start + 1))))
+        blocks.append(Block(section, group, max(region[0], start), min(region[1], max(end, start + 1)), ordered))
     return blocks

@@ -57,6 +57,13 @@ def ground_row(
         return [None if v is None else Grounding(None, "its row is not printed in the source text") for v in values]
     tokens = tokenize(normalized, *window)
     shown = [t for t in tokens if t.kind in ("num", "blank")]
+    cells = [t for t in tokens if t.kind in ("num", "blank", "empty")]
+    if len(cells) == width and not any(t.glued for t in cells):
+        return _by_position(values, cells)
+    if len(shown) == width and not any(t.glued for t in shown):
+        return _by_position(values, shown)
+    if any(t.glued for t in shown) and all(v is not None for v in values):
+        return _by_digits(values, shown)
     zeros = [(t.start, t.end) for t in shown if t.kind == "blank" or t.value == 0]
     zeros += [(t.start, t.end) for t in shown if t.glued and "0" in t.text]
     zeros.sort()
@@ -73,7 +80,7 @@ def ground_row(
             later = [z for z in zeros if z[0] >= cursor]
             if later:
                 out.append(Grounding(later[0]))
-                cursor = later[0][1] if not later[0] in _glued_spans(shown) else cursor
+                cursor = later[0][1] if later[0] not in _glued_spans(shown) else cursor
             elif dropped:
                 out.append(Grounding(None))
             else:
@@ -90,6 +97,34 @@ def ground_row(
         else:
             out.append(Grounding(spans[0], f"{value} is in the text, but not where its column puts it"))
     return out
+
+
+def _by_position(values: list[Number | None], shown: list[Token]) -> list[Grounding | None]:
+    """The row prints exactly one cell per column: the i-th value must be the i-th printed cell."""
+    out: list[Grounding | None] = []
+    for value, token in zip(values, shown, strict=True):
+        if value is None:
+            out.append(None)
+            continue
+        printed = token.value if token.kind == "num" and token.value is not None else 0
+        if float(printed) == float(value):
+            out.append(Grounding((token.start, token.end)))
+        else:
+            out.append(
+                Grounding((token.start, token.end), f"the text prints '{token.text or '(blank)'}' here, not {value}")
+            )
+    return out
+
+
+def _by_digits(values: list[Number | None], shown: list[Token]) -> list[Grounding | None]:
+    """Cells run together: the row's values, written one after another, must spell the printed digits."""
+    printed = "".join(t.text.lstrip("+") for t in shown if t.kind == "num")
+    spelled = "".join(_digits(v) if v is not None and v >= 0 else f"-{_digits(v)}" for v in values if v is not None)
+    span = (shown[0].start, shown[-1].end)
+    if printed == spelled:
+        return [Grounding(span) for _ in values]
+    reason = f"the values spell '{spelled}', the text prints '{printed}'"
+    return [Grounding(span, reason) for _ in values]
 
 
 def _glued_spans(shown: list[Token]) -> set[tuple[int, int]]:

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from extractor.ingest import SourceDocument
-from extractor.model import Extraction, FieldValue, Number
-from extractor.readers.llm.blocks import Block, plan_blocks, row_anchors
+from extractor.model import Extraction, FieldValue
+from extractor.readers.llm.blocks import Block, plan_blocks
 from extractor.readers.llm.cache import ResponseCache
 from extractor.readers.llm.client import Answer, BlockClient
 from extractor.readers.llm.config import LLMSettings
@@ -109,13 +109,20 @@ def _row_windows(block: Block, normalized: str) -> dict[str, tuple[int, int] | N
     """
     if not block.section.labelled:
         return {row.key: (block.start, block.end) for row in block.rows}
-    anchors = row_anchors(block.section, normalized, (block.start, block.end))
     windows: dict[str, tuple[int, int] | None] = {row.key: None for row in block.rows}
-    ordered = sorted((start, key) for key, start in anchors.items())
-    for index, (start, key) in enumerate(ordered):
+    for index, (start, key) in enumerate(block.anchors):
         if key in windows:
-            end = ordered[index + 1][0] if index + 1 < len(ordered) else block.end
-            windows[key] = (start, end)
+            end = block.anchors[index + 1][0] if index + 1 < len(block.anchors) else block.end
+            windows[key] = (start, max(start + 1, end))
+    order = [row.key for row in block.section.rows]
+    found = {key: start for start, key in block.anchors}
+    for key in [k for k, w in windows.items() if w is None]:
+        # a row whose label was lost still prints its cells between its neighbours' labels
+        position = order.index(key)
+        before = [found[k] for k in order[:position] if k in found]
+        after = [found[k] for k in order[position + 1 :] if k in found]
+        if before and after and max(before) < min(after):
+            windows[key] = (max(before), min(after))
     return windows
 
 
@@ -137,6 +144,7 @@ def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
         ]
     out: list[FieldValue] = []
     for (row, values), groundings in zip(rows, groundings_by_row, strict=True):
+        partial = any(v is None for v in values) and any(v is not None for v in values)
         for column, value, grounding in zip(row.columns, values, groundings, strict=True):
             if value is None or grounding is None:
                 continue
@@ -146,6 +154,8 @@ def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
             )  # fmt: skip
             if not grounding.grounded:
                 cell.doubt(grounding.reason, UNGROUNDED)
+            if partial:
+                cell.doubt("the LLM left other cells of this row empty: its reading of the row is incomplete", 0.5)
             out.append(cell)
     return out
 
