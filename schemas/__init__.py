@@ -8,7 +8,7 @@ from schemas.constraints import SumRule
 from schemas.disclosure import DISCLOSURE_REPORT, TEMPLATE_2019, TEMPLATE_2021
 from schemas.metadata import ReportMetadata
 from schemas.report_type import ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
-from schemas.section_models import block_model, block_name, section_model
+from schemas.section_models import block_model, block_name, row_cells, section_model
 
 __all__ = [
     "DISCLOSURE_REPORT",
@@ -23,5 +23,6 @@ __all__ = [
     "TemplateSpec",
     "block_model",
     "block_name",
+    "row_cells",
     "section_model",
 ]

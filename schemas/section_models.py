@@ -38,11 +38,37 @@ def block_name(section: SectionSpec, rows: tuple[RowSpec, ...]) -> str:
     return f"{section.key}_{rows[0].key}_to_{rows[-1].key}"[:64]
 
 
+def _strip_titles(schema: dict[str, Any]) -> None:
+    """Titles repeat the property names: dropping them keeps each call's schema short."""
+    for node in schema.get("properties", {}).values():
+        if isinstance(node, dict):
+            node.pop("title", None)
+
+
+_BLOCKS: dict[tuple[str, tuple[str, ...], tuple[tuple[str, ...], ...]], type[BaseModel]] = {}
+
+
 def block_model(section: SectionSpec, rows: tuple[RowSpec, ...]) -> type[BaseModel]:
     """A few consecutive rows of a section: the unit an LLM transcribes in one call.
 
-    Every row is required and every cell required but nullable (null = not shown in the text),
-    so the model has to answer for each cell instead of skipping the awkward ones.
+    Each row is a fixed-length list of its cells in column order, as the row is printed: short
+    to send and to answer, and it matches how a table reads. Every row is required and every
+    cell required but nullable (null = not shown in the text), so the model has to answer for
+    each cell instead of skipping the awkward ones.
     """
-    fields: dict[str, Any] = {row.key: (_row_model(section, row), Field(..., description=row.label)) for row in rows}
-    return create_model(block_name(section, rows), __config__=ConfigDict(extra="forbid"), **fields)
+    key = (section.key, tuple(r.key for r in rows), tuple(tuple(c.key for c in r.columns) for r in rows))
+    if key not in _BLOCKS:
+        fields: dict[str, Any] = {}
+        for row in rows:
+            width = len(row.columns)
+            cell: Any = (float | int | None) if any(col.kind == "decimal" for col in row.columns) else (int | None)
+            fields[row.key] = (list[cell], Field(..., min_length=width, max_length=width))
+        config = ConfigDict(extra="forbid", json_schema_extra=_strip_titles)
+        _BLOCKS[key] = create_model(block_name(section, rows), __config__=config, **fields)
+    return _BLOCKS[key]
+
+
+def row_cells(row: RowSpec, answer: Any) -> list[Any]:
+    """The cells of one row of a block answer, in column order (None where absent)."""
+    cells = list(answer) if isinstance(answer, list | tuple) else []
+    return (cells + [None] * len(row.columns))[: len(row.columns)]

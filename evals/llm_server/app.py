@@ -34,7 +34,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,6 +58,7 @@ from evals.llm_server.failures import (
 )
 from extractor.ingest import IngestError, load_path
 from extractor.ingest.normalize import normalize
+from schemas import DISCLOSURE_REPORT
 
 log = logging.getLogger("evals.llm_server")
 
@@ -165,6 +166,24 @@ class BlockRequest:
     api_mode: ApiMode
     text: str | None
     forced_tool: bool = False
+    arrays: bool = False  # rows asked as lists of cells in column order (the reader's compact form)
+    choices: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()  # column sets a list row may mean
+
+    def resolved(self, fields: Mapping[str, Any]) -> BlockRequest:
+        """Pick, for list rows whose columns differ between templates, the set the gold document uses."""
+        if not self.choices:
+            return self
+        columns = dict(self.columns)
+        for row, options in self.choices:
+            columns[row] = list(max(options, key=lambda cols: sum(f"{self.section}.{row}.{c}" in fields for c in cols)))
+        return replace(self, columns=columns)
+
+    def payload(self, block: Block) -> str:
+        """The answer as the schema asks for it: objects per row, or lists in column order."""
+        if not self.arrays:
+            return json.dumps(block, ensure_ascii=False)
+        rows = {row: [block.get(row, {}).get(col) for col in cols] for row, cols in self.columns.items()}
+        return json.dumps(rows, ensure_ascii=False)
 
     @property
     def keys(self) -> list[str]:
@@ -201,8 +220,37 @@ def parse_block_request(body: Mapping[str, Any]) -> BlockRequest:
     name = name or str(schema.get("title", ""))
     if not name:
         raise ProtocolError("the block schema has no name (tool name or schema title)")
-    columns = {row: list(_resolve(schema, node).get("properties", {})) for row, node in schema["properties"].items()}
-    return BlockRequest(name, name.split("_")[0], columns, api_mode, _text_slice(messages), forced)
+    section = name.split("_")[0]
+    columns: dict[str, list[str]] = {}
+    choices: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
+    arrays = False
+    for row, node in schema["properties"].items():
+        resolved = _resolve(schema, node)
+        if "properties" in resolved:
+            columns[row] = list(resolved["properties"])
+            continue
+        arrays = True
+        options = _array_columns(section, row, int(resolved.get("maxItems") or resolved.get("minItems") or 0))
+        if not options:
+            raise ProtocolError(f"row '{row}' of {name} is no row of the report templates")
+        columns[row] = list(options[0])
+        if len(options) > 1:
+            choices.append((row, tuple(options)))
+    return BlockRequest(name, section, columns, api_mode, _text_slice(messages), forced, arrays, tuple(choices))
+
+
+def _array_columns(section: str, row: str, width: int) -> list[tuple[str, ...]]:
+    """The column keys a list row of this width may stand for, from the report templates."""
+    options: list[tuple[str, ...]] = []
+    for template in DISCLOSURE_REPORT.templates:
+        try:
+            spec = template.section(section).row(row)
+        except KeyError:
+            continue
+        keys = tuple(col.key for col in spec.columns)
+        if len(keys) == width and keys not in options:
+            options.append(keys)
+    return options
 
 
 def _schema_in_messages(messages: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -458,6 +506,8 @@ async def _answer(state: ServerState, body: Mapping[str, Any], request: BlockReq
     if doc is None:
         state.unmatched.append(request.name)
         log.warning("no gold document contains the text of %s; answering nulls", request.name)
+    if doc is not None:
+        request = request.resolved(doc.fields)
     clean = request.answer(doc.fields if doc else {})
     doc_name = doc.name if doc else None
 
@@ -502,7 +552,7 @@ async def _answer(state: ServerState, body: Mapping[str, Any], request: BlockReq
         else:
             block = corruption.block
             record(mode, corruption.detail, corruption.changes)
-    payload = json.dumps(block, ensure_ascii=False)
+    payload = request.payload(block)
     if mode == "broken_json":
         payload, detail = break_json(payload, rng)
         record(mode, detail)

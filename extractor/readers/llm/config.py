@@ -36,7 +36,7 @@ class LLMSettings(BaseSettings):
     price_input_per_million: float = 0.0
     price_output_per_million: float = 0.0
     cache_dir: Path | None = Path.home() / ".cache" / "gongkai" / "llm"
-    block_rows: int = 4
+    block_rows: int = 6  # rows per call: small enough for a small model, few enough calls to save tokens
     prompt_version: str = "v1"
 
     @property

@@ -21,7 +21,7 @@ from extractor.readers.llm.config import LLMSettings
 from extractor.readers.llm.grounding import ground_row
 from extractor.readers.llm.prompts import block_prompt, system_prompt
 from extractor.readers.rules import DocumentPlan, SectionReading, assemble, plan_document
-from schemas import DISCLOSURE_REPORT, ReportType, block_model, block_name
+from schemas import DISCLOSURE_REPORT, ReportType, block_model, block_name, row_cells
 
 LLM_READER_VERSION = "llm-0.1.0"
 GROUNDED = 0.95
@@ -130,7 +130,7 @@ def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
     if answer.data is None:
         return []
     windows = _row_windows(block, normalized)
-    rows = [(row, [(answer.data.get(row.key) or {}).get(col.key) for col in row.columns]) for row in block.rows]
+    rows = [(row, row_cells(row, answer.data.get(row.key))) for row in block.rows]
     if not block.section.labelled:
         # rows without labels (table 4) are one run of cells in order: ground them as one row
         flat = [value for _, values in rows for value in values]
