@@ -246,7 +246,8 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
         if skip is not None:
             note = f"{label}: a subtotal cell '{values[skip].text}' that is not a field was skipped"
             placement = Placement([_cell(t) for t in values[:skip] + values[skip + 1 :]], note)
-            if len(passing) != 1:
+            outcomes = {tuple(numbers[:k] + numbers[k + 1 :]) for k in (passing or subtotals)}
+            if not passing or len(outcomes) > 1:
                 placement.doubt, placement.level = note, 0.6
             return placement
     cells: Cells = [_cell(t) for t in values[:width]]
