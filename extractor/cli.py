@@ -19,6 +19,7 @@ from extractor.pipeline import READERS, extract
 from extractor.readers.llm import LLMNotConfigured, LLMSettings
 from extractor.settings import SAMPLE_REPORT, get_settings
 from schemas import DISCLOSURE_REPORT
+from workers.cli import submit_command, worker_command
 
 app = typer.Typer(add_completion=False, help="Read Chinese government information-disclosure annual reports.")
 out_console = Console()
@@ -293,6 +294,10 @@ def bench_command(
             }
         )
     )
+
+
+app.command("worker")(worker_command)
+app.command("submit")(submit_command)
 
 
 def main() -> None:

@@ -14,6 +14,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///gongkai.db"
     max_file_mb: float = 50.0
+    broker_url: str = "redis://127.0.0.1:6379/0"  # Celery broker for `gongkai worker` / `gongkai submit`
+    result_backend: str = "redis://127.0.0.1:6379/1"  # short-lived section results; final results go to the DB
 
     @property
     def max_bytes(self) -> int:
