@@ -13,9 +13,9 @@ updates or deletes one, and the model refuses it too (`AppendOnlyError`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,8 +63,11 @@ def run_key(sha256: str, reader: str, reader_version: str) -> str:
     return f"{sha256}:{reader}:{reader_version}"
 
 
-def _insert_or_existing(session: Session, row: _Row, find: Callable[[], _Row | None]) -> tuple[_Row, bool]:
-    """Insert `row` in a savepoint; if a unique constraint says someone beat us, return theirs.
+def _insert_or_existing(
+    session: Session, row: _Row, find: Callable[[], _Row | None], then: Callable[[_Row], None] | None = None
+) -> tuple[_Row, bool]:
+    """Insert `row` (and, in the same savepoint, whatever `then` adds); if a unique constraint says
+    someone beat us, return theirs.
 
     Returns (row, created). Any IntegrityError that is not explained by an existing row (a bad
     foreign key, a check constraint) is re-raised.
@@ -72,6 +75,9 @@ def _insert_or_existing(session: Session, row: _Row, find: Callable[[], _Row | N
     try:
         with session.begin_nested():
             session.add(row)
+            if then is not None:
+                session.flush()
+                then(row)
     except IntegrityError:
         existing = find()
         if existing is None:
@@ -112,22 +118,33 @@ def save_source(session: Session, doc: DocumentLike) -> DocumentRow:
     )
 
 
-def _field_row(value: FieldValue) -> FieldRow:
+def _field_values(value: FieldValue) -> dict[str, Any]:
+    """One field as column values, checked before anything is written."""
     if value.status not in FIELD_STATUSES:
         raise ValueError(f"{value.key}: unknown status {value.status!r}")
     number = value.value
-    return FieldRow(
-        key=value.key,
-        value=None if number is None else to_decimal(number),
-        value_is_int=None if number is None else isinstance(number, int),
-        raw=value.raw,
-        span_start=value.span[0] if value.span else None,
-        span_end=value.span[1] if value.span else None,
-        status=value.status,
-        confidence=value.confidence,
-        reasons=list(value.reasons),
-        source=value.source,
-    )
+    return {
+        "key": value.key,
+        "value": None if number is None else to_decimal(number),
+        "value_is_int": None if number is None else isinstance(number, int),
+        "raw": value.raw,
+        "span_start": value.span[0] if value.span else None,
+        "span_end": value.span[1] if value.span else None,
+        "status": value.status,
+        "confidence": value.confidence,
+        "reasons": list(value.reasons),
+        "source": value.source,
+    }
+
+
+def _field_row(value: FieldValue) -> FieldRow:
+    return FieldRow(**_field_values(value))
+
+
+def _insert_fields(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:
+    """All of a run's fields in one executemany: the ORM's row-by-row unit of work costs ~10x more."""
+    if rows:
+        session.execute(insert(FieldRow), [{**row, "run_id": run_id} for row in rows])
 
 
 def _fill_run(run: RunRow, extraction: Extraction, status: str, error: str | None) -> None:
@@ -159,7 +176,7 @@ def save_run(
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
     key = run_key(document.sha256, extraction.reader, extraction.reader_version)
-    rows = [_field_row(value) for value in extraction.fields.values()]  # validate before writing
+    rows = [_field_values(value) for value in extraction.fields.values()]  # validate before writing
 
     def find() -> RunRow | None:
         return session.scalar(select(RunRow).where(RunRow.idempotency_key == key))
@@ -175,10 +192,9 @@ def save_run(
             idempotency_key=key,
             reader=extraction.reader,
             reader_version=extraction.reader_version,
-            fields=rows,
         )
         _fill_run(run, extraction, status, error)
-        run, created = _insert_or_existing(session, run, find)
+        run, created = _insert_or_existing(session, run, find, lambda row: _insert_fields(session, row.id, rows))
         if created:
             return run
         existing = run
