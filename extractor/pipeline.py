@@ -6,7 +6,6 @@ and `auto` (the LLM reads only the sections the rules reader could not read clea
 
 from __future__ import annotations
 
-import copy
 import time
 from pathlib import Path
 from typing import Literal
@@ -33,9 +32,26 @@ def reconcile_extraction(
     return extraction
 
 
-def unclean_sections(extraction: Extraction) -> list[str]:
-    """Sections with any flagged or missing cell after reconciliation: where a second reader helps."""
-    return sorted({key.split(".", 1)[0] for key, value in extraction.fields.items() if value.flagged})
+def unclean_sections(extraction: Extraction, order: list[str] | None = None) -> list[str]:
+    """Sections the rules reader did not read cleanly: where a second reader can help.
+
+    That is a cell the reader itself doubted (layout: placement, position, a split), or a cell
+    not found in a table that the document goes on past. Sums that break on cleanly read cells
+    are the publisher's own mistake and a table cut off by the end of the document is simply
+    absent: another reading changes neither, so they do not send a table to the LLM.
+    """
+    order = order or sorted({key.split(".", 1)[0] for key in extraction.fields})
+    with_values = {key.split(".", 1)[0] for key, value in extraction.fields.items() if value.value is not None}
+    unclean = set()
+    for key, value in extraction.fields.items():
+        section = key.split(".", 1)[0]
+        if value.status == "missing":
+            later = order[order.index(section) + 1 :] if section in order else []
+            if section in with_values and any(s in with_values for s in later):
+                unclean.add(section)
+        elif value.reasons:
+            unclean.add(section)
+    return sorted(unclean)
 
 
 def extract(
@@ -66,8 +82,7 @@ def _with_llm(
         if reader == "both":
             sections = list(plan.regions)
         else:
-            sections = unclean_sections(reconcile_extraction(copy.deepcopy(rules), report))
-            sections = [s for s in sections if plan.regions.get(s) is not None]
+            sections = [s for s in unclean_sections(rules, list(plan.regions)) if plan.regions.get(s) is not None]
         readings, usage = read_sections_llm(doc, plan, sections, settings, client, report)
         llm_fields = {v.key: v for reading in readings for v in reading.fields}
         result = rules
