@@ -13,7 +13,7 @@ from extractor.ingest import IngestError, load_path
 from extractor.model import Extraction
 from extractor.pipeline import Reader as ReaderMode
 from extractor.pipeline import extract
-from extractor.readers.llm import LLMSettings
+from extractor.readers.llm import LLMSettings, LLMUsage
 
 Reader = Callable[[GoldCase], Extraction]
 
@@ -34,26 +34,15 @@ rules_reader = make_reader("rules")
 class LLMTotals:
     """Usage over the whole benchmark; figures from a scripted server measure the safety net only."""
 
-    calls: int = 0
-    attempts: int = 0
-    cached: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    seconds: float = 0.0
-    cost: float = 0.0
+    usage: LLMUsage = field(default_factory=LLMUsage)
     sections_sent: int = 0
     sections_total: int = 0
 
     def add(self, extraction: Extraction) -> None:
-        usage = extraction.usage
         self.sections_total += 3 if extraction.template else 0
-        if not usage:
-            return
-        for name in ("calls", "attempts", "cached", "tokens_in", "tokens_out"):
-            setattr(self, name, getattr(self, name) + int(usage.get(name, 0)))
-        self.seconds += float(usage.get("seconds", 0.0))
-        self.cost += float(usage.get("cost", 0.0))
-        self.sections_sent += len(usage.get("sections", []))
+        if extraction.usage:
+            self.usage.merge(extraction.usage)
+            self.sections_sent += len(extraction.usage.get("sections", []))
 
 
 @dataclass

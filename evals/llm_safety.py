@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "invented": bench.summary.invented, "injected_wrong_values": safety.injected,
         "corrected": safety.corrected, "flagged": safety.flagged, "escaped": len(safety.escaped),
         "caught_rate": round(safety.caught_rate, 5), "by_mode": injected.get("by_mode"),
-        "llm_calls": bench.llm.calls, "llm_attempts": bench.llm.attempts,
+        "llm_calls": bench.llm.usage.calls, "llm_attempts": bench.llm.usage.attempts,
         "note": "scripted server: these figures measure the safety net, not a model's accuracy",
     }  # fmt: skip
     print(json.dumps(summary, ensure_ascii=False, indent=1))

@@ -258,13 +258,13 @@ def eval_command(
         "docs_per_second": round(s.docs_per_second, 1),
     }
     if llm is not None:
-        t = result.llm
+        t, u = result.llm, result.llm.usage
         summary["llm"] = {
-            "model": llm.model, "mode": llm.mode, "calls": t.calls, "attempts": t.attempts, "cached": t.cached,
-            "tokens_in": t.tokens_in, "tokens_out": t.tokens_out,
-            "tokens_per_document": round((t.tokens_in + t.tokens_out) / max(1, s.documents), 1),
+            "model": llm.model, "mode": llm.mode, "calls": u.calls, "attempts": u.attempts, "cached": u.cached,
+            "tokens_in": u.tokens_in, "tokens_out": u.tokens_out,
+            "tokens_per_document": round((u.tokens_in + u.tokens_out) / max(1, s.documents), 1),
             "sections_sent": t.sections_sent, "sections_total": t.sections_total,
-            "seconds_per_section": round(t.seconds / max(1, t.sections_sent), 3), "cost": round(t.cost, 6),
+            "seconds_per_section": round(u.seconds / max(1, t.sections_sent), 3), "cost": round(u.cost, 6),
         }  # fmt: skip
     out_console.print_json(json.dumps(summary))
     page = write_report(result.scores, s, report, f"gongkai benchmark: {reader} reader")

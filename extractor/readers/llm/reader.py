@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue
@@ -49,6 +50,14 @@ class LLMUsage:
         self.tokens_out += answer.tokens_out
         self.seconds += seconds
         self.cost = settings.cost(self.tokens_in, self.tokens_out)
+
+    def merge(self, other: dict[str, Any]) -> None:
+        """Add another run's usage (as stored on an Extraction) to this one: benchmark totals."""
+        for name in ("calls", "attempts", "cached", "tokens_in", "tokens_out"):
+            setattr(self, name, getattr(self, name) + int(other.get(name, 0)))
+        self.seconds += float(other.get("seconds", 0.0))
+        self.cost += float(other.get("cost", 0.0))
+        self.failures.extend(other.get("failures", []))
 
     def as_dict(self) -> dict[str, object]:
         return {
