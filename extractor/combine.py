@@ -42,12 +42,24 @@ def _rows(keys: Iterable[str]) -> dict[str, list[str]]:
     return rows
 
 
+def _confirmed_by_sums(template: TemplateSpec, fields: Mapping[str, FieldValue]) -> set[str]:
+    """Cells inside a sum that holds and is not all zeros: an agreement there is worth trusting."""
+    values = {k: v.value for k, v in fields.items() if v.value is not None}
+    outcomes = evaluate(template.constraints, values)
+    return {k for o in outcomes if o.ok and any(values.get(c) for c in o.rule.cells) for k in o.rule.cells}
+
+
 def combine(
     template: TemplateSpec, rules: Mapping[str, FieldValue], llm: Mapping[str, FieldValue], sections: Iterable[str]
 ) -> Combined:
-    """The rules fields, with the LLM reading of `sections` weighed in cell by cell."""
+    """The rules fields, with the LLM reading of `sections` weighed in cell by cell.
+
+    Two readers agreeing clears a layout doubt only where a (non-zero) sum confirms the cell:
+    both can guess the same column for a row that prints fewer cells than it has.
+    """
     wanted = tuple(f"{s}." for s in sections)
     out = Combined({k: v for k, v in rules.items()})
+    confirmed = _confirmed_by_sums(template, rules)
     section_keys = [k for k in template.field_keys() if k.startswith(wanted)]
     for row, keys in _rows(section_keys).items():
         differing = []
@@ -59,7 +71,7 @@ def combine(
                 if theirs.reasons:
                     continue  # an ungrounded agreement settles nothing
                 out.agreed += 1
-                if mine.reasons and not mine.hard:
+                if mine.reasons and not mine.hard and key in confirmed:
                     out.fields[key] = replace(mine, reasons=[], confidence=AGREED, source="rules+llm")
                 else:
                     out.fields[key] = replace(mine, reasons=list(mine.reasons), source="rules+llm")

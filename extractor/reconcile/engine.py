@@ -169,11 +169,18 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
 def _flag_unverified(
     template: TemplateSpec, fields: dict[str, FieldValue], outcomes: list[RuleOutcome], verify: Collection[str]
 ) -> None:
-    checked = {key for outcome in outcomes for key in outcome.rule.cells}
+    # a sum of zeros proves little (0 = 0 holds for any misread row of zeros): it verifies nothing
+    values = _values(fields)
+    checked = {
+        key
+        for outcome in outcomes
+        if outcome.ok and any(values.get(k) for k in outcome.rule.cells)
+        for key in outcome.rule.cells
+    }
     in_rules = {key for rule in template.constraints for key in rule.cells}
     for key, cell in fields.items():
         if cell.source in verify and cell.value is not None and key in in_rules and key not in checked:
-            cell.doubt("no sum could check this value (other cells of its sums are missing)", UNVERIFIED)
+            cell.doubt("no sum could confirm this value (its sums are incomplete, or all zero)", UNVERIFIED)
 
 
 def _origin(cell: FieldValue, breaks: int, clean: bool) -> str:

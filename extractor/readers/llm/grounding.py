@@ -62,7 +62,7 @@ def ground_row(
         return _by_position(values, cells)
     if len(shown) == width and not any(t.glued for t in shown):
         return _by_position(values, shown)
-    if any(t.glued for t in shown) and all(v is not None for v in values):
+    if any(t.glued for t in shown):
         return _by_digits(values, shown)
     zeros = [(t.start, t.end) for t in shown if t.kind == "blank" or t.value == 0]
     zeros += [(t.start, t.end) for t in shown if t.glued and "0" in t.text]
@@ -70,6 +70,7 @@ def ground_row(
     # fewer values than columns means empty cells were dropped: a 0 need not be printed — unless
     # the text simply stops here (a cut-off document), where unprinted cells are unknown, not 0
     dropped = len(shown) < width and normalized[window[1] :].strip() != ""
+    placement = f"only {len(shown)} of {width} cells printed in this row: which column each belongs to is uncertain"
     out: list[Grounding | None] = []
     cursor = window[0]
     for value in values:
@@ -82,7 +83,7 @@ def ground_row(
                 out.append(Grounding(later[0]))
                 cursor = later[0][1] if later[0] not in _glued_spans(shown) else cursor
             elif dropped:
-                out.append(Grounding(None))
+                out.append(Grounding(None, placement))
             else:
                 out.append(Grounding(None, "0 is not printed here in the source text"))
             continue
@@ -92,7 +93,7 @@ def ground_row(
             continue
         after = [s for s in spans if s[0] >= cursor]
         if after:
-            out.append(Grounding(after[0]))
+            out.append(Grounding(after[0], placement if len(shown) < width else ""))
             cursor = after[0][1]
         else:
             out.append(Grounding(spans[0], f"{value} is in the text, but not where its column puts it"))
@@ -119,6 +120,9 @@ def _by_position(values: list[Number | None], shown: list[Token]) -> list[Ground
 def _by_digits(values: list[Number | None], shown: list[Token]) -> list[Grounding | None]:
     """Cells run together: the row's values, written one after another, must spell the printed digits."""
     printed = "".join(t.text.lstrip("+") for t in shown if t.kind == "num")
+    if any(v is None for v in values):
+        reason = "cells run together and the LLM left some empty: its split cannot be checked"
+        return [None if v is None else Grounding((shown[0].start, shown[-1].end), reason) for v in values]
     spelled = "".join(_digits(v) if v is not None and v >= 0 else f"-{_digits(v)}" for v in values if v is not None)
     span = (shown[0].start, shown[-1].end)
     if printed == spelled:
