@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # The reader's hot path, compiled to C with mypyc (part of mypy): about 1.6x faster than CPython.
 # Python prefers a compiled module over its .py, so the rule rebuilds whenever a source changes.
 COMPILED := $(addprefix extractor/readers/rules/,tokens.py cells.py rows.py labels.py choose.py reader.py \
-            regions.py meta.py) extractor/reconcile/engine.py extractor/model.py
+            regions.py meta.py) extractor/reconcile/engine.py extractor/model.py \
+            $(addprefix extractor/ingest/,normalize.py decode.py document.py html.py) extractor/pipeline.py
 COMPILE_STAMP := build/.compiled-stamp
 SHARED ?= ../shared/benchmark/real
 
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(COMPILE_STAMP): $(STAMP) $(COMPILED)
+$(COMPILE_STAMP): $(STAMP) $(COMPILED) Makefile scripts/compile.py
 	$(BIN)/python scripts/compile.py $(COMPILED) > build.log 2>&1 || (tail -20 build.log; exit 1)
 	# build_ext skips extensions whose C did not change; they are current, so mark them so
 	find extractor -name '*.so' -exec touch {} +
