@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemas import TEMPLATE_2021
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_REAL = ROOT.parent / "shared" / "benchmark" / "real"
 DEV_DATA = ROOT / "evals" / "data"
@@ -35,33 +37,7 @@ T3_LABELS_2021 = [
     "(七)总计",
     "四、结转下年度继续办理",
 ]
-T3_KEYS_2021 = [
-    "new_received",
-    "carried_over",
-    "granted",
-    "partial",
-    "denied_state_secret",
-    "denied_law_forbidden",
-    "denied_three_safety",
-    "denied_third_party",
-    "denied_internal",
-    "denied_process",
-    "denied_enforcement",
-    "denied_query",
-    "unable_not_held",
-    "unable_need_creation",
-    "unable_unclear",
-    "rejected_complaint",
-    "rejected_duplicate",
-    "rejected_publication",
-    "rejected_excessive",
-    "rejected_confirm",
-    "other_overdue_correction",
-    "other_overdue_fee",
-    "other_misc",
-    "total",
-    "carried_forward",
-]
+T3_KEYS_2021 = [row.key for row in TEMPLATE_2021.section("t3").rows]
 T3_COLS = ["natural", "commercial", "research", "social", "legal", "other_org", "total"]
 T4_KEYS = [
     f"t4.{g}.{c}"
