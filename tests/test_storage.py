@@ -153,6 +153,10 @@ def make_extraction(reader_version: str = "rules-0.1.0", **overrides: object) ->
             reasons=["row sum 3 ≠ total 4", "OCR-like glyph"],
             source="llm",
         ),
+        # What a bulk load (COPY on PostgreSQL) must escape: tab, newline, backslash, quotes, \N.
+        "escaped": FieldValue(
+            "escaped", 5, raw="5\t|\\N", span=(90, 96), reasons=['a "quoted"\ttab', "line\nbreak \\ back\\slash"]
+        ),
     }
     values: dict[str, object] = {
         "doc": "某市2023年报",

@@ -12,6 +12,7 @@ updates or deletes one, and the model refuses it too (`AppendOnlyError`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -141,10 +142,33 @@ def _field_row(value: FieldValue) -> FieldRow:
     return FieldRow(**_field_values(value))
 
 
+_FIELD_COLUMNS = ("run_id", "key", "value", "value_is_int", "raw", "span_start", "span_end", "status",
+                  "confidence", "reasons", "source")  # fmt: skip
+
+
 def _insert_fields(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:
-    """All of a run's fields in one executemany: the ORM's row-by-row unit of work costs ~10x more."""
-    if rows:
-        session.execute(insert(FieldRow), [{**row, "run_id": run_id} for row in rows])
+    """All of a run's fields at once: the ORM's row-by-row unit of work costs ~10x more.
+
+    On PostgreSQL through COPY (a run is ~200 rows; COPY sends them as one stream, where an
+    executemany pays parameter binding per row, and that was most of a worker's time per
+    document). Elsewhere one executemany.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy_fields(connection.connection.driver_connection, run_id, rows)
+        return
+    session.execute(insert(FieldRow), [{**row, "run_id": run_id} for row in rows])
+
+
+def _copy_fields(driver_connection: Any, run_id: int, rows: list[dict[str, Any]]) -> None:
+    """COPY the rows in, on the session's own connection (same transaction, same savepoint)."""
+    statement = f"COPY {FieldRow.__tablename__} ({', '.join(_FIELD_COLUMNS)}) FROM STDIN"
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            values = {**row, "run_id": run_id, "reasons": json.dumps(row["reasons"], ensure_ascii=False)}
+            copy.write_row(tuple(values[column] for column in _FIELD_COLUMNS))
 
 
 def _fill_run(run: RunRow, extraction: Extraction, status: str, error: str | None) -> None:
