@@ -8,7 +8,7 @@ It knows no reader's internals: only field values, their provenance and the sum 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from extractor.model import FieldValue, Number, format_number
@@ -47,6 +47,36 @@ def _confirmed_by_sums(template: TemplateSpec, fields: Mapping[str, FieldValue])
     values = {k: v.value for k, v in fields.items() if v.value is not None}
     outcomes = evaluate(template.constraints, values)
     return {k for o in outcomes if o.ok and any(values.get(c) for c in o.rule.cells) for k in o.rule.cells}
+
+
+def sections_to_check(template: TemplateSpec, fields: Mapping[str, FieldValue], found: Sequence[str]) -> list[str]:
+    """The sections (of those `found` in the document, in order) where a second reading can settle something.
+
+    A second reading only settles a cell through the sums (`combine`: an agreement clears a
+    doubt where a sum confirms the cell; a disagreement goes to the row that satisfies more
+    sums), or by finding a cell the first reading did not. So a section is worth the LLM when
+
+    - a cell is missing and the document goes on past the section (a table cut off by the end
+      of the document is simply absent; another reading finds nothing there either);
+    - a cell the rules reader doubted is checked by some sum (on a cell no sum checks, two
+      readings agreeing on a layout guess confirm nothing, and a disagreement stays flagged);
+    - a sum of the section fails: either a misreading the reader did not notice, or the
+      publisher's own mistake, which a second reading of the same text tells apart.
+    """
+    summed = {cell for rule in template.constraints for cell in rule.cells}
+    values = {k: v.value for k, v in fields.items() if v.value is not None}
+    broken = {cell for o in evaluate(template.constraints, values) if not o.ok for cell in o.rule.cells}
+    with_values = {key.split(".", 1)[0] for key in values}
+    wanted = []
+    for index, section in enumerate(found):
+        prefix = f"{section}."
+        cells = {k: v for k, v in fields.items() if k.startswith(prefix)}
+        goes_on = any(s in with_values for s in found[index + 1 :])
+        missing = goes_on and any(v.status == "missing" for v in cells.values())
+        doubted = any(v.reasons and v.status != "missing" and k in summed for k, v in cells.items())
+        if missing or doubted or any(k.startswith(prefix) for k in broken):
+            wanted.append(section)
+    return wanted
 
 
 def combine(

@@ -1,7 +1,8 @@
 """One document through the engine: ingest → read → reconcile. The doors (CLI, API, workers) call this.
 
 Readers: `rules` (default, no key), `llm`, `both` (both read everything, compared cell by cell)
-and `auto` (the LLM reads only the sections the rules reader could not read cleanly).
+and `auto` (the LLM reads only the sections where a second reading can settle something,
+`combine.sections_to_check`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from extractor.combine import combine
+from extractor.combine import combine, sections_to_check
 from extractor.ingest import SourceDocument, load_path
 from extractor.model import Extraction
 from extractor.readers.llm import LLMSettings, read_sections_llm
@@ -30,28 +31,6 @@ def reconcile_extraction(
     if extraction.template is not None:
         reconcile(report.template(extraction.template), extraction.fields, verify)
     return extraction
-
-
-def unclean_sections(extraction: Extraction, order: list[str] | None = None) -> list[str]:
-    """Sections the rules reader did not read cleanly: where a second reader can help.
-
-    That is a cell the reader itself doubted (layout: placement, position, a split), or a cell
-    not found in a table that the document goes on past. Sums that break on cleanly read cells
-    are the publisher's own mistake and a table cut off by the end of the document is simply
-    absent: another reading changes neither, so they do not send a table to the LLM.
-    """
-    order = order or sorted({key.split(".", 1)[0] for key in extraction.fields})
-    with_values = {key.split(".", 1)[0] for key, value in extraction.fields.items() if value.value is not None}
-    unclean = set()
-    for key, value in extraction.fields.items():
-        section = key.split(".", 1)[0]
-        if value.status == "missing":
-            later = order[order.index(section) + 1 :] if section in order else []
-            if section in with_values and any(s in with_values for s in later):
-                unclean.add(section)
-        elif value.reasons:
-            unclean.add(section)
-    return sorted(unclean)
 
 
 def extract(
@@ -82,7 +61,9 @@ def _with_llm(
         if reader == "both":
             sections = list(plan.regions)
         else:
-            sections = [s for s in unclean_sections(rules, list(plan.regions)) if plan.regions.get(s) is not None]
+            template = report.template(plan.template) if plan.template is not None else None
+            found = [s for s in plan.regions if plan.regions.get(s) is not None]
+            sections = sections_to_check(template, rules.fields, found) if template is not None else []
         readings, usage = read_sections_llm(doc, plan, sections, settings, client, report)
         llm_fields = {v.key: v for reading in readings for v in reading.fields}
         result = rules

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
-from extractor.combine import combine
+from extractor.combine import combine, sections_to_check
+from extractor.ingest import load_path
 from extractor.model import FieldValue
-from schemas import TEMPLATE_2021
+from extractor.readers.rules import read_document
+from schemas import DISCLOSURE_REPORT, TEMPLATE_2021
+from tests.helpers import SHARED_REAL
 
 T4 = ("upheld", "corrected", "other", "pending", "total")
 
@@ -49,6 +55,39 @@ def test_ungrounded_llm_value_never_wins() -> None:
     assert merged.fields["t4.review.total"].value == 4
     assert merged.fields["t4.review.total"].flagged
     assert merged.disputed == 1
+
+
+@pytest.mark.skipif(not (SHARED_REAL / "seed-dongtonghua-2020.txt").exists(), reason="shared benchmark absent")
+def test_auto_sends_only_sections_a_second_reading_can_settle() -> None:
+    reading = read_document(load_path(SHARED_REAL / "seed-dongtonghua-2020.txt"))
+    assert reading.template is not None
+    template = DISCLOSURE_REPORT.template(reading.template)
+    found = ["t2", "t3", "t4"]
+
+    def check(change: Callable[[dict[str, FieldValue]], None]) -> list[str]:
+        fields = {k: replace(v, reasons=list(v.reasons)) for k, v in reading.fields.items()}
+        change(fields)
+        return sections_to_check(template, fields, found)
+
+    def doubt(section: str) -> Callable[[dict[str, FieldValue]], None]:
+        return lambda fields: next(v for k, v in fields.items() if k.startswith(section)).doubt("by position", 0.8)
+
+    def lose(section: str) -> Callable[[dict[str, FieldValue]], None]:
+        def change(fields: dict[str, FieldValue]) -> None:
+            for key in [k for k in fields if k.startswith(section)]:
+                fields[key] = FieldValue(key, None, status="missing", confidence=0.0, reasons=["not found"])
+
+        return change
+
+    def misread(fields: dict[str, FieldValue]) -> None:
+        fields["t3.total.total"] = replace(fields["t3.total.total"], value=int(fields["t3.total.total"].value or 0) + 7)
+
+    assert check(lambda fields: None) == []  # read cleanly, every sum holds
+    assert check(doubt("t2")) == []  # no sum checks table 2: a second reading could confirm nothing
+    assert check(doubt("t4")) == ["t4"]
+    assert check(misread) == ["t3"]  # a broken sum, though no cell was doubted
+    assert check(lose("t4")) == []  # the last table cut off: there is nothing to read
+    assert check(lose("t3")) == ["t3"]  # cells lost in the middle of the document
 
 
 def test_llm_reader_without_configuration_says_how_to_configure(monkeypatch: pytest.MonkeyPatch) -> None:
