@@ -27,7 +27,10 @@ err_console = Console(stderr=True)
 
 
 ReaderOption = Annotated[
-    str, typer.Option("--reader", help="rules (default, no key), llm, both, or auto (LLM only where rules doubt)")
+    str,
+    typer.Option(
+        "--reader", help="rules (default, no key), llm, both, or auto (LLM only where a second reading can help)"
+    ),
 ]
 LLMUrlOption = Annotated[
     str | None, typer.Option("--llm-base-url", help="OpenAI-compatible server (GONGKAI_LLM_BASE_URL)")
