@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from extractor.model import FieldValue
@@ -80,6 +80,27 @@ def test_one_perturbed_cell_is_the_one_flagged(
         assert perturbed.confidence == lowest
         assert [k for k, f in fields.items() if f.confidence == lowest] == [key]
         assert any("table says" in r or "but" in r for r in perturbed.reasons)
+        # one error explains every broken sum: the cells those sums confirm are not flagged
+        assert [k for k, f in fields.items() if f.flagged] == [key]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), template=st.sampled_from([TEMPLATE_2019, TEMPLATE_2021]))
+def test_a_value_shifted_to_the_next_column_keeps_both_columns_flagged(
+    data: st.DataObject, template: TemplateSpec
+) -> None:
+    """A misplaced cell keeps its row sum and breaks two columns that share no cell: no lone
+    culprit, so every cell of both columns stays flagged (the shifted ones must not go silent)."""
+    values = data.draw(consistent_table(template))
+    rows = sorted({k.split(".")[1] for k in values if k.startswith("t3.")} - {"total"})
+    row = data.draw(st.sampled_from(rows))
+    col = data.draw(st.sampled_from(range(len(T3_PARTS) - 1)))
+    here, there = f"t3.{row}.{T3_PARTS[col]}", f"t3.{row}.{T3_PARTS[col + 1]}"
+    assume(values[here] > 0)
+    values[here], values[there] = 0, values[there] + values[here]  # moved one column on: the row sum holds
+    fields = _fields(values)
+    reconcile(template, fields)
+    assert fields[here].flagged and fields[there].flagged
 
 
 def test_reason_reads_like_the_table() -> None:

@@ -150,8 +150,13 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
         failed = [o for o in outcomes if not o.ok]
     blame = Counter(k for o in failed for k in o.rule.cells)
     clean = {k for k in blame if not fields[k].reasons}
-    for outcome in failed:
+    lone = _lone_culprits(failed)
+    for index, outcome in enumerate(failed):
         keys = outcome.rule.cells
+        if index in lone:
+            key = lone[index]
+            fields[key].doubt(f"{outcome.message} — {_origin(fields[key], blame[key], key in clean)}", SUSPECT)
+            continue
         worst = max(blame[k] for k in keys)
         suspects = [k for k in keys if blame[k] == worst]
         for key in keys:
@@ -164,6 +169,41 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
         _flag_unverified(template, fields, outcomes, verify)
     _infer_missing(template, fields)
     return outcomes
+
+
+def _lone_culprits(failed: list[RuleOutcome]) -> dict[int, str]:
+    """Failed sums that one cell explains alone: index of each such outcome → that cell.
+
+    Failures are grouped where they share cells. A group of two or more broken sums whose only
+    common cell would, changed by one amount, make every one of them hold (a cell breaking its row
+    and its column by the same amount) has one error, at that cell; the other cells of those sums
+    are confirmed by the same arithmetic and are not flagged. Any other pattern (a value shifted
+    to the next column breaks two columns that share no cell; two errors; a lone broken sum) has
+    no single explanation, and every cell in it stays flagged.
+    """
+    groups: list[list[int]] = []
+    cells_of: list[set[str]] = []
+    for index, outcome in enumerate(failed):
+        cells = set(outcome.rule.cells)
+        joined = [g for g, group_cells in enumerate(cells_of) if group_cells & cells]
+        merged = [index] + [i for g in joined for i in groups[g]]
+        for g in sorted(joined, reverse=True):
+            cells |= cells_of.pop(g)
+            groups.pop(g)
+        groups.append(sorted(merged))
+        cells_of.append(cells)
+    lone: dict[int, str] = {}
+    for group in groups:
+        if len(group) < 2:
+            continue
+        common = set.intersection(*(set(failed[i].rule.cells) for i in group))
+        explaining = [
+            key for key in common
+            if len({round(_needed(failed[i], key), 6) for i in group}) == 1 and _needed(failed[group[0]], key) != 0
+        ]  # fmt: skip
+        if len(explaining) == 1:
+            lone.update((i, explaining[0]) for i in group)
+    return lone
 
 
 def _flag_unverified(
