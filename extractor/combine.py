@@ -3,6 +3,8 @@
 Agreement of two independent readings settles layout doubts (which column, where digits
 split). A disagreement is settled row by row by the reading that satisfies the table's sums and
 is grounded in the text; when neither or both do, the cell is flagged with both readings.
+An LLM value that is not in the text (not grounded) is no evidence: it never wins, never fills
+a gap, and never flags a cell the rules reader read cleanly (the run's notes keep it).
 It knows no reader's internals: only field values, their provenance and the sum rules.
 """
 
@@ -112,6 +114,10 @@ def combine(
     return out
 
 
+def _clean_read(cell: FieldValue | None) -> bool:
+    return cell is not None and cell.value is not None and cell.status == "read" and not cell.reasons
+
+
 def _settle(
     template: TemplateSpec, out: Combined, row: str, keys: list[str],
     rules: Mapping[str, FieldValue], llm: Mapping[str, FieldValue],
@@ -138,13 +144,21 @@ def _settle(
         out.settled += len(keys)
         out.notes.append(f"row {row}: readers disagreed ({described}); the rules reading satisfies the sums")
         return
+    unfounded = [k for k in keys if llm[k].reasons and _clean_read(out.fields.get(k))]
+    if unfounded:
+        # The LLM printed a number that is not in the text where a cell was read cleanly: no
+        # evidence against that reading, so it is noted on the run, not flagged on the cell.
+        out.notes.append(f"row {row}: the LLM's ungrounded reading ignored ({described})")
+        keys = [k for k in keys if k not in unfounded]
     out.disputed += len(keys)
     for key in keys:
         mine = out.fields.get(key)
         reason = f"readers disagree — {described}"
-        if mine is None or mine.value is None:
+        if (mine is None or mine.value is None) and not llm[key].reasons:
             taken = replace(llm[key], reasons=list(llm[key].reasons), source="llm")
             taken.doubt(reason, 0.4)
             out.fields[key] = taken
-        else:
+        elif mine is not None:
+            # An ungrounded LLM value never fills a gap either: the gap stays, and the
+            # reconciler may still infer it from the sums (as it would with the rules alone).
             mine.doubt(reason, 0.4)

@@ -13,6 +13,7 @@ from extractor.combine import combine, sections_to_check
 from extractor.ingest import load_path
 from extractor.model import FieldValue
 from extractor.readers.rules import read_document
+from extractor.reconcile import reconcile
 from schemas import DISCLOSURE_REPORT, TEMPLATE_2021
 from tests.helpers import SHARED_REAL
 
@@ -53,8 +54,24 @@ def test_ungrounded_llm_value_never_wins() -> None:
     llm["t4.review.total"].doubt("3 is not in the source text of this row (not grounded)", 0.3)
     merged = combine(TEMPLATE_2021, rules, llm, ["t4"])
     assert merged.fields["t4.review.total"].value == 4
+    # no evidence against a clean reading: noted on the run, not a dispute; the broken sum still flags it
+    assert merged.disputed == 0 and any("ungrounded" in note for note in merged.notes)
+    reconcile(TEMPLATE_2021, merged.fields)
     assert merged.fields["t4.review.total"].flagged
-    assert merged.disputed == 1
+
+
+def test_ungrounded_llm_value_does_not_fill_a_gap() -> None:
+    rules = _row((2, 1, 0, 0, 3), "rules")
+    rules["t4.review.pending"] = FieldValue("t4.review.pending", None, status="missing", confidence=0.0)
+    llm = _row((2, 1, 0, -1, 3), "llm")
+    llm["t4.review.pending"].doubt("-1 is not in the source text of this row (not grounded)", 0.3)
+    merged = combine(TEMPLATE_2021, rules, llm, ["t4"])
+    assert merged.fields["t4.review.pending"].value is None  # left for the reconciler to infer, or to flag
+    assert merged.fields["t4.review.pending"].flagged
+
+    llm["t4.review.pending"] = FieldValue("t4.review.pending", 0, raw="0", source="llm")  # grounded: taken, flagged
+    merged = combine(TEMPLATE_2021, rules, llm, ["t4"])
+    assert merged.fields["t4.review.pending"].value == 0 and merged.fields["t4.review.pending"].flagged
 
 
 @pytest.mark.skipif(not (SHARED_REAL / "seed-dongtonghua-2020.txt").exists(), reason="shared benchmark absent")
