@@ -56,6 +56,10 @@ def ground_row(
     if window is None:
         return [None if v is None else Grounding(None, "its row is not printed in the source text") for v in values]
     tokens = tokenize(normalized, *window)
+    own_end = _row_end(tokens, width)
+    if own_end is not None:
+        window = (window[0], own_end)
+        tokens = tokenize(normalized, *window)
     shown = [t for t in tokens if t.kind in ("num", "blank")]
     cells = [t for t in tokens if t.kind in ("num", "blank", "empty")]
     if len(cells) == width and not any(t.glued for t in cells):
@@ -98,6 +102,24 @@ def ground_row(
         else:
             out.append(Grounding(spans[0], f"{value} is in the text, but not where its column puts it"))
     return out
+
+
+def _row_end(tokens: list[Token], width: int) -> int | None:
+    """Where the row's own cells end when an unlisted row follows it inside its window.
+
+    A row printed whole (exactly `width` cells) and then a text label with more numbers after it
+    ('其他主动公开文件 16 0 644' under 行政规范性文件): those numbers belong to that other line,
+    and a model that copies them has read the wrong row.
+    """
+    cells = 0
+    for index, token in enumerate(tokens):
+        if token.kind in ("num", "blank"):
+            cells += 1
+        elif token.kind == "text" and cells == width:
+            if any(t.kind in ("num", "blank") for t in tokens[index + 1 :]):
+                return token.start
+            return None
+    return None
 
 
 def _by_position(values: list[Number | None], shown: list[Token]) -> list[Grounding | None]:
