@@ -5,12 +5,16 @@ Both are counted with the scripted server's rule (evals.llm_server.app.count_tok
 ratio is fair; our figure is what the server metered on real requests, retries included.
 
     python -m evals.token_compare --server http://127.0.0.1:8011
+    python -m evals.token_compare --tokenizer http://127.0.0.1:8090   # also count the whole-report
+        call with a real model's tokenizer (llama-cpp-python's /extras/tokenize/count), to set beside
+        the tokens that model's server metered for the LLM reader (`gongkai eval --reader llm`)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,21 @@ from extractor.readers.llm.prompts import system_prompt
 from schemas import DISCLOSURE_REPORT, section_model
 
 
-def naive_tokens(text: str, template: str, gold: dict[str, Any]) -> int:
+def real_tokenizer(url: str) -> Callable[[str], int]:
+    """Token counts from a llama.cpp server's tokenizer (no inference, no chat-template overhead)."""
+    client = httpx.Client(base_url=url, timeout=60)
+
+    def count(text: str) -> int:
+        response = client.post("/extras/tokenize/count", json={"input": text})
+        response.raise_for_status()
+        return int(response.json()["count"])
+
+    return count
+
+
+def naive_tokens(
+    text: str, template: str, gold: dict[str, Any], count_tokens: Callable[[str], int] = count_tokens
+) -> int:
     """One call: system prompt + whole report + a schema of every table + every cell in the answer."""
     spec = DISCLOSURE_REPORT.template(template)
     whole = create_model("Report", **{s.key: (section_model(s), ...) for s in spec.sections})  # type: ignore[call-overload]
@@ -46,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.token_compare")
     parser.add_argument("--server", default="http://127.0.0.1:8011")
     parser.add_argument("--gold", action="append", type=Path)
+    parser.add_argument("--tokenizer", help="a llama.cpp server: also count the whole-report call with its tokenizer")
     args = parser.parse_args(argv)
     folders = args.gold or [Path("../shared/benchmark/real"), Path("evals/data")]
     cases = load_cases(*folders, suffixes=(".txt", ".md", ".html"))
@@ -53,12 +72,16 @@ def main(argv: list[str] | None = None) -> int:
         control.post("/_config", json={"failures": {"failure_rate": 0.0}, "seed": 1})
         control.post("/_reset")
     settings = LLMSettings(base_url=f"{args.server}/v1", model="scripted", cache_dir=None)
-    ours = naive = 0
+    ours = naive = naive_real = 0
+    real = real_tokenizer(args.tokenizer) if args.tokenizer else None
     for case in cases:
         doc = load_path(case.document)
         result = extract(doc, reader="llm", llm=settings)
         ours += int(result.usage.get("tokens_in", 0)) + int(result.usage.get("tokens_out", 0))
-        naive += naive_tokens(doc.text, result.template or str(case.gold["template"]), case.gold["fields"])
+        template = result.template or str(case.gold["template"])
+        naive += naive_tokens(doc.text, template, case.gold["fields"])
+        if real is not None:
+            naive_real += naive_tokens(doc.text, template, case.gold["fields"], real)
     report = {
         "documents": len(cases),
         "llm_reader_tokens_per_report": round(ours / len(cases), 1),
@@ -66,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(ours / naive, 3),
         "note": "tokens counted by the scripted server's rule; the whole-report figure is computed, not sent",
     }
+    if real is not None:
+        report["whole_report_tokens_per_report_real_tokenizer"] = round(naive_real / len(cases), 1)
+        report["tokenizer"] = args.tokenizer
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 
