@@ -5,9 +5,9 @@ Both are counted with the scripted server's rule (evals.llm_server.app.count_tok
 ratio is fair; our figure is what the server metered on real requests, retries included.
 
     python -m evals.token_compare --server http://127.0.0.1:8011
-    python -m evals.token_compare --tokenizer http://127.0.0.1:8090   # also count the whole-report
-        call with a real model's tokenizer (llama-cpp-python's /extras/tokenize/count), to set beside
-        the tokens that model's server metered for the LLM reader (`gongkai eval --reader llm`)
+    python -m evals.token_compare --tokenizer http://127.0.0.1:8090   # also count both sides with
+        a real model's tokenizer (llama-cpp-python's /extras/tokenize/count): each of our calls and
+        the whole-report call as system prompt + user message + tool schema + answer JSON
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import create_model
+from pydantic import BaseModel, create_model
 
 from evals.gold import load_cases
 from evals.llm_server.app import count_tokens
 from extractor.ingest import load_path
 from extractor.pipeline import extract
 from extractor.readers.llm import LLMSettings
+from extractor.readers.llm.client import Answer, BlockClient
 from extractor.readers.llm.prompts import system_prompt
 from schemas import DISCLOSURE_REPORT, section_model
 
@@ -42,17 +43,38 @@ def real_tokenizer(url: str) -> Callable[[str], int]:
     return count
 
 
+def tool_tokens(model: type[BaseModel], count: Callable[[str], int]) -> int:
+    """The function-calling schema of `model`, as the request carries it."""
+    tool = {"type": "function", "function": {"name": model.__name__, "parameters": model.model_json_schema()}}
+    return count(json.dumps([tool], ensure_ascii=False))
+
+
+class RecountingClient(BlockClient):
+    """Our block calls recounted by `naive_tokens`' rule with another tokenizer: system prompt +
+    user message + tool schema + the answer's JSON, so both sides of the ratio count alike."""
+
+    def __init__(self, settings: LLMSettings, count: Callable[[str], int]) -> None:
+        super().__init__(settings)
+        self.count = count
+
+    def ask(self, system: str, user: str, model: type[BaseModel]) -> Answer:
+        answer = super().ask(system, user, model)
+        attempts = max(1, answer.attempts)
+        answer.tokens_in = attempts * (self.count(system) + 4 + self.count(user) + 4 + tool_tokens(model, self.count))
+        answer.tokens_out = self.count(json.dumps(answer.data, ensure_ascii=False)) if answer.data else 0
+        return answer
+
+
 def naive_tokens(
     text: str, template: str, gold: dict[str, Any], count_tokens: Callable[[str], int] = count_tokens
 ) -> int:
     """One call: system prompt + whole report + a schema of every table + every cell in the answer."""
     spec = DISCLOSURE_REPORT.template(template)
     whole = create_model("Report", **{s.key: (section_model(s), ...) for s in spec.sections})  # type: ignore[call-overload]
-    tool = {"type": "function", "function": {"name": "Report", "parameters": whole.model_json_schema()}}
     prompt = (
         count_tokens(system_prompt("v1")) + 4 + count_tokens(f"请抄写全部表格。原文：\n<text>\n{text}\n</text>") + 4
     )
-    prompt += count_tokens(json.dumps([tool], ensure_ascii=False))
+    prompt += tool_tokens(whole, count_tokens)
     answer: dict[str, dict[str, dict[str, Any]]] = {}
     for key in spec.field_keys():
         section, row, column = key.split(".")
@@ -72,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         control.post("/_config", json={"failures": {"failure_rate": 0.0}, "seed": 1})
         control.post("/_reset")
     settings = LLMSettings(base_url=f"{args.server}/v1", model="scripted", cache_dir=None)
-    ours = naive = naive_real = 0
+    ours = naive = ours_real = naive_real = 0
     real = real_tokenizer(args.tokenizer) if args.tokenizer else None
     for case in cases:
         doc = load_path(case.document)
@@ -82,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         naive += naive_tokens(doc.text, template, case.gold["fields"])
         if real is not None:
             naive_real += naive_tokens(doc.text, template, case.gold["fields"], real)
+            recounted = extract(doc, reader="llm", llm=settings, client=RecountingClient(settings, real))
+            ours_real += int(recounted.usage.get("tokens_in", 0)) + int(recounted.usage.get("tokens_out", 0))
     report = {
         "documents": len(cases),
         "llm_reader_tokens_per_report": round(ours / len(cases), 1),
@@ -90,7 +114,12 @@ def main(argv: list[str] | None = None) -> int:
         "note": "tokens counted by the scripted server's rule; the whole-report figure is computed, not sent",
     }
     if real is not None:
-        report["whole_report_tokens_per_report_real_tokenizer"] = round(naive_real / len(cases), 1)
+        report["real_tokenizer"] = {
+            "llm_reader_tokens_per_report": round(ours_real / len(cases), 1),
+            "whole_report_one_schema_tokens_per_report": round(naive_real / len(cases), 1),
+            "ratio": round(ours_real / naive_real, 3),
+            "rule": "system + user + tool schema + answer JSON per call, both sides; no chat-template overhead",
+        }
         report["tokenizer"] = args.tokenizer
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
