@@ -50,18 +50,21 @@ def tool_tokens(model: type[BaseModel], count: Callable[[str], int]) -> int:
 
 
 class RecountingClient(BlockClient):
-    """Our block calls recounted by `naive_tokens`' rule with another tokenizer: system prompt +
-    user message + tool schema + the answer's JSON, so both sides of the ratio count alike."""
+    """Our block calls, also counted by `naive_tokens`' rule with another tokenizer (system prompt +
+    user message + tool schema + the answer's JSON), so both sides of that ratio count alike.
+    The answers keep the usage the server metered; the recount adds up in `tokens`."""
 
     def __init__(self, settings: LLMSettings, count: Callable[[str], int]) -> None:
         super().__init__(settings)
         self.count = count
+        self.tokens = 0
 
     def ask(self, system: str, user: str, model: type[BaseModel]) -> Answer:
         answer = super().ask(system, user, model)
-        attempts = max(1, answer.attempts)
-        answer.tokens_in = attempts * (self.count(system) + 4 + self.count(user) + 4 + tool_tokens(model, self.count))
-        answer.tokens_out = self.count(json.dumps(answer.data, ensure_ascii=False)) if answer.data else 0
+        prompt = self.count(system) + 4 + self.count(user) + 4 + tool_tokens(model, self.count)
+        output = self.count(json.dumps(answer.data, ensure_ascii=False)) if answer.data else 0
+        with self.lock:  # the reader asks from several threads
+            self.tokens += max(1, answer.attempts) * prompt + output
         return answer
 
 
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.token_compare")
     parser.add_argument("--server", default="http://127.0.0.1:8011")
     parser.add_argument("--gold", action="append", type=Path)
-    parser.add_argument("--tokenizer", help="a llama.cpp server: also count the whole-report call with its tokenizer")
+    parser.add_argument("--tokenizer", help="a llama.cpp server: also count both sides with its tokenizer")
     args = parser.parse_args(argv)
     folders = args.gold or [Path("../shared/benchmark/real"), Path("evals/data")]
     cases = load_cases(*folders, suffixes=(".txt", ".md", ".html"))
@@ -98,14 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     real = real_tokenizer(args.tokenizer) if args.tokenizer else None
     for case in cases:
         doc = load_path(case.document)
-        result = extract(doc, reader="llm", llm=settings)
+        client = RecountingClient(settings, real) if real is not None else None
+        result = extract(doc, reader="llm", llm=settings, client=client)
         ours += int(result.usage.get("tokens_in", 0)) + int(result.usage.get("tokens_out", 0))
         template = result.template or str(case.gold["template"])
         naive += naive_tokens(doc.text, template, case.gold["fields"])
-        if real is not None:
+        if real is not None and client is not None:
             naive_real += naive_tokens(doc.text, template, case.gold["fields"], real)
-            recounted = extract(doc, reader="llm", llm=settings, client=RecountingClient(settings, real))
-            ours_real += int(recounted.usage.get("tokens_in", 0)) + int(recounted.usage.get("tokens_out", 0))
+            ours_real += client.tokens
     report = {
         "documents": len(cases),
         "llm_reader_tokens_per_report": round(ours / len(cases), 1),

@@ -155,7 +155,7 @@ def _settle(
         mine = out.fields.get(key)
         reason = f"readers disagree — {described}"
         if (mine is None or mine.value is None) and not llm[key].reasons:
-            taken = replace(llm[key], reasons=list(llm[key].reasons), source="llm")
+            taken = replace(llm[key], reasons=[], source="llm")
             taken.doubt(reason, 0.4)
             out.fields[key] = taken
         elif mine is not None:

@@ -56,10 +56,9 @@ def ground_row(
     if window is None:
         return [None if v is None else Grounding(None, "its row is not printed in the source text") for v in values]
     tokens = tokenize(normalized, *window)
-    own_end = _row_end(tokens, width)
-    if own_end is not None:
-        window = (window[0], own_end)
-        tokens = tokenize(normalized, *window)
+    own = _own_tokens(tokens, width)
+    if own < len(tokens):
+        window, tokens = (window[0], tokens[own].start), tokens[:own]
     shown = [t for t in tokens if t.kind in ("num", "blank")]
     cells = [t for t in tokens if t.kind in ("num", "blank", "empty")]
     if len(cells) == width and not any(t.glued for t in cells):
@@ -104,8 +103,8 @@ def ground_row(
     return out
 
 
-def _row_end(tokens: list[Token], width: int) -> int | None:
-    """Where the row's own cells end when an unlisted row follows it inside its window.
+def _own_tokens(tokens: list[Token], width: int) -> int:
+    """How many of the window's tokens are the row's own: all, unless an unlisted row follows it.
 
     A row printed whole (exactly `width` cells) and then a text label with more numbers after it
     ('其他主动公开文件 16 0 644' under 行政规范性文件): those numbers belong to that other line,
@@ -116,10 +115,9 @@ def _row_end(tokens: list[Token], width: int) -> int | None:
         if token.kind in ("num", "blank"):
             cells += 1
         elif token.kind == "text" and cells == width:
-            if any(t.kind in ("num", "blank") for t in tokens[index + 1 :]):
-                return token.start
-            return None
-    return None
+            more = any(t.kind in ("num", "blank") for t in tokens[index + 1 :])
+            return index if more else len(tokens)
+    return len(tokens)
 
 
 def _by_position(values: list[Number | None], shown: list[Token]) -> list[Grounding | None]:
