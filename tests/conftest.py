@@ -1,4 +1,11 @@
-"""Refuse to test stale compiled modules: Python loads a mypyc-built .so before its .py."""
+"""Session-wide test setup.
+
+- Refuse to test stale compiled modules: Python loads a mypyc-built .so before its .py.
+- Load tests/llm_local_fixture.py as a plugin: its `local_llm` fixture is found by name in every
+  module, and its hook explains a failure when the local model's server died during a test.
+- Tests that need a service (PostgreSQL, Redis, the local model) go through
+  tests/services.require_service: a skip with a reason here, a failure under CI=true.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+pytest_plugins = ("tests.llm_local_fixture",)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

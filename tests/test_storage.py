@@ -81,7 +81,9 @@ def pg_admin() -> Iterator[sa.Engine]:
             conn.execute(sa.text("select 1"))
     except OperationalError as exc:
         engine.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL} (set GONGKAI_TEST_POSTGRES_URL): {exc}")
+        from tests.services import require_service  # skip here, fail under CI=true
+
+        require_service(f"PostgreSQL not reachable at {PG_URL} (set GONGKAI_TEST_POSTGRES_URL): {exc}")
     yield engine
     engine.dispose()
 

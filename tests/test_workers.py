@@ -59,7 +59,9 @@ def celery_app() -> Iterator[Any]:
     try:
         redis.Redis.from_url(settings.broker_url, socket_connect_timeout=3).ping()
     except redis.exceptions.ConnectionError as exc:
-        pytest.skip(f"Redis not reachable at {settings.broker_url}: {exc}")
+        from tests.services import require_service  # skip here, fail under CI=true
+
+        require_service(f"Redis not reachable at {settings.broker_url} (set GONGKAI_BROKER_URL): {exc}")
     from workers.app import app, celery_config
 
     # Nothing has connected yet: the producer pool and queues are built on first use, from this.
@@ -78,7 +80,9 @@ def pg_url() -> Iterator[str]:
             upgrade(url)
             yield url
     except sa.exc.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+        from tests.services import require_service  # skip here, fail under CI=true
+
+        require_service(f"PostgreSQL not reachable at {PG_URL} (set GONGKAI_TEST_POSTGRES_URL): {exc}")
 
 
 Workers = Callable[..., list[subprocess.Popen[bytes]]]

