@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # The reader's hot path, compiled to C with mypyc (part of mypy): about 1.6x faster than CPython.
 # Python prefers a compiled module over its .py, so the rule rebuilds whenever a source changes.
-COMPILED := $(addprefix extractor/readers/rules/,tokens.py cells.py rows.py labels.py choose.py reader.py \
-            regions.py meta.py) extractor/reconcile/engine.py extractor/model.py \
+COMPILED := $(addprefix extractor/readers/rules/,cells.py choose.py reader.py) \
+            $(addprefix extractor/readers/layout/,tokens.py rows.py labels.py locate.py meta.py plan.py) \
+            extractor/reconcile/engine.py extractor/model.py extractor/confidence.py \
             $(addprefix extractor/ingest/,normalize.py decode.py document.py html.py) extractor/pipeline.py
 COMPILE_STAMP := build/.compiled-stamp
 SHARED ?= ../shared/benchmark/real

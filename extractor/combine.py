@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from extractor.confidence import AGREED, DOUBTFUL, SETTLED
 from extractor.model import FieldValue, Number, format_number
 from extractor.reconcile import evaluate
 from schemas import TemplateSpec
-
-AGREED = 0.97
 
 
 @dataclass
@@ -138,7 +137,7 @@ def _settle(
         out.settled += len(keys)
         out.notes.append(f"row {row}: readers disagreed ({described}); the LLM reading satisfies the sums")
         for key in keys:
-            out.fields[key] = replace(llm[key], reasons=[], confidence=0.9, source="llm")
+            out.fields[key] = replace(llm[key], reasons=[], confidence=SETTLED, source="llm")
         return
     if checkable and ours_ok > theirs_ok and ours_ok == checkable:
         out.settled += len(keys)
@@ -156,9 +155,9 @@ def _settle(
         reason = f"readers disagree — {described}"
         if (mine is None or mine.value is None) and not llm[key].reasons:
             taken = replace(llm[key], reasons=[], source="llm")
-            taken.doubt(reason, 0.4)
+            taken.doubt(reason, DOUBTFUL)
             out.fields[key] = taken
         elif mine is not None:
             # An ungrounded LLM value never fills a gap either: the gap stays, and the
             # reconciler may still infer it from the sums (as it would with the rules alone).
-            mine.doubt(reason, 0.4)
+            mine.doubt(reason, DOUBTFUL)

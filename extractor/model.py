@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from extractor.confidence import CERTAIN, FLAG_BELOW
+
 Number = int | float
 Status = Literal["read", "blank", "inferred", "missing"]
 
@@ -22,9 +24,6 @@ def format_number(value: Number | None) -> str:
     return str(value)
 
 
-# A cell read with certainty starts here; every doubt lowers it and a flagged field is < FLAG_BELOW.
-CLEAN_CONFIDENCE = 0.99
-FLAG_BELOW = 0.9
 
 
 @dataclass(slots=True)
@@ -41,7 +40,7 @@ class FieldValue:
     raw: str = ""
     span: tuple[int, int] | None = None
     status: Status = "read"
-    confidence: float = CLEAN_CONFIDENCE
+    confidence: float = CERTAIN  # every doubt lowers it; a flagged field is < FLAG_BELOW
     reasons: list[str] = field(default_factory=list)
     source: str = "rules"
     hard: bool = False  # a doubt about the value itself, not only about where the layout put it

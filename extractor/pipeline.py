@@ -1,4 +1,9 @@
-"""One document through the engine: ingest → read → reconcile. The doors (CLI, API, workers) call this.
+"""One document through the engine: plan → read → assemble → combine → reconcile → version.
+
+This is the only place that turns readings into a run. Every door goes through it: the CLI and
+the service call `extract`; a worker that reads the sections of one document apart calls
+`plan`, `read_rules` / `read_llm` per section and `finish` on the join, so a document stored
+through the queue carries exactly the fields, flags and version it would from the CLI.
 
 Readers: `rules` (default, no key), `llm`, `both` (both read everything, compared cell by cell)
 and `auto` (the LLM reads only the sections where a second reading can settle something,
@@ -8,15 +13,18 @@ and `auto` (the LLM reads only the sections where a second reading can settle so
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from extractor.combine import combine, sections_to_check
-from extractor.ingest import SourceDocument, load_path
+from extractor.damage import flag_damaged
+from extractor.ingest import SourceDocument
 from extractor.model import Extraction
-from extractor.readers.llm import LLMSettings, read_sections_llm
+from extractor.readers.layout import DocumentPlan, SectionReading, assemble, plan_document
+from extractor.readers.llm import LLM_READER_VERSION, Budget, LLMSettings, LLMUsage, read_sections_llm
 from extractor.readers.llm.client import BlockClient
-from extractor.readers.rules import assemble, plan_document, read_document
+from extractor.readers.rules import READER_VERSION, read_sections
 from extractor.reconcile import reconcile
 from schemas import DISCLOSURE_REPORT, ReportType
 
@@ -24,63 +32,116 @@ Reader = Literal["rules", "llm", "both", "auto"]
 READERS: tuple[Reader, ...] = ("rules", "llm", "both", "auto")
 
 
-def reconcile_extraction(
-    extraction: Extraction, report: ReportType = DISCLOSURE_REPORT, verify: tuple[str, ...] = ()
-) -> Extraction:
-    """Run the constraint engine over an assembled extraction (e.g. one joined from section tasks)."""
-    if extraction.template is not None:
-        reconcile(report.template(extraction.template), extraction.fields, verify)
-    return extraction
+@dataclass
+class Readings:
+    """What the readers gave for one document, before anything is judged.
+
+    `sent` are the sections the LLM was asked to read (all of them for `llm` and `both`).
+    """
+
+    plan: DocumentPlan
+    rules: list[SectionReading] = field(default_factory=list)
+    llm: list[SectionReading] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    usage: LLMUsage | None = None
+
+
+def reader_version(reader: Reader, llm: LLMSettings | None = None) -> str:
+    """The version a run is stored under: a run is redone only when this changes."""
+    if reader == "rules":
+        return READER_VERSION
+    settings = llm or LLMSettings()
+    return f"{READER_VERSION}+{LLM_READER_VERSION}:{settings.model}+{settings.prompt_version}"
+
+
+def llm_settings(reader: Reader, llm: LLMSettings | None = None) -> LLMSettings | None:
+    """The LLM settings a reader needs (None for rules); stops early when no LLM is configured."""
+    if reader == "rules":
+        return None
+    settings = llm or LLMSettings()
+    settings.require()
+    return settings
+
+
+def plan(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> DocumentPlan:
+    return plan_document(doc, report)
+
+
+def read_rules(
+    doc: SourceDocument, plan: DocumentPlan, sections: Sequence[str] | None = None,
+    report: ReportType = DISCLOSURE_REPORT,
+) -> list[SectionReading]:  # fmt: skip
+    return read_sections(doc, plan, list(plan.regions) if sections is None else sections, report)
+
+
+def read_llm(
+    doc: SourceDocument, plan: DocumentPlan, sections: Sequence[str], settings: LLMSettings,
+    client: BlockClient | None = None, report: ReportType = DISCLOSURE_REPORT, budget: Budget | None = None,
+) -> tuple[list[SectionReading], LLMUsage]:  # fmt: skip
+    return read_sections_llm(doc, plan, sections, settings, client, report, budget)
+
+
+def sections_for_llm(reader: Reader, readings: Readings, report: ReportType = DISCLOSURE_REPORT) -> list[str]:
+    """Which tables the LLM reads: every located one for `llm`/`both`, for `auto` only those
+    where a second reading can settle something (judged on the rules reading)."""
+    plan = readings.plan
+    if reader == "rules" or plan.template is None:
+        return []
+    if reader in ("llm", "both"):
+        return list(plan.regions)
+    template = report.template(plan.template)
+    draft = assemble(plan, readings.rules, reader, "", report)
+    found = [key for key, region in plan.regions.items() if region is not None]
+    return sections_to_check(template, draft.fields, found)
+
+
+def finish(
+    doc: SourceDocument, readings: Readings, reader: Reader, llm: LLMSettings | None = None,
+    report: ReportType = DISCLOSURE_REPORT,
+) -> Extraction:  # fmt: skip
+    """Assemble the readings, let two readers settle each other, check the sums, stamp the version."""
+    plan = readings.plan
+    version = reader_version(reader, llm)
+    if reader == "llm":
+        result = assemble(plan, readings.llm, reader, version, report)
+    else:
+        result = assemble(plan, readings.rules, reader, version, report)
+        if plan.template is not None and readings.sent:
+            llm_fields = {v.key: v for reading in readings.llm for v in reading.fields}
+            merged = combine(report.template(plan.template), result.fields, llm_fields, readings.sent)
+            result.fields = merged.fields
+            result.notes.extend(merged.notes)
+            result.notes.append(
+                f"rules and LLM: {merged.agreed} cells agree, {merged.settled} settled by the sums, "
+                f"{merged.disputed} disputed"
+            )
+        for reading in readings.llm:
+            result.notes.extend(reading.notes)
+    if readings.usage is not None:
+        readings.usage.sections = list(readings.sent)
+        result.usage = readings.usage.as_dict()
+    if result.template is not None:
+        # an LLM value that no sum confirms is flagged: the model may have copied a plausible number
+        verify = ("llm",) if reader != "rules" else ()
+        reconcile(report.template(result.template), result.fields, verify)
+    flag_damaged(result, doc)
+    return result
 
 
 def extract(
     doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT, reader: Reader = "rules",
-    llm: LLMSettings | None = None, client: BlockClient | None = None,
+    llm: LLMSettings | None = None, client: BlockClient | None = None, budget: Budget | None = None,
 ) -> Extraction:  # fmt: skip
+    """Read one document in this process. The token budget is the document's (`budget`, or a fresh
+    one from the settings), shared by every LLM call made for it."""
     started = time.perf_counter()
-    if reader == "rules":
-        result = reconcile_extraction(read_document(doc, report), report)
-    else:
-        settings = llm or LLMSettings()
-        settings.require()
-        result = _with_llm(doc, report, reader, settings, client)
+    settings = llm_settings(reader, llm)
+    readings = Readings(plan(doc, report))
+    if reader != "llm":
+        readings.rules = read_rules(doc, readings.plan, report=report)
+    if settings is not None:
+        readings.sent = sections_for_llm(reader, readings, report)
+        readings.llm, readings.usage = read_llm(doc, readings.plan, readings.sent, settings, client, report, budget)
+    result = finish(doc, readings, reader, settings, report)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _with_llm(
-    doc: SourceDocument, report: ReportType, reader: Reader, settings: LLMSettings, client: BlockClient | None
-) -> Extraction:
-    plan = plan_document(doc, report)
-    if reader == "llm":
-        readings, usage = read_sections_llm(doc, plan, list(plan.regions), settings, client, report)
-        result = assemble(plan, readings, report)
-        result.reader = "llm"
-    else:
-        rules = read_document(doc, report)
-        if reader == "both":
-            sections = list(plan.regions)
-        else:
-            template = report.template(plan.template) if plan.template is not None else None
-            found = [s for s in plan.regions if plan.regions.get(s) is not None]
-            sections = sections_to_check(template, rules.fields, found) if template is not None else []
-        readings, usage = read_sections_llm(doc, plan, sections, settings, client, report)
-        llm_fields = {v.key: v for reading in readings for v in reading.fields}
-        result = rules
-        result.reader = reader
-        if plan.template is not None and sections:
-            merged = combine(report.template(plan.template), rules.fields, llm_fields, sections)
-            result.fields = merged.fields
-            result.notes.extend(merged.notes)
-            usage_note = f"rules and LLM: {merged.agreed} cells agree, {merged.settled} settled by the sums, "
-            result.notes.append(usage_note + f"{merged.disputed} disputed")
-        for reading in readings:
-            result.notes.extend(reading.notes)
-    result.reader_version = f"{result.reader_version}+llm:{settings.model}+{settings.prompt_version}"
-    result.usage = usage.as_dict()
-    return reconcile_extraction(result, report, verify=("llm",))
-
-
-def extract_path(path: Path, report: ReportType = DISCLOSURE_REPORT) -> tuple[SourceDocument, Extraction]:
-    doc = load_path(path)
-    return doc, extract(doc, report)

@@ -7,7 +7,7 @@ Field keys follow shared/benchmark/FIELDS.md. Aliases are label fragments after 
 from __future__ import annotations
 
 from schemas.constraints import SumRule
-from schemas.report_type import ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec, ValueKind
+from schemas.report_type import ColumnSpec, ReportType, RowSpec, SectionSpec, TableLocation, TemplateSpec, ValueKind
 
 
 def _cols(*specs: str, kind: ValueKind = "int", signed: tuple[str, ...] = ()) -> tuple[ColumnSpec, ...]:
@@ -50,10 +50,20 @@ _T2_WORDS = (
     "项",
 )
 
+T2_LOCATION = TableLocation(
+    headings=("主动公开政府信息情况",),
+    anchors=("第二十条",),  # the header row cites the regulation's article 20 …
+    confirm=("信息内容",),  # … beside the column title
+    confirm_within=200,
+    header_words=(
+        "信息内容", "第二十条", "本年制发件数", "现行有效件数", "处理决定数量", "本年新制作数量", "上一年项目数量",
+    ),
+)  # fmt: skip
+
 T2_2021 = SectionSpec(
     key="t2",
     title="主动公开政府信息情况",
-    headings=("主动公开政府信息情况",),
+    location=T2_LOCATION,
     header_words=_T2_WORDS,
     rows=(
         RowSpec(key="rules", label="规章", columns=_T2_2021_FILES, aliases=("规章",)),
@@ -73,7 +83,7 @@ T2_2021 = SectionSpec(
 T2_2019 = SectionSpec(
     key="t2",
     title="主动公开政府信息情况",
-    headings=("主动公开政府信息情况",),
+    location=T2_LOCATION,
     header_words=_T2_WORDS,
     rows=(
         RowSpec(key="rules", label="规章", columns=_T2_2019_FILES, aliases=("规章",)),
@@ -177,11 +187,22 @@ _T3_WORDS = (
 )
 
 
+T3_LOCATION = TableLocation(
+    headings=("收到和处理政府信息公开申请情况", "收到和处理政府信息公开申请"),
+    anchors=("本年新收",),  # the first data row, confirmed by the second
+    confirm=("上年结转",),
+    confirm_within=1500,
+    anchor_is_row=True,
+    heading_lookback=3000,
+    fallback=("予以公开", "国家秘密", "不掌握"),  # rows that show table 3 when its first rows were lost
+)
+
+
 def _t3(rows: tuple[RowSpec, ...]) -> SectionSpec:
     return SectionSpec(
         key="t3",
         title="收到和处理政府信息公开申请情况",
-        headings=("收到和处理政府信息公开申请情况",),
+        location=T3_LOCATION,
         rows=rows,
         header_words=_T3_WORDS,
         extra_rows=("小计", "合计其中", "其中"),
@@ -198,8 +219,14 @@ T4_COLUMNS = _cols("upheld:结果维持", "corrected:结果纠正", "other:其�
 T4 = SectionSpec(
     key="t4",
     title="政府信息公开行政复议、行政诉讼情况",
-    headings=("行政复议行政诉讼情况", "行政复议和行政诉讼情况", "政府信息公开行政复议"),
+    location=TableLocation(
+        headings=("行政复议、行政诉讼", "行政复议和行政诉讼", "行政复议,行政诉讼"),
+        loose_headings=("行政复议",),
+        ends=("存在的主要问题", "五、", "主要问题及改进", "其他需要报告的事项"),  # the next part of the report
+        max_chars=6000,
+    ),
     labelled=False,
+    values_after=("维持", "审结"),
     header_words=(
         "政府信息公开行政复议",
         "行政诉讼情况",
@@ -293,6 +320,7 @@ TEMPLATE_2019 = TemplateSpec(
         "采购项目数量",
     ),
     years=(2019, 2020),
+    locate_order=("t3", "t4", "t2"),
 )
 
 TEMPLATE_2021 = TemplateSpec(
@@ -311,6 +339,7 @@ TEMPLATE_2021 = TemplateSpec(
         "行政规范性文件",
     ),
     years=(2021, 2100),
+    locate_order=("t3", "t4", "t2"),
 )
 
 DISCLOSURE_REPORT = ReportType(

@@ -43,6 +43,35 @@ class RowSpec(BaseModel):
         return f"{section}.{self.key}.{column.key}"
 
 
+class TableLocation(BaseModel):
+    """How a table is found in a report's text: the words printed around it, never a position.
+
+    A table is *anchored* on its first data row (`anchors`, confirmed by a second row's label
+    within `confirm_within` characters, and, when `anchor_is_row`, by a cell right after it),
+    because reports name their tables in the introduction too; it then begins at the last
+    `headings` phrase within `heading_lookback` characters before the anchor. A table with no
+    anchor found begins at the first of its `fallback` labels (or its last heading before it);
+    one with no anchor data begins at its first heading (`loose_headings` count only right after
+    the previous table's anchor). A table ends where the next located table begins, at the first
+    of its `ends` markers, or `max_chars` after it begins. `header_words`: a region without any of
+    them is prose that names the table's words, not the table.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    headings: tuple[str, ...] = ()
+    anchors: tuple[str, ...] = ()
+    confirm: tuple[str, ...] = ()
+    confirm_within: int = 1500
+    anchor_is_row: bool = False
+    heading_lookback: int = 0
+    fallback: tuple[str, ...] = ()
+    loose_headings: tuple[str, ...] = ()
+    header_words: tuple[str, ...] = ()
+    ends: tuple[str, ...] = ()
+    max_chars: int | None = None
+
+
 class SectionSpec(BaseModel):
     """One mandated table.
 
@@ -55,8 +84,11 @@ class SectionSpec(BaseModel):
     key: str
     title: str
     rows: tuple[RowSpec, ...]
-    headings: tuple[str, ...] = ()
+    location: TableLocation = TableLocation()
     labelled: bool = True
+    values_after: tuple[str, ...] = Field(
+        default=(), description="unlabelled tables: header words after which the values begin (结果维持)"
+    )
     header_words: tuple[str, ...] = ()
     extra_rows: tuple[str, ...] = Field(default=(), description="labels of printed rows that are not fields (小计)")
     extra_columns: tuple[str, ...] = Field(
@@ -84,6 +116,9 @@ class TemplateSpec(BaseModel):
     constraints: tuple[SumRule, ...]
     markers: tuple[str, ...] = Field(default=(), description="label fragments only this version prints")
     years: tuple[int, int] = (0, 9999)
+    locate_order: tuple[str, ...] = Field(
+        default=(), description="section keys in the order they are located: the most distinctive table first"
+    )
 
     def section(self, key: str) -> SectionSpec:
         for section in self.sections:
@@ -111,7 +146,9 @@ class ReportType(BaseModel):
     name: str
     title: str
     templates: tuple[TemplateSpec, ...]
-    identifying_phrases: tuple[str, ...] = ()
+    identifying_phrases: tuple[str, ...] = Field(
+        default=(), description="a text with none of these is not this kind of report (refused at ingest)"
+    )
 
     def template(self, version: str) -> TemplateSpec:
         for template in self.templates:

@@ -8,11 +8,12 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
+from extractor import pipeline
 from extractor.cli import app
 from extractor.combine import combine, sections_to_check
 from extractor.ingest import load_path
 from extractor.model import FieldValue
-from extractor.readers.rules import read_document
+from extractor.readers.layout import assemble
 from extractor.reconcile import reconcile
 from schemas import DISCLOSURE_REPORT, TEMPLATE_2021
 from tests.helpers import SHARED_REAL
@@ -76,7 +77,9 @@ def test_ungrounded_llm_value_does_not_fill_a_gap() -> None:
 
 @pytest.mark.skipif(not (SHARED_REAL / "seed-dongtonghua-2020.txt").exists(), reason="shared benchmark absent")
 def test_auto_sends_only_sections_a_second_reading_can_settle() -> None:
-    reading = read_document(load_path(SHARED_REAL / "seed-dongtonghua-2020.txt"))
+    doc = load_path(SHARED_REAL / "seed-dongtonghua-2020.txt")
+    plan = pipeline.plan(doc)
+    reading = assemble(plan, pipeline.read_rules(doc, plan), "rules", pipeline.reader_version("rules"))
     assert reading.template is not None
     template = DISCLOSURE_REPORT.template(reading.template)
     found = ["t2", "t3", "t4"]

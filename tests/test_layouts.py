@@ -9,7 +9,7 @@ import pytest
 from extractor.ingest import load_bytes
 from extractor.model import Extraction
 from extractor.pipeline import extract
-from extractor.readers.rules.tokens import parse_number, tokenize
+from extractor.readers.layout.tokens import parse_number, tokenize
 from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, report_2021, sample_t3
 
 

@@ -46,6 +46,7 @@ from evals.llm_server.failures import (
     truncate_json,
 )
 from extractor.ingest import load_path
+from extractor.pipeline import extract
 from schemas import TEMPLATE_2019, TEMPLATE_2021, block_model, block_name
 from tests.helpers import DEV_DATA, ROOT, SHARED_REAL
 
@@ -460,11 +461,11 @@ def test_the_llm_reader_reads_gold_through_the_server(clean: RunningServer, mode
     """End to end: the project's LLM reader, over the scripted server, reproduces gold."""
     llm = pytest.importorskip("extractor.readers.llm")
     settings = llm.LLMSettings(base_url=clean.url + "/v1", model="scripted", mode=mode, cache_dir=None)
-    result, usage = llm.read_document_llm(load_path(PINGTAN), settings)
-    fields = result.flat()["fields"]
+    result = extract(load_path(PINGTAN), reader="llm", llm=settings)
+    fields = {k: v.value for k, v in result.fields.items() if v.value is not None and v.source == "llm"}
     gold = json.loads(PINGTAN.with_name("real-pingtan-2021.gold.json").read_text(encoding="utf-8"))["fields"]
     assert {k: fields.get(k) for k in gold} == gold
-    assert usage.failures == [] and clean.get("/_stats")["unmatched"] == []
+    assert result.usage["failures"] == [] and clean.get("/_stats")["unmatched"] == []
 
 
 # ---- the pure failure functions ------------------------------------------------------------------

@@ -24,8 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 from extractor.ingest import load_path
-from extractor.pipeline import extract
-from extractor.readers.rules import READER_VERSION
+from extractor.pipeline import extract, reader_version
 from extractor.settings import get_settings
 from extractor.storage import load_extraction, make_engine, session_factory, upgrade
 from tests.helpers import SHARED_REAL
@@ -196,14 +195,14 @@ def drained(celery_app: Any, queue: str, timeout: float = 30.0) -> None:
 
 def test_plan_and_reading_survive_json(tmp_path: Path) -> None:
     """What passes between tasks as JSON comes back equal: spans as tuples, ints as ints, floats as floats."""
-    from extractor.readers.rules import plan_document, read_section
+    from extractor import pipeline
 
     doc = load_path(source_reports()[0])
-    plan = plan_document(doc)
+    plan = pipeline.plan(doc)
     back = plan_from_json(json.loads(json.dumps(plan_to_json(plan))))
     assert back == plan
     for key in plan.regions:
-        reading = read_section(doc.normalized, plan, key)
+        reading = pipeline.read_rules(doc, plan, [key])[0]
         again = reading_from_json(json.loads(json.dumps(reading_to_json(reading))))
         assert again.section == reading.section and again.notes == reading.notes
         assert [(f.key, f.value, type(f.value), f.span, f.reasons, f.status, f.hard) for f in again.fields] == [
@@ -264,7 +263,7 @@ def test_batch_end_to_end(fanout: str, workers: Workers, pg_url: str, queue: str
     assert seed["template"] == gold["template"] == "2019" and seed["year"] == gold["year"] == 2020
     assert seed["fields"] == gold["fields"]
     assert seed["flags"] == {}
-    assert seed["reader"] == "rules" and seed["reader_version"] == READER_VERSION
+    assert seed["reader"] == "rules" and seed["reader_version"] == reader_version("rules")
 
 
 @needs_shared

@@ -10,7 +10,7 @@ from dataclasses import fields
 from typing import Any
 
 from extractor.model import FieldValue
-from extractor.readers.rules import DocumentPlan, SectionReading
+from extractor.readers.layout import DocumentPlan, SectionReading
 
 _FIELD_NAMES = tuple(f.name for f in fields(FieldValue))
 
@@ -70,17 +70,3 @@ def reading_from_json(data: dict[str, Any]) -> SectionReading:
         fields=[field_from_json(v) for v in data["fields"]],
         notes=list(data["notes"]),
     )
-
-
-def merge_usage(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum the numbers of several sections' usage dicts; lists are joined, other values kept once."""
-    total: dict[str, Any] = {}
-    for part in parts:
-        for key, value in part.items():
-            if isinstance(value, bool) or not isinstance(value, int | float | list):
-                total.setdefault(key, value)
-            elif isinstance(value, list):
-                total[key] = [*total.get(key, []), *value]
-            else:
-                total[key] = total.get(key, 0) + value
-    return total

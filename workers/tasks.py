@@ -18,7 +18,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import kombu.exceptions
 import redis.exceptions
@@ -28,15 +28,16 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import make_url, select
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
+from extractor import pipeline
 from extractor.ingest import SourceDocument
 from extractor.ingest.normalize import normalize
-from extractor.pipeline import READERS, extract, reconcile_extraction
-from extractor.readers.llm import LLMSettings, read_sections_llm
-from extractor.readers.rules import READER_VERSION, assemble, plan_document, read_section
+from extractor.pipeline import READERS, Reader, Readings
+from extractor.readers.llm import LLMSettings, LLMUsage
 from extractor.settings import get_settings
 from extractor.storage import DocumentRow, RunRow, make_engine, run_key, save_failed_run, save_run, session_factory
 from workers.app import app
-from workers.codec import merge_usage, plan_from_json, plan_to_json, reading_from_json, reading_to_json
+from workers.budget import SharedBudget
+from workers.codec import plan_from_json, plan_to_json, reading_from_json, reading_to_json
 from workers.config import Fanout, get_worker_settings
 
 log = get_task_logger(__name__)
@@ -95,11 +96,12 @@ def application_name(queue: str | None = None) -> str:
 
 
 def reader_version(reader: str) -> str:
-    """The version a run of `reader` is stored under (what `pipeline.extract` gives it)."""
-    if reader == "rules":
-        return READER_VERSION
-    llm = LLMSettings()
-    return f"{READER_VERSION}+llm:{llm.model}+{llm.prompt_version}"
+    """The version a run of `reader` is stored under (the pipeline's, for a known reader)."""
+    return pipeline.reader_version(reader) if _known(reader) else f"unknown:{reader}"
+
+
+def _known(reader: str) -> TypeGuard[Reader]:
+    return reader in READERS
 
 
 def idempotency_key(sha256: str, reader: str) -> str:
@@ -168,14 +170,14 @@ def process_document(self: Task, sha256: str, reader: str = "rules") -> dict[str
             return {"sha256": sha256, "status": "missing"}
         session.commit()  # no transaction stays open while reading (an LLM reading takes minutes)
         doc = _source(row)
-        if reader not in READERS:
+        if not _known(reader):
             save_failed_run(session, row, reader=reader, reader_version=version, error=f"unknown reader {reader!r}")
             session.commit()
             return {"sha256": sha256, "status": "failed"}
         if fans_out(reader, _WORKER.fanout):
             return _fan_out(self, doc, reader, version, started)
         try:
-            extraction = extract(doc, reader=reader)  # narrowed by `in READERS`
+            extraction = pipeline.extract(doc, reader=reader)
         except TRANSIENT:
             raise
         except Exception as exc:
@@ -190,7 +192,7 @@ def process_document(self: Task, sha256: str, reader: str = "rules") -> dict[str
 
 
 def _fan_out(task: Task, doc: SourceDocument, reader: str, version: str, started: float) -> dict[str, Any]:
-    plan = plan_document(doc)
+    plan = pipeline.plan(doc)
     plan_json = plan_to_json(plan)
     queue = _queue(task)
     options = {"queue": queue} if queue else {}
@@ -215,9 +217,11 @@ def read_section_task(self: Task, sha256: str, reader: str, section: str, plan: 
     document_plan = plan_from_json(plan)
     try:
         if reader == "llm":
-            readings, usage = read_sections_llm(doc, document_plan, [section], LLMSettings())
+            settings = LLMSettings()
+            budget = SharedBudget(sha256, reader_version(reader), settings.token_budget)
+            readings, usage = pipeline.read_llm(doc, document_plan, [section], settings, budget=budget)
             return reading_to_json(readings[0], usage.as_dict())
-        return reading_to_json(read_section(doc.normalized, document_plan, section))
+        return reading_to_json(pipeline.read_rules(doc, document_plan, [section])[0])
     except TRANSIENT:
         raise
     except Exception as exc:
@@ -230,22 +234,28 @@ def finish_document(
     self: Task, results: list[dict[str, Any]], sha256: str, reader: str, version: str, plan: dict[str, Any],
     started: float,
 ) -> dict[str, Any]:  # fmt: skip
-    """The chord's join: assemble the sections, reconcile, store the run."""
+    """The chord's join: the pipeline assembles, settles and checks the sections; the run is stored."""
     errors = [r["error"] for r in results if r.get("error")]
     if errors:
         run_id = store_failure(sha256, reader, version, "; ".join(errors), time.time() - started)
         return {"sha256": sha256, "status": "failed", "run": run_id}
-    extraction = assemble(plan_from_json(plan), [reading_from_json(r) for r in results])
-    if reader != "rules":
-        extraction.reader, extraction.reader_version = reader, version
-        extraction.usage = merge_usage([r["usage"] for r in results])
-    reconcile_extraction(extraction)
-    extraction.seconds = time.time() - started
+    if not _known(reader):
+        raise ValueError(f"unknown reader {reader!r}")
+    readings = Readings(plan_from_json(plan))
+    sections = [reading_from_json(r) for r in results]
+    if reader == "rules":
+        readings.rules = sections
+    else:
+        readings.llm, readings.sent, readings.usage = sections, [r.section for r in sections], LLMUsage()
+        for result in results:
+            readings.usage.merge(result["usage"])
     with sessions()() as session, session.begin():
         document = _document(session, sha256)
         if document is None:
             log.error("document %s vanished from the database", sha256)
             return {"sha256": sha256, "status": "missing"}
+        extraction = pipeline.finish(_source(document), readings, reader)
+        extraction.seconds = time.time() - started
         run = save_run(session, document, extraction)
         return {"sha256": sha256, "status": run.status, "run": run.id}
 

@@ -13,13 +13,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from extractor.confidence import EVEN, IN_BROKEN_SUM, SUSPECT, UNVERIFIED
 from extractor.model import FieldValue, Number, format_number
 from schemas import SumRule, TemplateSpec
-
-SUSPECT = 0.3
-IN_BROKEN_SUM = 0.7
-INFERRED = 0.5
-UNVERIFIED = 0.6
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,7 @@ def _fix_blanks(template: TemplateSpec, fields: dict[str, FieldValue], failed: l
             cell.doubt(
                 f"the document shows this cell blank ('{cell.raw}'); its sums imply {format_number(int(value))} "
                 "(a displaced or lost value) — inferred, not read",
-                INFERRED,
+                EVEN,
             )
 
 
@@ -132,7 +128,7 @@ def _infer_missing(template: TemplateSpec, fields: dict[str, FieldValue]) -> Non
             cell.value = int(value)
             cell.status = "inferred"
             cell.reasons.clear()
-            cell.doubt(f"not shown in the document; inferred from {_subject(rule)} = {int(value)}", INFERRED)
+            cell.doubt(f"not shown in the document; inferred from {_subject(rule)} = {int(value)}", EVEN)
             changed = True
 
 

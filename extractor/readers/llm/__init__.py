@@ -1,13 +1,14 @@
 """The LLM reader: instructor over the openai client, one call per block of rows, grounded in the text."""
 
 from extractor.readers.llm.config import LLMNotConfigured, LLMSettings
-from extractor.readers.llm.reader import LLM_READER_VERSION, LLMUsage, read_document_llm, read_sections_llm
+from extractor.readers.llm.reader import LLM_READER_VERSION, Budget, LLMUsage, TokenBudget, read_sections_llm
 
 __all__ = [
     "LLM_READER_VERSION",
+    "Budget",
     "LLMNotConfigured",
     "LLMSettings",
     "LLMUsage",
-    "read_document_llm",
+    "TokenBudget",
     "read_sections_llm",
 ]

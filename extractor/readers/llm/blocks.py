@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from extractor.readers.rules.rows import assemble_rows
-from extractor.readers.rules.tokens import tokenize
+from extractor.readers.layout.rows import assemble_rows
+from extractor.readers.layout.tokens import tokenize
 from schemas import RowSpec, SectionSpec
 
 

@@ -1,4 +1,8 @@
-"""Response cache keyed by model, prompt version, mode and the exact request: re-running a batch is free."""
+"""Response cache keyed by server, model, prompt version, mode and the exact request: re-running a batch is free.
+
+The server's base URL is part of the key: the same model name on another server (a scripted test
+server, a local llama.cpp, a hosted API) is another model, and its answers must not be replayed.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,13 @@ from typing import Any
 
 
 class ResponseCache:
-    def __init__(self, folder: Path | None) -> None:
+    def __init__(self, folder: Path | None, base_url: str | None = None) -> None:
+        """`base_url` goes into every key; pass the server's address (None only where no request is sent)."""
         self.folder = folder
+        self.server = (base_url or "").strip().rstrip("/")
 
-    @staticmethod
-    def key(model: str, prompt_version: str, mode: str, block: str, text: str) -> str:
-        payload = json.dumps([model, prompt_version, mode, block, text], ensure_ascii=False)
+    def key(self, model: str, prompt_version: str, mode: str, block: str, text: str) -> str:
+        payload = json.dumps([self.server, model, prompt_version, mode, block, text], ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path | None:

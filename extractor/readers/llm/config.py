@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -13,11 +15,31 @@ CONFIGURE_HINT = (
 )
 
 
-class LLMNotConfigured(RuntimeError):
+class LLMConfigError(RuntimeError):
+    """A setting of the LLM is wrong: the run stops with one line that names the setting to fix.
+
+    Raised for what no retry can mend (authentication, an unknown model or path, an address that
+    does not answer, a request the server calls malformed), so that a wrong key does not turn into
+    a quiet rules-only run with a note on every block. Doors catch it and print `str(error)`;
+    `setting` is the variable the message names first.
+    """
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(one_line(message))
+        self.setting = setting
+
+
+class LLMNotConfigured(LLMConfigError):
     """Raised when an LLM reading is asked for but no server is configured."""
 
     def __init__(self) -> None:
-        super().__init__(f"no LLM is configured: {CONFIGURE_HINT}")
+        super().__init__(f"no LLM is configured: {CONFIGURE_HINT}", "GONGKAI_LLM_BASE_URL")
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """Collapse whitespace (servers answer with multi-line bodies) and cap the length: a door prints one line."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 class LLMSettings(BaseSettings):
@@ -44,8 +66,16 @@ class LLMSettings(BaseSettings):
         return bool(self.base_url and self.model)
 
     def require(self) -> None:
+        """Refuse to start without a server and model, or with a base URL no client could call."""
         if not self.configured:
             raise LLMNotConfigured()
+        parts = urlsplit(self.base_url or "")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LLMConfigError(
+                f"GONGKAI_LLM_BASE_URL={self.base_url!r} is not an http(s) URL "
+                "(e.g. http://127.0.0.1:8080/v1 or https://api.deepseek.com)",
+                "GONGKAI_LLM_BASE_URL",
+            )
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
         return (tokens_in * self.price_input_per_million + tokens_out * self.price_output_per_million) / 1e6

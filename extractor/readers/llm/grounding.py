@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from extractor.model import Number
-from extractor.readers.rules.tokens import Token, tokenize
+from extractor.readers.layout.tokens import Token, tokenize
 
 
 @dataclass(frozen=True)

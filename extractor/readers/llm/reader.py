@@ -11,22 +11,21 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from extractor.confidence import EVEN, GROUNDED, SUSPECT
 from extractor.ingest import SourceDocument
-from extractor.model import Extraction, FieldValue
+from extractor.model import FieldValue
+from extractor.readers.layout import DocumentPlan, SectionReading
 from extractor.readers.llm.blocks import Block, plan_blocks
 from extractor.readers.llm.cache import ResponseCache
 from extractor.readers.llm.client import Answer, BlockClient
 from extractor.readers.llm.config import LLMSettings
 from extractor.readers.llm.grounding import ground_row
 from extractor.readers.llm.prompts import block_prompt, system_prompt
-from extractor.readers.rules import DocumentPlan, SectionReading, assemble, plan_document
 from schemas import DISCLOSURE_REPORT, ReportType, block_model, block_name, row_cells
 
 LLM_READER_VERSION = "llm-0.1.0"
-GROUNDED = 0.95
-UNGROUNDED = 0.3
 
 
 @dataclass
@@ -67,7 +66,18 @@ class LLMUsage:
         }  # fmt: skip
 
 
-class _Budget:
+class Budget(Protocol):
+    """Tokens one document may still spend. A document read in one process uses `TokenBudget`;
+    a document whose sections are read by several workers shares one kept in the broker."""
+
+    def allows(self) -> bool: ...
+
+    def spend(self, tokens: int) -> None: ...
+
+
+class TokenBudget:
+    """A document's token budget within one process (blocks are read by a thread pool)."""
+
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.spent = 0
@@ -83,7 +93,7 @@ class _Budget:
 
 
 def _answer(block: Block, normalized: str, settings: LLMSettings, client: BlockClient, cache: ResponseCache,
-            budget: _Budget, usage: LLMUsage, lock: threading.Lock) -> Answer:  # fmt: skip
+            budget: Budget, usage: LLMUsage, lock: threading.Lock) -> Answer:  # fmt: skip
     text = block.text(normalized)
     name = block_name(block.section, block.rows)
     key = cache.key(settings.model or "", settings.prompt_version, settings.mode, name, text)
@@ -162,26 +172,29 @@ def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
                 status="read", confidence=GROUNDED, source="llm",
             )  # fmt: skip
             if not grounding.grounded:
-                cell.doubt(grounding.reason, UNGROUNDED)
+                cell.doubt(grounding.reason, SUSPECT)
             if partial:
-                cell.doubt("the LLM left other cells of this row empty: its reading of the row is incomplete", 0.5)
+                cell.doubt("the LLM left other cells of this row empty: its reading of the row is incomplete", EVEN)
             out.append(cell)
     return out
 
 
 def read_sections_llm(
     doc: SourceDocument, plan: DocumentPlan, section_keys: Sequence[str], settings: LLMSettings,
-    client: BlockClient | None = None, report: ReportType = DISCLOSURE_REPORT,
+    client: BlockClient | None = None, report: ReportType = DISCLOSURE_REPORT, budget: Budget | None = None,
 ) -> tuple[list[SectionReading], LLMUsage]:  # fmt: skip
-    """Read the named sections with the LLM, blocks in parallel up to the configured concurrency."""
+    """Read the named sections with the LLM, blocks in parallel up to the configured concurrency.
+
+    `budget` is the document's: pass the same one to every call that reads part of one document.
+    """
     settings.require()
     usage = LLMUsage(sections=list(section_keys))
     if plan.template is None:
         return [], usage
     template = report.template(plan.template)
     client = client or BlockClient(settings)
-    cache = ResponseCache(settings.cache_dir)
-    budget = _Budget(settings.token_budget)
+    cache = ResponseCache(settings.cache_dir, settings.base_url)
+    budget = budget if budget is not None else TokenBudget(settings.token_budget)
     lock = threading.Lock()
     readings: list[SectionReading] = []
     jobs: list[tuple[SectionReading, Block]] = []
@@ -203,16 +216,3 @@ def read_sections_llm(
             reading.notes.append(f"{block_name(block.section, block.rows)}: LLM gave no usable answer ({answer.error})")
         reading.fields.extend(_fields(block, answer, doc.normalized))
     return readings, usage
-
-
-def read_document_llm(
-    doc: SourceDocument, settings: LLMSettings, client: BlockClient | None = None,
-    report: ReportType = DISCLOSURE_REPORT,
-) -> tuple[Extraction, LLMUsage]:  # fmt: skip
-    started = time.perf_counter()
-    plan = plan_document(doc, report)
-    readings, usage = read_sections_llm(doc, plan, list(plan.regions), settings, client, report)
-    result = assemble(plan, readings, report)
-    result.reader, result.reader_version = "llm", f"{LLM_READER_VERSION}+{settings.model}+{settings.prompt_version}"
-    result.seconds = time.perf_counter() - started
-    return result, usage

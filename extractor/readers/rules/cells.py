@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import combinations, islice
 
-from extractor.readers.rules.tokens import Token, Value
+from extractor.confidence import DOUBTFUL, EVEN, PROBABLE, SUSPECT, UNVERIFIED
+from extractor.readers.layout.tokens import Token, Value
 
 RowCheck = Callable[[Sequence[Value]], bool]
 MAX_SPLITS = 20000
@@ -184,7 +185,7 @@ def place_row(
         placement = _split(loose, width, check, label, segments, signed)
         if placement is not None and not placement.doubt:
             placement.doubt = f"{label}: digits re-cut across misplaced spaces to fit the row sum"
-            placement.level = 0.85
+            placement.level = PROBABLE
     if placement is not None:
         return placement
     with_empty = _trim_empty([t for t in tokens if t.kind in ("num", "blank", "empty")], width)
@@ -214,13 +215,13 @@ def _split(
             f"{label}: '{' '.join(t.text for t in values)}' read as {'|'.join(c.raw for c in options[0])}; "
             "no sum can confirm where one cell ends"
         )
-        return Placement(list(options[0]), reason, reason, 0.5)
+        return Placement(list(options[0]), reason, reason, EVEN)
     if not options:
         return None
     ranked: list[Cells] = [list(o) for o in sorted(options, key=_plausibility)[:MAX_ALTERNATIVES]]
     shown = "; ".join("|".join(c.raw for c in o if c) for o in ranked[:4])
     reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
-    return Placement(ranked[0], reason, reason, 0.3, ranked)
+    return Placement(ranked[0], reason, reason, SUSPECT, ranked)
 
 
 def _trim_empty(tokens: list[Token], width: int) -> list[Token]:
@@ -248,11 +249,11 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
             placement = Placement([_cell(t) for t in values[:skip] + values[skip + 1 :]], note)
             outcomes = {tuple(numbers[:k] + numbers[k + 1 :]) for k in (passing or subtotals)}
             if not passing or len(outcomes) > 1:
-                placement.doubt, placement.level = note, 0.6
+                placement.doubt, placement.level = note, UNVERIFIED
             return placement
     cells: Cells = [_cell(t) for t in values[:width]]
     reason = f"{label}: {len(values)} values for {width} columns; extra values not placed"
-    return Placement(cells, reason, reason, 0.4)
+    return Placement(cells, reason, reason, DOUBTFUL)
 
 
 def _is_subtotal(numbers: list[Value], k: int, block: int = 5) -> bool:
@@ -278,10 +279,10 @@ def _dropped_cells(
     candidates = [_place_at(positions, values, width, span) for positions in order[:MAX_ALTERNATIVES]]
     if len(fits) == 1 and shown > 1 and all(v.value for v in values):
         reason = f"{label}: {shown} of {width} cells shown; placed by the row sum"
-        level = 0.85
+        level = PROBABLE
     else:
         reason = f"{label}: only {shown} of {width} cells shown (empty cells dropped); placement uncertain"
-        level = 0.4
+        level = DOUBTFUL
     return Placement(candidates[0], reason, reason, level, candidates)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from extractor.confidence import PROBABLE
+from extractor.readers.layout.tokens import Value
 from extractor.readers.rules.cells import Cells, Placement
-from extractor.readers.rules.tokens import Value
 from schemas import RowSpec, SectionSpec, TemplateSpec
 
 _PASSES = 3
@@ -95,4 +96,4 @@ def choose_by_identities(
         table.set_row(row, placement.cells)
         if ties == 1 and best == len(table.by_row[row]):
             placement.doubt = f"{placement.doubt}; chosen as the only candidate that satisfies the table's sums"
-            placement.level = max(placement.level, 0.85)
+            placement.level = max(placement.level, PROBABLE)

@@ -6,67 +6,21 @@ row's own identity to choose between placements the layout leaves open.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
+from extractor.confidence import CHECKED, DOUBTFUL, EVEN, FLAG_BELOW, PROBABLE, SUSPECT, UNVERIFIED
 from extractor.ingest import SourceDocument
-from extractor.model import Extraction, FieldValue, Number
+from extractor.model import FieldValue, Number
+from extractor.readers.layout.labels import compact, residue
+from extractor.readers.layout.plan import DocumentPlan, SectionReading
+from extractor.readers.layout.rows import Assigned, RawRow, align_rows, assemble_rows
+from extractor.readers.layout.tokens import Token, Value, tokenize
 from extractor.readers.rules.cells import PlacedCell, Placement, RowCheck, place_row
 from extractor.readers.rules.choose import choose_by_identities
-from extractor.readers.rules.labels import compact, residue
-from extractor.readers.rules.meta import detect_template, read_agency, read_year
-from extractor.readers.rules.regions import locate
-from extractor.readers.rules.rows import Assigned, RawRow, align_rows, assemble_rows
-from extractor.readers.rules.tokens import Token, Value, tokenize
 from schemas import DISCLOSURE_REPORT, ColumnSpec, ReportType, RowSpec, SectionSpec, TemplateSpec
 
 READER_VERSION = "rules-0.1.0"
-_NOT_FOUND = "cell not found in the document"
-
-
-@dataclass(frozen=True)
-class DocumentPlan:
-    """What the reader learns before reading cells: metadata, template, where each table sits.
-
-    Plain data (strings, ints, tuples) so that a worker can read the sections apart.
-    """
-
-    doc: str
-    template: str | None
-    year: int | None
-    agency: str | None
-    regions: dict[str, tuple[int, int] | None]
-    notes: tuple[str, ...] = ()
-
-
-@dataclass
-class SectionReading:
-    section: str
-    fields: list[FieldValue] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> DocumentPlan:
-    text = doc.normalized
-    year = read_year(text)
-    template, note = detect_template(report, text, year)
-    notes = [note] if note else []
-    regions: dict[str, tuple[int, int] | None] = {}
-    if template is None:
-        notes.append("no known table template found")
-    else:
-        located = locate(text)
-        regions = {section.key: getattr(located, section.key) for section in template.sections}
-    return DocumentPlan(
-        doc=doc.name.rsplit(".", 1)[0],
-        template=template.version if template else None,
-        year=year,
-        agency=read_agency(doc.text, text),
-        regions=regions,
-        notes=tuple(notes),
-    )
 
 
 def read_section(
@@ -88,30 +42,10 @@ def read_section(
     return reading
 
 
-def assemble(
-    plan: DocumentPlan, readings: Sequence[SectionReading], report: ReportType = DISCLOSURE_REPORT
-) -> Extraction:
-    """The sections' cells as one extraction; cells no section found are marked missing."""
-    result = Extraction(
-        doc=plan.doc, template=plan.template, year=plan.year, agency=plan.agency,
-        reader="rules", reader_version=READER_VERSION, notes=list(plan.notes),
-    )  # fmt: skip
-    for reading in readings:
-        result.notes.extend(reading.notes)
-        for value in reading.fields:
-            result.fields.setdefault(value.key, value)
-    if plan.template is not None:
-        _mark_missing(report.template(plan.template), result)
-    return result
-
-
-def read_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> Extraction:
-    started = time.perf_counter()
-    plan = plan_document(doc, report)
-    readings = [read_section(doc.normalized, plan, key, report) for key in plan.regions]
-    result = assemble(plan, readings, report)
-    result.seconds = time.perf_counter() - started
-    return result
+def read_sections(
+    doc: SourceDocument, plan: DocumentPlan, section_keys: Sequence[str], report: ReportType = DISCLOSURE_REPORT
+) -> list[SectionReading]:
+    return [read_section(doc.normalized, plan, key, report) for key in section_keys]
 
 
 _CHECKS: dict[tuple[str, str, tuple[str, ...]], RowCheck | None] = {}
@@ -149,15 +83,15 @@ def _number(value: Value) -> Number:
 def _field(key: str, column: ColumnSpec, cell: PlacedCell) -> FieldValue:
     value = FieldValue(key, _number(cell.value), cell.raw, cell.span, "read" if cell.status == "read" else "blank")
     if cell.value < 0 and not column.signed:
-        value.doubt(f"negative value {cell.raw} in a column that cannot be negative", 0.3, layout=False)
+        value.doubt(f"negative value {cell.raw} in a column that cannot be negative", SUSPECT, layout=False)
     if isinstance(cell.value, Decimal) and cell.value != cell.value.to_integral_value() and column.kind == "int":
-        value.doubt(f"decimal value {cell.raw} in a column of counts", 0.3, layout=False)
+        value.doubt(f"decimal value {cell.raw} in a column of counts", SUSPECT, layout=False)
     if not column.unit and cell.raw.endswith("元"):
         value.doubt(f"printed with a unit ('{cell.raw}') where the template's column names none: check the scale",
-                    0.6, layout=False)  # fmt: skip
+                    UNVERIFIED, layout=False)  # fmt: skip
     if column.unit and cell.raw and cell.raw.endswith("元") and not cell.raw.endswith(column.unit):
         value.doubt(
-            f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", 0.5, layout=False
+            f"unit: '{cell.raw}' is not in {column.unit}, the column's unit (value kept as printed)", EVEN, layout=False
         )
     return value
 
@@ -195,7 +129,7 @@ def _read_labelled(
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
             if position < last_with_values:
                 checked = any(k in r.cells for r in template.constraints for k in _keys(section, row))
-                out.extend(_blank_row(section, row, item, 0.92 if checked else 0.85))
+                out.extend(_blank_row(section, row, item, CHECKED if checked else PROBABLE))
             continue
         check = _row_check(template, section, [row])
         signed = [col.signed for col in row.columns]
@@ -212,7 +146,7 @@ def _read_labelled(
         values = _fields_of(section, item.row, placement)
         for value in values:
             if item.raw.garbled:
-                value.doubt(f"unreadable text in the row: {' '.join(item.raw.garbled)}", 0.4, layout=False)
+                value.doubt(f"unreadable text in the row: {' '.join(item.raw.garbled)}", DOUBTFUL, layout=False)
             if placement.doubt:
                 value.doubt(placement.doubt, placement.level)
             if item.doubt:
@@ -254,7 +188,7 @@ def _blank_row(section: SectionSpec, row: RowSpec, item: Assigned, level: float)
     out = []
     for column in row.columns:
         value = FieldValue(row.field_key(section.key, column), 0, raw="", span=span, status="blank", confidence=level)
-        if level < 0.9:
+        if level < FLAG_BELOW:
             value.doubt("row printed with no values: read as blanks (0); no sum can confirm it", level)
         if item.doubt:
             value.doubt(item.doubt, item.level)
@@ -295,7 +229,7 @@ def _by_label(section: SectionSpec, raw_rows: list[RawRow], notes: list[str]) ->
             item.doubt = f"row {item.row.label} is printed more than once, with different numbers: " + " / ".join(
                 sorted(versions)
             )
-            item.level = 0.4
+            item.level = DOUBTFUL
     return [chosen[row.key] for row in section.rows if row.key in chosen]
 
 
@@ -309,7 +243,7 @@ def _read_sequence(
         if token.kind == "text":
             flat = compact(token.text)
             if not started:
-                started = "维持" in flat or "审结" in flat
+                started = any(word in flat for word in section.values_after)
                 continue
             if values and len(residue(section, flat)) > 3:
                 break
@@ -346,14 +280,6 @@ def _empty_table(section: SectionSpec, tokens: list[Token]) -> list[FieldValue]:
     for row in section.rows:
         for key in _keys(section, row):
             value = FieldValue(key, 0, raw="", span=span, status="blank")
-            value.doubt("the table is printed with no values at all: read as blanks (0)", 0.6)
+            value.doubt("the table is printed with no values at all: read as blanks (0)", UNVERIFIED)
             out.append(value)
     return out
-
-
-def _mark_missing(template: TemplateSpec, result: Extraction) -> None:
-    for section in template.sections:
-        for row in section.rows:
-            for key in _keys(section, row):
-                if key not in result.fields:
-                    result.fields[key] = FieldValue(key, None, status="missing", confidence=0.0, reasons=[_NOT_FOUND])

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from extractor.readers.rules.labels import compact, exact_label, find_labels, residue
-from extractor.readers.rules.tokens import Token
+from extractor.confidence import DOUBTFUL, EVEN, PROBABLE
+from extractor.readers.layout.labels import compact, exact_label, find_labels, residue
+from extractor.readers.layout.tokens import Token
 from schemas import RowSpec, SectionSpec
 
 _NOISE_CHARS = 3
@@ -219,7 +220,8 @@ def _judge(
     if raw.row is row:
         return Assigned(raw, row)
     if raw.row is not None:
-        return Assigned(raw, row, f"row label reads '{raw.row.label}' but its place in the table is '{row.label}'", 0.5)
+        reason = f"row label reads '{raw.row.label}' but its place in the table is '{row.label}'"
+        return Assigned(raw, row, reason, EVEN)
     prev_anchor = next(((pi, pj) for pi, pj in reversed(pairs[:k]) if data[pi].row is template[pj]), (-1, -1))
     next_anchor = next(
         ((pi, pj) for pi, pj in pairs[k + 1 :] if data[pi].row is template[pj]), (len(data), len(template))
@@ -227,5 +229,6 @@ def _judge(
     rows_between = next_anchor[0] - prev_anchor[0] - 1
     slots_between = next_anchor[1] - prev_anchor[1] - 1
     if rows_between == slots_between:
-        return Assigned(raw, row, f"row label not found; placed as '{row.label}' by its position in the table", 0.85)
-    return Assigned(raw, row, f"row label not found; '{row.label}' is a guess from its position", 0.4)
+        reason = f"row label not found; placed as '{row.label}' by its position in the table"
+        return Assigned(raw, row, reason, PROBABLE)
+    return Assigned(raw, row, f"row label not found; '{row.label}' is a guess from its position", DOUBTFUL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from extractor.readers.rules.labels import compact
+from extractor.readers.layout.labels import compact
 from schemas import ReportType, TemplateSpec
 
 _TITLE = re.compile(

@@ -1,0 +1,178 @@
+"""Find where each mandated table sits in the text, skipping prose that repeats its words.
+
+Reports name their tables in the introduction too ('报告全文包括…主动公开政府信息情况…'), so a
+table is anchored on its first data row and its heading is the last one printed before it. What
+to look for is the template's data (`schemas.TableLocation`); this module only knows how to look.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from schemas import SectionSpec, TemplateSpec
+
+_GAPS = re.compile(r"[\s|]+")
+
+
+class Searchable:
+    """A text that can be searched for phrases split by spaces, line breaks or table pipes.
+
+    Most phrases are printed whole and found by str.find. Only when that fails is a compact
+    copy (no whitespace, no pipes) searched; the map back to text offsets is built only when
+    the compact copy does hold the phrase, which keeps the common case fast.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._flat: str | None = None
+        self._removed: list[tuple[int, int]] | None = None  # (flat offset, chars removed before it)
+
+    @property
+    def flat(self) -> str:
+        if self._flat is None:
+            self._flat = _GAPS.sub("", self.text)
+        return self._flat
+
+    def _map(self) -> list[tuple[int, int]]:
+        if self._removed is None:
+            removed, total = [(0, 0)], 0
+            for gap in _GAPS.finditer(self.text):
+                total += gap.end() - gap.start()
+                removed.append((gap.end() - total, total))
+            self._removed = removed
+        return self._removed
+
+    def _to_text(self, flat_pos: int) -> int:
+        table = self._map()
+        index = bisect_right(table, (flat_pos, float("inf"))) - 1
+        return flat_pos + table[index][1]
+
+    def _to_flat(self, text_pos: int) -> int:
+        table = self._map()
+        best = 0
+        for flat_pos, removed in table:
+            if flat_pos + removed > text_pos:
+                break
+            best = flat_pos + (text_pos - flat_pos - removed)
+        return max(0, min(best, len(self.flat)))
+
+    def find_all(self, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
+        end = len(self.text) if end is None else end
+        found = []
+        pos = self.text.find(phrase, start, end)
+        while pos >= 0:
+            found.append(pos)
+            pos = self.text.find(phrase, pos + 1, end)
+        if found or phrase not in self.flat:
+            return found
+        flat_start, flat_end = self._to_flat(start), self._to_flat(end)
+        pos = self.flat.find(phrase, flat_start, flat_end)
+        while pos >= 0:
+            found.append(self._to_text(pos))
+            pos = self.flat.find(phrase, pos + 1, flat_end)
+        return found
+
+
+def find_all(text: str | Searchable, phrase: str, start: int = 0, end: int | None = None) -> list[int]:
+    """Positions of a phrase in the text, even where spaces, line breaks or pipes split it."""
+    searchable = text if isinstance(text, Searchable) else Searchable(text)
+    return searchable.find_all(phrase, start, end)
+
+
+def _first(text: Searchable, phrases: tuple[str, ...], start: int = 0, end: int | None = None) -> int | None:
+    found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
+    return min(found) if found else None
+
+
+def _last(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> int | None:
+    found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
+    return max(found) if found else None
+
+
+_TABLE_CELL = re.compile(r"[|｜]|\d(?![\d.,]*\s*[件条个次项%])")
+
+
+def _row_follows(plain: str, position: int) -> bool:
+    """A table row, not a sentence: a cell or a number that is not a count of 件/条 follows soon."""
+    window = re.split(r"[。;；]", plain[position : position + 60], maxsplit=1)[0]
+    return bool(_TABLE_CELL.search(window))
+
+
+@dataclass(frozen=True)
+class _Found:
+    begin: int
+    anchor: int | None  # the first data row, when the table was anchored on it
+
+
+def _anchor(text: Searchable, section: SectionSpec, start: int, end: int) -> int | None:
+    where = section.location
+    for pos in sorted(p for phrase in where.anchors for p in find_all(text, phrase, start, end)):
+        confirmed = not where.confirm or _first(text, where.confirm, pos, min(end, pos + where.confirm_within))
+        if confirmed is not None and (not where.anchor_is_row or _row_follows(text.text, pos)):
+            return pos
+    return None
+
+
+def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_anchor: bool) -> _Found | None:
+    """Where one table begins within [start, end); `after_anchor`: the previous table was anchored."""
+    where = section.location
+    anchor = _anchor(text, section, start, end) if where.anchors else None
+    if anchor is not None:
+        heading = _last(text, where.headings, max(0, anchor - where.heading_lookback), anchor)
+        return _Found(heading if heading is not None else anchor, anchor)
+    if where.fallback:
+        label = _first(text, where.fallback, start, end)
+        if label is None:
+            return None
+        heading = _last(text, where.headings, start, label)
+        return _Found(heading if heading is not None else label, None)
+    if where.anchors:  # a header anchor not confirmed: the last heading, else the bare anchor phrase
+        begin = _last(text, where.headings, start, end)
+        begin = begin if begin is not None else _first(text, where.anchors, start, end)
+        return _Found(begin if begin is not None else start, None)
+    begin = _first(text, where.headings, start, end)
+    if begin is None and after_anchor:
+        begin = _first(text, where.loose_headings, start, end)
+    return _Found(begin, None) if begin is not None else None
+
+
+def locate(template: TemplateSpec, plain: str) -> dict[str, tuple[int, int] | None]:
+    """Character range of each of the template's tables in the normalised text (None where absent).
+
+    Tables are located in the template's `locate_order`, the most distinctive first; each one is
+    searched between the tables already found around it (in printed order), so a later table's
+    words in an earlier table's prose do not move it.
+    """
+    size = len(plain)
+    text = Searchable(plain)
+    order = [s.key for s in template.sections]
+    found: dict[str, _Found | None] = {}
+    for key in template.locate_order or order:
+        index = order.index(key)
+        before = [f for k in reversed(order[:index]) if (f := found.get(k)) is not None]
+        after = [f for k in order[index + 1 :] if (f := found.get(k)) is not None]
+        anchored = before[0].anchor if before else None
+        start = anchored if anchored is not None else 0
+        end = after[0].begin if after else size
+        found[key] = _find(text, template.section(key), start, end, anchored is not None)
+    regions: dict[str, tuple[int, int] | None] = {}
+    for index, key in enumerate(order):
+        here = found.get(key)
+        if here is None:
+            regions[key] = None
+            continue
+        where = template.section(key).location
+        later = [f.begin for k in order[index + 1 :] if (f := found.get(k)) is not None and f.begin > here.begin]
+        end = later[0] if later else size
+        if where.ends:
+            marker = _first(text, where.ends, here.begin + 4)
+            end = marker if marker else size
+        if where.max_chars is not None:
+            end = min(end, here.begin + where.max_chars)
+        if where.header_words and _first(text, where.header_words, here.begin, end) is None:
+            regions[key] = None  # no table header in sight: prose that names the table's rows is not the table
+            continue
+        regions[key] = (here.begin, end)
+    return regions

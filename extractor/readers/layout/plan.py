@@ -1,0 +1,81 @@
+"""What every reader learns before reading cells, and how section readings become one extraction.
+
+The plan (metadata, template, where each table sits) and the assembly of section readings are
+reader-neutral: the rules reader and the LLM reader both cut the text by the same plan, and a
+worker can read the sections of one plan apart and join them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from extractor.confidence import NONE
+from extractor.ingest import SourceDocument
+from extractor.model import Extraction, FieldValue
+from extractor.readers.layout.locate import locate
+from extractor.readers.layout.meta import detect_template, read_agency, read_year
+from schemas import DISCLOSURE_REPORT, ReportType
+
+NOT_FOUND = "cell not found in the document"
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    """Plain data (strings, ints, tuples) so that a worker can read the sections apart."""
+
+    doc: str
+    template: str | None
+    year: int | None
+    agency: str | None
+    regions: dict[str, tuple[int, int] | None]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class SectionReading:
+    """One table as one reader read it: its cells and what the reader noticed."""
+
+    section: str
+    fields: list[FieldValue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> DocumentPlan:
+    text = doc.normalized
+    year = read_year(text)
+    template, note = detect_template(report, text, year)
+    notes = [note] if note else []
+    regions: dict[str, tuple[int, int] | None] = {}
+    if template is None:
+        notes.append("no known table template found")
+    else:
+        regions = locate(template, text)
+    return DocumentPlan(
+        doc=doc.name.rsplit(".", 1)[0],
+        template=template.version if template else None,
+        year=year,
+        agency=read_agency(doc.text, text),
+        regions=regions,
+        notes=tuple(notes),
+    )
+
+
+def assemble(
+    plan: DocumentPlan, readings: Sequence[SectionReading], reader: str, reader_version: str,
+    report: ReportType = DISCLOSURE_REPORT,
+) -> Extraction:  # fmt: skip
+    """The sections' cells as one extraction; cells no section gave are marked missing."""
+    result = Extraction(
+        doc=plan.doc, template=plan.template, year=plan.year, agency=plan.agency,
+        reader=reader, reader_version=reader_version, notes=list(plan.notes),
+    )  # fmt: skip
+    for reading in readings:
+        result.notes.extend(reading.notes)
+        for value in reading.fields:
+            result.fields.setdefault(value.key, value)
+    if plan.template is not None:
+        for key in report.template(plan.template).field_keys():
+            if key not in result.fields:
+                result.fields[key] = FieldValue(key, None, status="missing", confidence=NONE, reasons=[NOT_FOUND])
+    return result
