@@ -14,10 +14,9 @@ from extractor.cli.options import (
     LLMModeOption,
     LLMUrlOption,
     ReaderOption,
+    choose_reader,
     err_console,
-    llm_settings,
     out_console,
-    reader_choice,
 )
 
 
@@ -38,8 +37,7 @@ def eval_command(
     from evals.gold import load_cases
     from evals.report import write_report
 
-    chosen = reader_choice(reader)
-    llm = llm_settings(chosen, llm_base_url, llm_model, llm_mode)
+    chosen, llm = choose_reader(reader, llm_base_url, llm_model, llm_mode)
     suffixes = tuple(f".{s.strip().lstrip('.').lower()}" for s in only.split(",")) if only else None
     cases = load_cases(*folders, suffixes=suffixes)
     if not cases:

@@ -21,11 +21,10 @@ from extractor.cli.options import (
     LLMModeOption,
     LLMUrlOption,
     ReaderOption,
+    choose_reader,
     err_console,
     fail,
-    llm_settings,
     out_console,
-    reader_choice,
 )
 from extractor.ingest import IngestError
 from extractor.model import Extraction
@@ -100,8 +99,7 @@ def extract_command(
     llm_mode: LLMModeOption = None,
 ) -> None:
     """Read each report, check its arithmetic, flag doubtful cells, store the run."""
-    chosen = reader_choice(reader)
-    llm = llm_settings(chosen, llm_base_url, llm_model, llm_mode)
+    chosen, llm = choose_reader(reader, llm_base_url, llm_model, llm_mode)
     paths = files or [SAMPLE_REPORT]
     names = _output_names(paths)
     many = len(paths) > 1

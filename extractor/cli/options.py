@@ -32,14 +32,18 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def reader_choice(reader: str) -> Reader:
+def choose_reader(
+    reader: str, base_url: str | None, model: str | None, mode: str | None
+) -> tuple[Reader, LLMSettings | None]:
+    """The reader and its LLM settings (environment, then command-line overrides); a clear exit when
+    the reader is unknown or needs an LLM that is not configured."""
     if reader not in READERS:
         raise fail(f"unknown reader '{reader}': choose one of {', '.join(READERS)}")
-    return reader
+    chosen: Reader = reader  # narrowed by the check just above
+    return chosen, _llm_settings(chosen, base_url, model, mode)
 
 
-def llm_settings(reader: Reader, base_url: str | None, model: str | None, mode: str | None) -> LLMSettings | None:
-    """LLM settings from the environment with command-line overrides; a clear exit when missing."""
+def _llm_settings(reader: Reader, base_url: str | None, model: str | None, mode: str | None) -> LLMSettings | None:
     if reader == "rules":
         return None
     overrides = {k: v for k, v in {"base_url": base_url, "model": model, "mode": mode}.items() if v}
