@@ -11,7 +11,7 @@ from extractor.pipeline import READERS, Reader
 from extractor.readers.llm import LLMNotConfigured, LLMSettings
 
 out_console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 
 ReaderOption = Annotated[
     str,
