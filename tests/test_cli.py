@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
+from schemas import DISCLOSURE_REPORT
 from tests.helpers import SHARED_REAL
 
 runner = CliRunner()
@@ -64,3 +65,48 @@ def test_eval_scores_a_gold_folder(tmp_path: Path) -> None:
     assert summary["accuracy"] == 1.0 and summary["silent_errors"] == 0 and summary["invented"] == 0
     assert (tmp_path / "report" / "report.html").exists()
     assert (tmp_path / "report" / "errors_by_section.png").stat().st_size > 1000
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@needs_shared
+@pytest.mark.parametrize("kind", ["postgresql", "sqlite"])
+def test_an_unreachable_database_is_one_line_naming_the_setting(kind: str, tmp_path: Path) -> None:
+    url = (
+        f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/test"
+        if kind == "postgresql"
+        else f"sqlite:///{tmp_path}/no/such/folder/g.db"
+    )
+    result = runner.invoke(app, ["extract", str(SEED), "--db", url])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "GONGKAI_DATABASE_URL" in lines[0] and "cannot reach the database" in lines[0]
+
+
+@needs_shared
+def test_the_service_stores_a_run_and_rechecks_the_sums_after_a_correction(tmp_path: Path) -> None:
+    from extractor.service import Service
+
+    with Service(f"sqlite:///{tmp_path}/g.db") as service:
+        doc = service.ingest(SEED)
+        extraction, run_id = service.extract_and_store(doc)
+        assert service.store_document(doc) == service.store_document(doc)  # one document per content
+        total = extraction.fields["t3.total.total"].value
+        assert isinstance(total, int)
+        broken = service.correct(run_id, "t3.total.total", total + 1, reviewer="ann")
+        rules = {rule.name: rule for rule in DISCLOSURE_REPORT.template("2019").constraints}
+        assert broken.broken and all("t3.total.total" in rules[check.rule].cells for check in broken.broken)
+        mended = service.correct(run_id, "t3.total.total", total, reviewer="ann")
+        assert not mended.broken and len(mended.holding) > len(broken.holding)
+        assert service.load_run(run_id).fields["t3.total.total"].source == "review"
+        assert service.load_run(run_id, apply_corrections=False).fields["t3.total.total"].value == total
+        assert [run.run_id for run in service.list_runs()] == [run_id]
+        with pytest.raises(KeyError):
+            service.correct(run_id, "t9.nothing.here", 1, reviewer="ann")
