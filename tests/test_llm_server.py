@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,8 +71,8 @@ def _free_port() -> int:
 class RunningServer:
     """uvicorn serving the app in a thread, stopped at the end of the module."""
 
-    def __init__(self, gold_dirs: list[Path]) -> None:
-        self.app = create_app(gold_dirs, None, seed=7)
+    def __init__(self, gold_dirs: list[Path], api_key: str | None = None, models: list[str] | None = None) -> None:
+        self.app = create_app(gold_dirs, None, seed=7, api_key=api_key, models=models)
         self.port = _free_port()
         config = uvicorn.Config(
             self.app, host="127.0.0.1", port=self.port, log_level="warning", timeout_graceful_shutdown=1
@@ -100,10 +101,11 @@ class RunningServer:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def configure(self, failures: FailureConfig | None = None, seed: int = 7) -> None:
-        """Set the failures and seed, and clear the log and attempt counters."""
+    def configure(self, failures: FailureConfig | None = None, seed: int = 7, force_status: int | None = None) -> None:
+        """Set the failures, seed and forced status, clear the focus, the log and the attempt counters."""
         config = (failures or FailureConfig()).model_dump()
-        self.post("/_config", {"failures": config, "seed": seed})
+        self.post("/_config", {"failures": config, "seed": seed, "force_status": force_status})
+        self.post("/_focus", {"doc": None})
         self.post("/_reset")
 
     def stop(self) -> None:
@@ -397,6 +399,65 @@ def test_http_500(server: RunningServer) -> None:
     with pytest.raises(openai.InternalServerError):
         _tools_request(_client(server))
     assert server.get("/_injected")["by_mode"] == {"http_500": 1}
+
+
+def _shared_table4(first: Path, second: Path) -> str:
+    """Table 4 as both documents print it (all zeros): a slice that alone cannot say which."""
+    text = load_path(first).normalized
+    start = text.index("行政复议行政诉讼")
+    shared = text[start : text.index("五,", start)].strip()  # normalised: full-width 、 → ,
+    assert shared in load_path(second).normalized
+    return shared
+
+
+def test_focus_attributes_a_shared_slice_to_the_document_being_read(server: RunningServer) -> None:
+    """pingtan 2019 and 2020 print the same table 4: the focus, not the slice, says which is meant."""
+    first, second = DEV_DATA / "real" / "real-pingtan-2019.txt", DEV_DATA / "real" / "real-pingtan-2020.txt"
+    shared = _shared_table4(first, second)
+    server.configure(FailureConfig.only("http_500"))
+    for focus in (first.stem, second.stem, first.stem):
+        server.post("/_focus", {"doc": focus})
+        with pytest.raises(openai.InternalServerError):
+            _tools_request(_client(server), shared)
+        assert server.get("/_injected")["injections"][-1]["doc"] == focus
+    stats = server.get("/_stats")
+    assert stats["ambiguous"] == 3 and stats["unmatched"] == [] and stats["focus"] == first.stem
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        server.post("/_focus", {"doc": DEV_DATA.name})  # not a document: refused, focus unchanged
+    assert server.get("/_stats")["focus"] == first.stem
+
+
+def test_a_slice_the_focused_document_does_not_print_is_unmatched(server: RunningServer) -> None:
+    server.configure()
+    server.post("/_focus", {"doc": "real-pingtan-2019"})
+    _tools_request(_client(server), _t3_slice(PINGTAN))  # pingtan 2021's own table 3
+    assert server.get("/_stats")["unmatched"] == [NAME]
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, openai.BadRequestError), (401, openai.AuthenticationError),
+                                               (403, openai.PermissionDeniedError), (404, openai.NotFoundError),
+                                               (503, openai.InternalServerError)])  # fmt: skip
+def test_force_status_answers_every_request_with_it(server: RunningServer, status: int, error: type) -> None:
+    server.configure(force_status=status)
+    with pytest.raises(error):
+        _tools_request(_client(server))
+    assert server.get("/_config")["force_status"] == status
+    server.configure()
+    _tools_request(_client(server))
+
+
+def test_a_server_with_a_key_and_a_model_list_refuses_others() -> None:
+    running = RunningServer([DEV_DATA / "real"], api_key="sesame", models=["scripted"])
+    try:
+        with pytest.raises(openai.AuthenticationError):
+            _tools_request(_client(running))  # api_key="test"
+        good = openai.OpenAI(base_url=running.url + "/v1", api_key="sesame", max_retries=0)
+        assert _arguments(_tools_request(good))
+        with pytest.raises(openai.NotFoundError, match="model `gpt-x` does not exist"):
+            good.chat.completions.create(model="gpt-x", messages=_messages(_t3_slice()))
+        assert [m["id"] for m in running.get("/v1/models")["data"]] == ["scripted"]
+    finally:
+        running.stop()
 
 
 def test_retries_draw_again_and_reset_replays_the_same_failures(server: RunningServer) -> None:

@@ -3,6 +3,9 @@
 Rates come from, in increasing precedence: `--config FILE.json` (a FailureConfig object),
 `--failure-rate` (the total rate, spread evenly over the modes not given a rate of their own), and
 one `--rate-<mode>` flag per mode (e.g. `--rate-shift-column 0.05`).
+
+`--api-key KEY` and `--models a,b` make it answer a wrong key with 401 and an unknown model with 404,
+as a real server does, so the reader's one-line errors can be tried by hand.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_argument(f"--rate-{mode.replace('_', '-')}", type=float, dest=f"rate_{mode}", metavar="RATE")
     parser.add_argument("--timeout-seconds", type=float, help="how long a 'timeout' answer sleeps")
     parser.add_argument("--retry-after", type=float, help="Retry-After seconds of an HTTP 429")
+    parser.add_argument("--api-key", help="accept only this bearer key (anything else gets a 401)")
+    parser.add_argument("--models", help="comma-separated model names to accept (anything else gets a 404)")
     parser.add_argument("--log-level", default="info")
     return parser
 
@@ -60,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
         config = config_from_args(args)
     except ValueError as exc:
         raise SystemExit(f"bad failure config: {exc}") from exc
-    app = create_app(args.gold, config, args.seed)
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    app = create_app(args.gold, config, args.seed, api_key=args.api_key, models=models)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
 
 

@@ -10,6 +10,18 @@ file (null where gold has no value), in whichever of instructor's modes the requ
 - JSON: `response_format: {"type": "json_object"}` → the JSON as `message.content`;
 - MD_JSON: neither → `message.content` with a ```json fenced block.
 
+Several gold documents can print the same slice (the huaian excerpt and the huaian PDF, pingtan's
+2019 and 2020 table 4). A benchmark that reads one document at a time says which with
+`POST /_focus {"doc": NAME}`: the slice is then looked up in that document only, so every request
+(and every injection) is attributed to exactly one document without the reader sending anything
+extra. Without a focus the document with most of the asked keys in gold is taken, and the request is
+counted as ambiguous in `GET /_stats`.
+
+Errors a real server gives for a wrong setting can be asked for: `create_app(api_key=...)` answers
+401 to any other key, `models=[...]` answers 404 to any other model (OpenAI's wording), and
+`POST /_config {"force_status": 400}` answers every completion request with that status until it is
+set back to null.
+
 Injected failures (evals.llm_server.failures) are drawn per request from a `random.Random` seeded
 with (seed, a hash of the request body, how often that same body was seen since the last reset),
 so a run is reproducible even when requests arrive concurrently in a different order, and a
@@ -130,23 +142,28 @@ class Library:
 
     def __init__(self, docs: Sequence[GoldDocument]) -> None:
         self.docs = list(docs)
+        self.by_name = {d.name: d for d in self.docs}
 
-    def find(self, slice_text: str, keys: Sequence[str]) -> GoldDocument | None:
-        """The document whose text contains the slice; among several, the one with most of `keys` in gold.
+    def matches(self, slice_text: str, within: Sequence[GoldDocument] | None = None) -> list[GoldDocument]:
+        """Every document (of `within`, default all) whose text contains the slice.
 
         An exact match on the normalised text is tried first, then one that ignores whitespace, so
         a reader that re-flows or trims lines still finds its document.
         """
+        docs = self.docs if within is None else list(within)
         needle = normalize(slice_text).strip()
         if not needle:
-            return None
-        found = [d for d in self.docs if needle in d.normalized]
+            return []
+        found = [d for d in docs if needle in d.normalized]
         if not found:
             squashed = _WHITESPACE.sub("", needle)
-            found = [d for d in self.docs if squashed in d.squashed]
-        if not found:
-            return None
-        return max(found, key=lambda d: sum(k in d.fields for k in keys))
+            found = [d for d in docs if squashed in d.squashed]
+        return found
+
+    def find(self, slice_text: str, keys: Sequence[str]) -> GoldDocument | None:
+        """The document whose text contains the slice; among several, the one with most of `keys` in gold."""
+        found = self.matches(slice_text)
+        return max(found, key=lambda d: sum(k in d.fields for k in keys)) if found else None
 
 
 # ---- the request ---------------------------------------------------------------------------------
@@ -328,6 +345,10 @@ class ServerState:
     requests: int = 0
     unmatched: list[str] = field(default_factory=list)
     not_applicable: Counter[str] = field(default_factory=Counter)
+    focus: str | None = None  # the one document requests are looked up in (POST /_focus)
+    ambiguous: int = 0  # requests whose slice more than one document prints
+    force_status: int | None = None  # answer every completion with this HTTP status (POST /_config)
+    completions: int = 0  # completion requests received, refused and forced ones included
 
     def reset(self) -> None:
         """Forget the log and the attempt counters, so the same requests draw the same failures again."""
@@ -336,6 +357,22 @@ class ServerState:
         self.requests = 0
         self.unmatched.clear()
         self.not_applicable.clear()
+        self.ambiguous = 0
+        self.completions = 0
+
+    def find(self, request: BlockRequest) -> GoldDocument | None:
+        """The gold document a request is about: the focused one if set, else the best match."""
+        if not request.text:
+            return None
+        everywhere = self.library.matches(request.text)
+        if len(everywhere) > 1:
+            self.ambiguous += 1
+        if self.focus is None:
+            return self.library.find(request.text, request.keys)
+        focused = self.library.by_name.get(self.focus)
+        if focused is None or not self.library.matches(request.text, [focused]):
+            return None
+        return focused
 
     def draw(self, body: Mapping[str, Any]) -> tuple[random.Random, str]:
         """The request's own RNG and a stable id, from (seed, body hash, attempt number of that body)."""
@@ -411,12 +448,43 @@ def _completion(
 # ---- the app -------------------------------------------------------------------------------------
 
 
+_STATUS_ERRORS = {
+    400: ("the request is malformed (scripted)", "invalid_request_error"),
+    401: ("Incorrect API key provided (scripted)", "invalid_request_error"),
+    403: ("You do not have access to this model (scripted)", "permission_error"),
+    404: ("The requested resource does not exist (scripted)", "invalid_request_error"),
+    429: ("Rate limit reached (scripted)", "rate_limit_error"),
+}
+
+
+def _forced(status: int) -> JSONResponse:
+    message, kind = _STATUS_ERRORS.get(status, (f"scripted HTTP {status}", "server_error"))
+    return _error(status, message, kind)
+
+
+def _refuse(
+    http_request: Request, body: Mapping[str, Any], api_key: str | None, models: Sequence[str] | None
+) -> JSONResponse | None:
+    """The 401 or 404 a real server gives for a wrong key or an unknown model, in OpenAI's wording."""
+    if api_key is not None and http_request.headers.get("authorization", "") != f"Bearer {api_key}":
+        return _error(401, "Incorrect API key provided (scripted).", "invalid_request_error")
+    if models is not None and body.get("model") not in models:
+        message = f"The model `{body.get('model')}` does not exist or you do not have access to it."
+        return _error(404, message, "invalid_request_error")
+    return None
+
+
 def create_app(
     gold_dirs: Sequence[str | Path],
     failures: FailureConfig | Mapping[str, Any] | None = None,
     seed: int = 0,
+    api_key: str | None = None,
+    models: Sequence[str] | None = None,
 ) -> FastAPI:
-    """The server over the gold documents under `gold_dirs`, with `failures` injected at their rates."""
+    """The server over the gold documents under `gold_dirs`, with `failures` injected at their rates.
+
+    `api_key`: only that bearer key is accepted (else 401); `models`: only those model names (else 404).
+    """
     config = failures if isinstance(failures, FailureConfig) else FailureConfig.model_validate(failures or {})
     docs = load_gold_documents(gold_dirs)
     log.info("loaded %d gold documents from %s", len(docs), ", ".join(map(str, gold_dirs)))
@@ -425,12 +493,18 @@ def create_app(
     app.state.server = state
 
     async def chat_completions(http_request: Request) -> Any:
+        state.completions += 1
         try:
             body = await http_request.json()
         except ValueError:
             return _error(400, "the body is not JSON", "invalid_request_error")
         if not isinstance(body, dict):
             return _error(400, "the body is not a JSON object", "invalid_request_error")
+        refused = _refuse(http_request, body, api_key, models)
+        if refused is not None:
+            return refused
+        if state.force_status is not None:
+            return _forced(state.force_status)
         if body.get("stream"):
             return _error(400, "streaming is not supported by the scripted server", "invalid_request_error")
         try:
@@ -444,8 +518,9 @@ def create_app(
 
     @app.get("/v1/models")
     @app.get("/models")
-    async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": "gongkai-scripted", "object": "model", "owned_by": "gongkai"}]}
+    async def list_models() -> dict[str, Any]:
+        names = list(models) if models is not None else ["gongkai-scripted"]
+        return {"object": "list", "data": [{"id": n, "object": "model", "owned_by": "gongkai"} for n in names]}
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
@@ -473,16 +548,32 @@ def create_app(
                 state.config = FailureConfig.model_validate(update["failures"])
             if "seed" in update:
                 state.seed = int(update["seed"])
+            if "force_status" in update:
+                forced = update["force_status"]
+                state.force_status = None if forced is None else int(forced)
         except ValueError as exc:
             return _error(400, str(exc), "invalid_request_error")
         return _config_report(state)
+
+    @app.post("/_focus")
+    async def focus(http_request: Request) -> Any:
+        """Look slices up in this document only (`{"doc": NAME}`), or everywhere again (`{"doc": null}`)."""
+        update = await http_request.json()
+        name = update.get("doc") if isinstance(update, dict) else None
+        if name is not None and name not in state.library.by_name:
+            return _error(404, f"no gold document named {name!r}", "invalid_request_error")
+        state.focus = name
+        return {"focus": name}
 
     @app.get("/_stats")
     async def stats() -> dict[str, Any]:
         return {
             "requests": state.requests,
+            "completions": state.completions,
             "injected": len(state.injections),
             "unmatched": state.unmatched,
+            "ambiguous": state.ambiguous,
+            "focus": state.focus,
             "not_applicable": dict(state.not_applicable),
         }
 
@@ -492,6 +583,7 @@ def create_app(
 def _config_report(state: ServerState) -> dict[str, Any]:
     return {
         "seed": state.seed,
+        "force_status": state.force_status,
         "failures": state.config.model_dump(),
         "effective_rates": state.config.effective_rates(),
     }
@@ -502,10 +594,11 @@ async def _answer(state: ServerState, body: Mapping[str, Any], request: BlockReq
     rng, request_id = state.draw(body)
     state.requests += 1
     mode: Mode | None = choose_mode(state.config.effective_rates(), rng.random())
-    doc = state.library.find(request.text, request.keys) if request.text else None
+    doc = state.find(request)
     if doc is None:
         state.unmatched.append(request.name)
-        log.warning("no gold document contains the text of %s; answering nulls", request.name)
+        where = f"gold document {state.focus}" if state.focus else "gold document"
+        log.warning("no %s contains the text of %s; answering nulls", where, request.name)
     if doc is not None:
         request = request.resolved(doc.fields)
     clean = request.answer(doc.fields if doc else {})
