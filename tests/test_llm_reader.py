@@ -6,12 +6,15 @@ These check the path and the safety net (grounding, sums, the second reader), no
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from evals.llm_safety import judge
+from evals import token_compare
+from evals.gold import GoldCase
+from evals.llm_safety import clean_cells, judge
 from evals.llm_server.failures import FailureConfig
 from extractor.ingest import load_path
 from extractor.pipeline import extract
@@ -105,3 +108,40 @@ def test_token_budget_stops_a_runaway(server: RunningServer) -> None:
     result = extract(load_path(DOCS[0]), reader="llm", llm=settings)
     assert result.usage["calls"] == 1 or result.usage["calls"] <= settings.concurrency
     assert any("budget" in note for note in result.notes)
+
+
+def test_a_document_without_output_is_caught_only_when_the_user_sees_an_error() -> None:
+    injections = [{"doc": "gone", "mode": "shift_column", "keys": ["t3.a.b"],
+                   "changes": [{"key": "t3.a.b", "sent": 5, "gold": 4}]}]  # fmt: skip
+    assert len(judge(injections, {}).escaped) == 1  # no output, no error: nothing was caught
+    assert judge(injections, {}, {"gone": "cannot tell the text encoding"}).flagged == 1
+
+
+def test_clean_cells_leave_out_every_cell_an_injection_touched() -> None:
+    case = GoldCase("doc", DOCS[0], {"fields": {"t3.a.b": 1, "t3.a.c": 2, "t3.a.d": 3, "t3.a.e": 4}})
+    outputs = {"doc": {"fields": {"t3.a.b": 9, "t3.a.c": 2, "t3.a.d": 3, "t3.a.e": 5},
+                       "flags": {"t3.a.b": ["x"], "t3.a.d": ["y"]}}}  # fmt: skip
+    injections = [{"doc": "doc", "mode": "broken_json", "keys": ["t3.a.b"], "changes": []}]
+    clean = clean_cells([case], injections, outputs)
+    assert (clean.cells, clean.correct, clean.false_flags, clean.silent_errors) == (3, 2, 1, 1)
+    assert clean.silent == [{"doc": "doc", "key": "t3.a.e", "value": 5, "gold": 4}]
+
+
+def test_token_compare_counts_four_sides_alike(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two reports, no server: the recount of the block reader equals what the reader metered
+    (checked inside), and every side has figures."""
+    for path in DOCS:
+        for suffix in (".txt", ".gold.json"):
+            shutil.copy(path.with_suffix(suffix), tmp_path / (path.stem + suffix))
+    assert token_compare.main(["--gold", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out[out.index("{") :])
+    sides = report["sides"]
+    assert set(sides) == {"block reader", "whole report, compact", "whole report, verbose", "auto"}
+    rule = "scripted rule"
+    assert sides["whole report, compact"]["calls_per_report"] == 1.0
+    assert (
+        sides["whole report, verbose"][rule]["total_per_report"]
+        > sides["whole report, compact"][rule]["total_per_report"]
+    )
+    assert sides["block reader"]["calls_per_report"] > 1
