@@ -20,6 +20,7 @@ Anything else is a bug (ours or a library's) and propagates.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,11 @@ from instructor.core.exceptions import ValidationError as InstructorValidationEr
 from pydantic import BaseModel
 
 from extractor.readers.llm.config import LLMConfigError, LLMSettings, one_line
+
+# instructor logs every failed attempt at ERROR. With no logging configured Python prints those to
+# stderr, around the one line a door prints; the outcome is ours to report (a note on the block,
+# or an LLMConfigError). An application that configures logging still gets them.
+logging.getLogger("instructor").addHandler(logging.NullHandler())
 
 #: Answers a retry may mend: a request timeout, rate limiting, the server's own failures.
 RETRIED_STATUS = frozenset({408, 429})
