@@ -1,6 +1,8 @@
 """A user's file as one text, with what we know of where it came from.
 
 Every format ends as `text` (what spans point into) and `normalized` (same length, for matching).
+Damaged bytes are read as U+FFFD, never refused one by one: `replaced` says where they stand in
+`text` and `damage` says what happened, so the cells beside them can be flagged.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractor.ingest.decode import decode_bytes, has_text_bom, looks_binary
+from extractor.ingest.decode import decode, has_text_bom, looks_binary, replacement_spans
 from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
@@ -28,6 +30,12 @@ class SourceDocument:
     size: int
     text: str
     normalized: str = field(repr=False)
+    # Character spans in `text` where source bytes were damaged (each damaged byte is one U+FFFD).
+    replaced: tuple[tuple[int, int], ...] = ()
+    # What the decoder met, one line for the run's notes ("" when the file was clean).
+    damage: str = ""
+    # The file was cut off: it ends in the middle of a character, or in a run of zero bytes.
+    truncated: bool = False
 
 
 def _sniff_binary_kind(data: bytes) -> str | None:
@@ -35,6 +43,8 @@ def _sniff_binary_kind(data: bytes) -> str | None:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         return "docx/zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "doc/xls (old Office)"
     if data[:8] in (b"\x89PNG\r\n\x1a\n",) or data.startswith(b"\xff\xd8\xff"):
         return "image"
     return None
@@ -60,17 +70,21 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
         )
     if looks_binary(data) and not has_text_bom(data):
         raise IngestError("binary", "file is binary, not a text, markdown or HTML document")
-    text, encoding = decode_bytes(data)
+    decoded = decode(data)
+    text, encoding = decoded.text, decoded.encoding
     kind = "text"
     if looks_like_html(text):
         text = html_to_text(text)
         kind = "html"
     elif name.lower().endswith((".md", ".markdown")):
         kind = "markdown"
-    return _document(data, name, text, kind, encoding)
+    truncated = decoded.cut_mid_character or decoded.zero_tail > 0
+    return _document(data, name, text, kind, encoding, decoded.summary(), truncated)
 
 
-def _document(data: bytes, name: str, text: str, kind: str, encoding: str) -> SourceDocument:
+def _document(
+    data: bytes, name: str, text: str, kind: str, encoding: str, damage: str = "", truncated: bool = False
+) -> SourceDocument:
     normalized = normalize(text)
     if not any(hint in normalized for hint in _REPORT_HINTS):
         raise IngestError(
@@ -84,6 +98,9 @@ def _document(data: bytes, name: str, text: str, kind: str, encoding: str) -> So
         size=len(data),
         text=text,
         normalized=normalized,
+        replaced=replacement_spans(text),
+        damage=damage,
+        truncated=truncated,
     )
 
 
