@@ -21,7 +21,6 @@ so a reviewer knows whether the rest of the file read clean.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 from extractor.ingest import SourceDocument
@@ -94,7 +93,11 @@ def sensitive_cells(
     """Cells the rules reader reads differently once the damage and its neighbours are blanked:
     key → the value read then (None: not found then)."""
     text = _blanked(doc.text, spans)
-    variant = dataclasses.replace(doc, text=text, normalized=normalize(text), replaced=())
+    # built field by field: ingest's classes may be compiled with mypyc, not plain dataclasses
+    variant = SourceDocument(
+        name=doc.name, sha256=doc.sha256, kind=doc.kind, encoding=doc.encoding, size=doc.size, text=text,
+        normalized=normalize(text),
+    )  # fmt: skip
     before, after = _rules_values(doc, report), _rules_values(variant, report)
     return {key: after.get(key) for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
 

@@ -36,7 +36,7 @@ _MIN_ZERO_TAIL = 16
 # Control bytes that no report contains (tab, newlines, vertical tab and form feed are layout).
 _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
 # After decoding with `_MARK`: a lone surrogate per undecodable byte, or a control character.
-_DAMAGE = re.compile("[\ud800-\udfff\x00-\x08\x0e-\x1f]+")
+_DAMAGE = re.compile(f"[{chr(0xD800)}-{chr(0xDFFF)}\x00-\x08\x0e-\x1f]+")  # chr(): mypyc takes no surrogate literals
 _REPLACED = re.compile(f"{REPLACEMENT}+")
 _MARK = "gongkai-mark"
 
