@@ -45,6 +45,12 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _extract(paths: list[Path], out: Path, url: str, cwd: Path) -> subprocess.Popen[bytes]:
+    """`gongkai extract FILES --out DIR --db URL`, as a user types it."""
+    args = [str(GONGKAI), "extract", *map(str, paths), "--out", str(out), "--db", url]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=cwd)
+
+
 @needs_seed
 def test_two_extract_batches_share_one_sqlite_file(tmp_path: Path) -> None:
     """Both batches exit 0 and all 400 documents and runs are stored (the file starts empty, so
@@ -53,13 +59,7 @@ def test_two_extract_batches_share_one_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite:///{db}"
     batches = [distinct_copies(tmp_path / f"in-{tag}", BATCH, tag) for tag in ("a", "b")]
     started = time.monotonic()
-    procs = [
-        subprocess.Popen(
-            [str(GONGKAI), "extract", *map(str, paths), "--out", str(tmp_path / f"out-{i}"), "--db", url],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=tmp_path,
-        )  # fmt: skip
-        for i, paths in enumerate(batches)
-    ]
+    procs = [_extract(paths, tmp_path / f"out-{i}", url, tmp_path) for i, paths in enumerate(batches)]
     results = [proc.communicate(timeout=600) for proc in procs]
     seconds = time.monotonic() - started
     for proc, (_, err) in zip(procs, results, strict=True):

@@ -4,11 +4,17 @@
 from the message), enqueues its hash, and waits until every document has a done or failed run
 in the database. `worker` starts a Celery worker on the same broker and database.
 
+Both check the database and the broker before doing anything: an unreachable one stops them with
+one line naming the setting and the address (exit code 2). A broker that goes away later is
+waited out (`workers.sweep.enqueue`); the database is the record of what still needs a run, so
+`submit --resume` (or the same `submit` again) queues what a lost message left unread.
+
 Also runnable on its own: `python -m workers.cli worker --concurrency 1`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from extractor.ingest import IngestError, SourceDocument, load_path
@@ -49,6 +56,7 @@ class Submission:
     already_done: int = 0
     enqueued: int = 0
     requeued: int = 0
+    resumed: int = 0  # stored documents not done, queued by --resume
     enqueue_started: float = 0.0
     submitted_at: float = 0.0
     finished_at: float = 0.0
@@ -78,19 +86,28 @@ def worker_argv(concurrency: int, queues: str, pool: str = "prefork", loglevel: 
     ]
 
 
-def _upgrade(url: str) -> None:
-    """Migrate, tolerating a second process migrating the same empty database at the same moment."""
+def _upgrade(url: str, setting: str = "GONGKAI_DATABASE_URL") -> None:
+    """Migrate, tolerating a second process migrating the same empty database at the same moment.
+
+    `DatabaseUnavailable` (one line, naming `setting`) when the database cannot be reached.
+    """
     from sqlalchemy.exc import OperationalError
 
-    from extractor.storage import upgrade
+    from extractor.storage.database import DatabaseUnavailable, upgrade
 
     try:
-        upgrade(url)
-    except OperationalError:
+        upgrade(url, setting=setting)
+    except (OperationalError, DatabaseUnavailable):
         raise
     except Exception:
         time.sleep(1.0)
-        upgrade(url)
+        upgrade(url, setting=setting)
+
+
+def _fail(exc: Exception, code: int = 2) -> typer.Exit:
+    """Print `exc` as the one line it is and return the exit to raise (no traceback)."""
+    err_console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=code)
 
 
 def worker_command(
@@ -102,10 +119,19 @@ def worker_command(
     loglevel: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR")] = "INFO",
 ) -> None:
     """Start a Celery worker that reads submitted documents into runs (broker GONGKAI_BROKER_URL)."""
-    from workers.app import app
+    from extractor.storage.database import DatabaseUnavailable
+    from workers.app import BrokerUnavailable, app, check_broker
+    from workers.sweep import install_sweep
 
-    _upgrade(get_settings().database_url)
-    app.worker_main(worker_argv(concurrency, queues or get_worker_settings().queue, pool, loglevel))
+    settings = get_settings()
+    try:
+        _upgrade(settings.database_url)
+        check_broker(settings.broker_url)
+    except (DatabaseUnavailable, BrokerUnavailable) as exc:
+        raise _fail(exc) from None
+    names = queues or get_worker_settings().queue
+    install_sweep(app, names.split(",")[0].strip(), settings.database_url)
+    app.worker_main(worker_argv(concurrency, names, pool, loglevel))
 
 
 def _ingest(
@@ -124,13 +150,22 @@ def _ingest(
     return list(docs.values())
 
 
+def _not_done(engine: Engine, reader: str, version: str) -> list[tuple[str, str]]:
+    from extractor.storage.database import session_factory
+    from extractor.storage.repository import documents_without_done_run
+
+    with session_factory(engine)() as session:
+        return documents_without_done_run(session, reader, version)
+
+
 def _finished(engine: Engine, keys: list[str]) -> dict[str, str]:
     from sqlalchemy import select
 
     from extractor.storage import RunRow
 
     out: dict[str, str] = {}
-    with engine.connect() as conn:
+    # Only reading: on SQLite a deferred BEGIN, so polling never queues behind the writers.
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as conn:
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             stmt = select(RunRow.idempotency_key, RunRow.status).where(RunRow.idempotency_key.in_(chunk))
@@ -138,16 +173,27 @@ def _finished(engine: Engine, keys: list[str]) -> dict[str, str]:
     return out
 
 
-def _enqueue(submission: Submission, hashes: list[str]) -> None:
-    from workers.app import app
-    from workers.tasks import process_document, record_failure
+def _enqueue(submission: Submission, hashes: list[str], report: Callable[[str], None] | None = None) -> None:
+    """Queue `hashes`, waiting out a broker outage (bounded) and saying so through `report`."""
+    from workers.sweep import enqueue
 
-    with app.producer_or_acquire() as producer:
-        for sha256 in hashes:
-            failure = record_failure.s(sha256=sha256, reader=submission.reader, reader_version=submission.version)
-            process_document.apply_async(
-                (sha256, submission.reader), link_error=failure, producer=producer, queue=submission.queue
-            )
+    total = len(hashes)
+
+    def on_wait(exc: BaseException, sent: int, pause: float, left: float) -> None:
+        from workers.app import broker_reason
+
+        line = (f"broker unreachable ({broker_reason(exc)}); {sent} of {total} in this batch queued; "
+                f"retrying in {pause:.1f} s, giving up in {left:.0f} s")  # fmt: skip
+        (report or _warn)(line)
+
+    def on_back() -> None:
+        (report or _warn)("broker reachable again; queuing goes on")
+
+    enqueue(hashes, submission.reader, submission.version, submission.queue, on_wait=on_wait, on_back=on_back)
+
+
+def _warn(line: str) -> None:
+    err_console.print(f"[yellow]waiting[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def submit(
@@ -160,11 +206,19 @@ def submit(
     timeout: float | None = None,
     requeue_after: float | None = None,
     progress: bool = True,
+    resume: bool = False,
+    database_setting: str = "GONGKAI_DATABASE_URL",
 ) -> Submission:
     """Store and enqueue every readable file; with `wait`, poll the database until each has a run.
 
     A document already done for this reader version is not enqueued again; one whose stored run
     failed is (a retry: a success replaces the failed run).
+
+    `resume`: also queue every document already stored without a done run for this reader
+    version (messages a broker restart lost, a submit that gave up). The database and the broker
+    are checked first (`DatabaseUnavailable`, `BrokerUnavailable`, nothing stored); a broker that
+    stays away longer than GONGKAI_WORKER_BROKER_WAIT mid-batch raises `BrokerUnavailable`, whose
+    hint says how to queue what was stored.
 
     `requeue_after`: if no document finishes for this many seconds while some are still pending,
     enqueue those again (the tasks are idempotent). It covers the messages a broker can lose
@@ -172,7 +226,9 @@ def submit(
     task that may still be running is never doubled. A retried document still not done by then
     counts as failed again.
     """
-    from extractor.storage import make_engine, run_key, save_source, session_factory, session_scope
+    from extractor.storage import make_engine, run_key, save_source, session_factory
+    from extractor.storage.database import retry_locked
+    from workers.app import BrokerUnavailable, check_broker
     from workers.tasks import reader_version
 
     if reader not in READERS:
@@ -180,7 +236,8 @@ def submit(
     settings = get_settings()
     url = database_url or settings.database_url
     submission = Submission(url=url, reader=reader, version=reader_version(reader), queue=queue)
-    _upgrade(url)
+    _upgrade(url, database_setting)
+    check_broker(settings.broker_url)
     engine = make_engine(url)
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -197,12 +254,17 @@ def submit(
             read = bar.add_task("read", total=len(docs))
             factory = session_factory(engine)
             submission.enqueue_started = time.time()
-            for start in range(0, len(docs), CHUNK):
-                chunk = docs[start : start + CHUNK]
-                keys = {run_key(d.sha256, reader, submission.version): d.sha256 for d in chunk}
-                with session_scope(factory) as session:
+
+            def warn(line: str) -> None:
+                bar.console.print(f"[yellow]waiting[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
+
+            def store(chunk: list[SourceDocument]) -> None:
+                with factory() as session:  # one short transaction per chunk, retried if SQLite is locked
                     for doc in chunk:
                         save_source(session, doc)
+                    session.commit()
+
+            def queue_chunk(keys: dict[str, str]) -> None:
                 # Committed before the messages go out: a worker always finds the document.
                 before = _finished(engine, list(keys))
                 done = {k: s for k, s in before.items() if s == "done"}
@@ -210,12 +272,34 @@ def submit(
                 submission.finished.update(done)
                 submission.retrying.update(k for k, s in before.items() if s == "failed")  # read again
                 submission.keys.update(keys)
-                submission.names.update({d.sha256: d.name for d in chunk})
                 todo = [sha for key, sha in keys.items() if key not in done]
-                _enqueue(submission, todo)
+                try:
+                    _enqueue(submission, todo, warn)
+                except BrokerUnavailable as exc:
+                    exc.hint = (f"{len(submission.keys)} documents are stored; run the same submit again, or "
+                                "`gongkai submit --resume`, once the broker is back")  # fmt: skip
+                    raise
                 submission.enqueued += len(todo)
+
+            for start in range(0, len(docs), CHUNK):
+                chunk = docs[start : start + CHUNK]
+                retry_locked(functools.partial(store, chunk))
+                submission.names.update({d.sha256: d.name for d in chunk})
+                queue_chunk({run_key(d.sha256, reader, submission.version): d.sha256 for d in chunk})
                 bar.advance(sent, len(chunk))
                 bar.update(read, completed=len(submission.finished))
+            if resume:
+                stored = _not_done(engine, reader, submission.version)
+                fresh = [(sha, name) for sha, name in stored
+                         if run_key(sha, reader, submission.version) not in submission.keys]  # fmt: skip
+                bar.update(sent, total=len(docs) + len(fresh))
+                bar.update(read, total=len(docs) + len(fresh))
+                for start in range(0, len(fresh), CHUNK):
+                    part = fresh[start : start + CHUNK]
+                    submission.names.update(dict(part))
+                    queue_chunk({run_key(sha, reader, submission.version): sha for sha, _ in part})
+                    submission.resumed += len(part)
+                    bar.advance(sent, len(part))
             submission.submitted_at = time.time()
             if wait:
                 wait_for(submission, engine, timeout=timeout, requeue_after=requeue_after,
@@ -233,22 +317,41 @@ def wait_for(
     requeue_after: float | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> bool:
-    """Poll the database until every submitted document has a done or failed run; False on timeout."""
+    """Poll the database until every submitted document has a done or failed run; False on timeout.
+
+    A database that stops answering while we wait is waited for (GONGKAI_WORKER_BROKER_WAIT
+    seconds, saying so), then `DatabaseUnavailable`.
+    """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from extractor.storage import make_engine
+    from extractor.storage.database import DatabaseUnavailable, database_address
 
     own = engine is None
     engine = engine or make_engine(submission.url)
+    worker = get_worker_settings()
     if requeue_after is None:
-        requeue_after = get_worker_settings().time_limit + 30.0
+        requeue_after = worker.time_limit + 30.0
     started = last_change = time.monotonic()
+    lost_since: float | None = None
     try:
         while True:
             pending = submission.pending
             if pending:
+                try:
+                    stored = _finished(engine, pending)
+                except (OperationalError, InterfaceError) as exc:
+                    now = time.monotonic()
+                    lost_since = lost_since if lost_since is not None else now
+                    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+                    if now - lost_since > worker.broker_wait:
+                        raise DatabaseUnavailable(database_address(submission.url), reason) from exc
+                    _warn(f"database unreachable ({reason}); retrying")
+                    time.sleep(1.0)
+                    continue
+                lost_since = None
                 found = {
-                    key: status
-                    for key, status in _finished(engine, pending).items()
-                    if status == "done" or key not in submission.retrying
+                    key: status for key, status in stored.items() if status == "done" or key not in submission.retrying
                 }
                 if found:
                     submission.finished.update(found)
@@ -277,7 +380,7 @@ def wait_for(
 
 
 def submit_command(
-    files: Annotated[list[Path], typer.Argument(help="report files")],
+    files: Annotated[list[Path] | None, typer.Argument(help="report files (none with --resume)")] = None,
     database_url: Annotated[
         str | None, typer.Option("--db", help="database URL (default GONGKAI_DATABASE_URL), the workers' own")
     ] = None,
@@ -285,16 +388,32 @@ def submit_command(
     reader: Annotated[str, typer.Option(help="rules, llm, both or auto")] = "rules",
     queue: Annotated[str | None, typer.Option(help="queue to send to (default GONGKAI_WORKER_QUEUE)")] = None,
     timeout: Annotated[float | None, typer.Option(help="give up waiting after this many seconds")] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="also queue every stored document without a done run of this reader")
+    ] = False,
 ) -> None:
     """Store each report and queue it for the workers; show progress until every run is in the database."""
+    from extractor.storage.database import DatabaseUnavailable
+    from workers.app import BrokerUnavailable
+
+    if not files and not resume:
+        err_console.print("[red]error[/red] give report files, or --resume to queue what is stored and not read")
+        raise typer.Exit(code=2)
+    setting = "--db" if database_url else "GONGKAI_DATABASE_URL"
     try:
-        submission = submit(files, database_url, reader=reader, queue=queue, wait=wait, timeout=timeout)
+        submission = submit(files or [], database_url, reader=reader, queue=queue, wait=wait, timeout=timeout,
+                            resume=resume, database_setting=setting)  # fmt: skip
     except ValueError as exc:
-        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from exc
+        raise _fail(exc) from None
+    except DatabaseUnavailable as exc:
+        raise _fail(exc) from None
+    except BrokerUnavailable as exc:
+        raise _fail(exc, code=1 if exc.hint else 2) from None  # with a hint: documents were stored
     total = len(submission.keys)
     done = total - len(submission.pending) - submission.failed
     parts = [f"{total} documents submitted ({submission.already_done} already read)"]
+    if submission.resumed:
+        parts.append(f"{submission.resumed} stored documents resumed")
     if wait:
         parts.append(f"{done} done, {submission.failed} failed")
         if submission.pending:

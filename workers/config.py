@@ -22,6 +22,15 @@ class WorkerSettings(BaseSettings):
     before the broker hands it to another worker; it must be longer than `time_limit` and the
     longest retry countdown, or a slow task is delivered twice (harmless, runs are idempotent,
     but wasted work).
+
+    `broker_wait`: how long `submit` keeps retrying while the broker is unreachable mid-batch
+    (a restart, a failover) before it gives up with one line; what it stored is queued later by
+    the same `submit` or `submit --resume`.
+
+    `sweep_interval`, `sweep_age`, `sweep_reader`: the workers' own sweep (workers/sweep.py). At
+    start and then every `sweep_interval` seconds one worker looks for documents stored more than
+    `sweep_age` seconds ago that have no run at all, and queues them for `sweep_reader`; it does
+    so only when its queue is empty, so a backlog is never doubled. 0 turns the sweep off.
     """
 
     model_config = SettingsConfigDict(env_prefix="GONGKAI_WORKER_", env_file=".env", extra="ignore")
@@ -37,6 +46,11 @@ class WorkerSettings(BaseSettings):
     restore_throttle: int = 10  # scan Redis on every Nth sweep
     max_retries: int = 5  # transient errors (database or broker connection), exponential backoff
     retry_backoff_max: int = 60
+    broker_wait: float = 120.0
+    sweep_interval: float = 300.0
+    sweep_age: float = 900.0
+    sweep_reader: str = "rules"
+    sweep_limit: int = 20000  # documents queued per sweep at most
 
 
 def get_worker_settings() -> WorkerSettings:

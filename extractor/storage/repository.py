@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -291,6 +292,41 @@ def latest_run(session: Session, sha256: str, reader: str | None = None, *, stat
     if status is not None:
         stmt = stmt.where(RunRow.status == status)
     return session.scalar(stmt.order_by(RunRow.id.desc()).limit(1))
+
+
+def documents_without_done_run(
+    session: Session, reader: str, reader_version: str, *, limit: int | None = None
+) -> list[tuple[str, str]]:
+    """(sha256, name) of every stored document with no *done* run of this reader version, oldest
+    first: what still needs reading. The database, not the broker, is the record of this, so a
+    queue that lost its messages can be rebuilt from here (`gongkai submit --resume`).
+
+    A document whose run failed is included (a retry may succeed and replace it).
+    """
+    done = exists().where(
+        RunRow.document_id == DocumentRow.id,
+        RunRow.reader == reader,
+        RunRow.reader_version == reader_version,
+        RunRow.status == "done",
+    )
+    stmt = select(DocumentRow.sha256, DocumentRow.name).where(~done).order_by(DocumentRow.id).limit(limit)
+    return [(sha256, name) for sha256, name in session.execute(stmt)]
+
+
+def documents_without_any_run(session: Session, created_before: datetime, *, limit: int | None = None) -> list[str]:
+    """Hashes of documents stored before `created_before` that no reader has run on, oldest first.
+
+    What the workers' sweep re-queues: stored long enough ago that their message should have
+    been read, yet nothing (not even a failed run) came of it, so the message was lost.
+    """
+    any_run = exists().where(RunRow.document_id == DocumentRow.id)
+    stmt = (
+        select(DocumentRow.sha256)
+        .where(~any_run, DocumentRow.created_at < created_before)
+        .order_by(DocumentRow.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
 
 
 def list_runs(session: Session, limit: int = 50, offset: int = 0) -> list[RunRow]:
