@@ -7,13 +7,18 @@ download or a copy-paste does: flipped bytes, a cut (often mid-character), NUL b
 table pipes, a repeated chunk. It is ingested and read by the real pipeline (rules reader),
 under a time bound, and scored against gold.
 
-Which cells does the damage excuse? A line diff between the clean copy's text and the damaged
-copy's text marks the changed lines on both sides. A gold cell's source is *damaged* when its
-span in the clean reading lies on a changed clean line, or its span in the damaged reading lies
-on a changed damaged line or touches a replaced character. Every other cell's source text is
-*intact*: a wrong value there without a flag is a silent error the damage does not excuse, and
-the figure that must stay 0. Silent errors on damaged cells are counted too (a flipped ASCII digit
-is a valid different digit: no decoder can see it; only the sums can).
+Which cells does the damage excuse? A token diff between the clean copy's text and the damaged
+copy's text (pipes, numbers and other runs: `ChangedText`) marks the changed tokens on both
+sides. A gold cell's source is *damaged* when its span in the clean reading touches a changed
+clean token, or its span in the damaged reading touches a changed damaged token or a replaced
+character. Every other cell's source text is *intact*: a wrong value there without a flag is a
+silent error the damage does not excuse, the figure that must stay 0 (a cell pushed out of place
+by damage elsewhere in its row or table counts here). Also counted: silent errors on damaged
+cells (a flipped ASCII digit is a valid different digit, a cut after a digit leaves a shorter
+number: no decoder can see either), cells already silent in the clean copy (the reader's, not
+the damage's), and false flags beside those of the clean copy (the price of the damage flags).
+
+Exit status 1 when any copy crashed, hung or had a silent error on an intact cell.
 """
 
 from __future__ import annotations

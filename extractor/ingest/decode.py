@@ -99,17 +99,21 @@ def strip_zero_tail(data: bytes) -> bytes:
     return body if len(data) - len(body) >= _MIN_ZERO_TAIL else data
 
 
+def control_share(data: bytes) -> float:
+    """The share of control bytes (NUL included) in the file, a trailing run of zero bytes left out."""
+    data = strip_zero_tail(data)
+    if not data:
+        return 1.0
+    return (len(data) - len(data.translate(None, _CONTROL_BYTES))) / len(data)
+
+
 def looks_binary(data: bytes) -> bool:
     """Many control bytes (NUL included) mean this is not a text document.
 
     Counted over the whole file, not its head: a text with a few NULs (a damaged copy) is still
     text, and a binary has far more than 5 % control bytes everywhere.
     """
-    data = strip_zero_tail(data)
-    if not data:
-        return True
-    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
-    return controls / len(data) > MAX_DAMAGED_SHARE
+    return control_share(data) > MAX_DAMAGED_SHARE
 
 
 def _replace_damage(text: str) -> tuple[str, int, int]:

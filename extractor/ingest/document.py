@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extractor.ingest.decode import decode, has_text_bom, looks_binary, replacement_spans
+from extractor.ingest.decode import control_share, decode, has_text_bom, looks_binary, replacement_spans
 from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
@@ -69,7 +69,10 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
             "unsupported", f"{binary_kind} files are not supported yet (text, markdown, HTML and PDF are)"
         )
     if looks_binary(data) and not has_text_bom(data):
-        raise IngestError("binary", "file is binary, not a text, markdown or HTML document")
+        share = control_share(data)
+        raise IngestError(
+            "binary", f"file is binary ({share:.0%} control bytes), not a text, markdown or HTML document"
+        )
     decoded = decode(data)
     text, encoding = decoded.text, decoded.encoding
     kind = "text"
