@@ -110,3 +110,13 @@ def test_the_service_stores_a_run_and_rechecks_the_sums_after_a_correction(tmp_p
         assert [run.run_id for run in service.list_runs()] == [run_id]
         with pytest.raises(KeyError):
             service.correct(run_id, "t9.nothing.here", 1, reviewer="ann")
+
+
+@needs_shared
+def test_an_unreachable_llm_stops_the_batch_with_one_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_free_port()}/v1"
+    args = ["extract", str(SEED), str(SEED), "--reader", "both", "--llm-base-url", url, "--llm-model", "m"]
+    result = runner.invoke(app, [*args, "--no-store"])
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("extracting")]
+    assert lines == [lines[0]] and "GONGKAI_LLM_BASE_URL" in lines[0] and "Traceback" not in result.output

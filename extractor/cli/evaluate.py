@@ -16,8 +16,10 @@ from extractor.cli.options import (
     ReaderOption,
     choose_reader,
     err_console,
+    fail,
     out_console,
 )
+from extractor.readers.llm import LLMConfigError
 
 
 def eval_command(
@@ -45,7 +47,11 @@ def eval_command(
         raise typer.Exit(code=2)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err_console) as bar:
         task = bar.add_task("scoring", total=len(cases))
-        result = run_benchmark(cases, make_reader(chosen, llm), progress=lambda _name: bar.advance(task))
+        try:
+            result = run_benchmark(cases, make_reader(chosen, llm), progress=lambda _name: bar.advance(task))
+        except LLMConfigError as exc:
+            bar.stop()
+            raise fail(str(exc)) from exc
     s = result.summary
     if show_docs:
         table = Table("doc", "fields", "correct", "wrong+flagged", "silent", "invented", "false flags", "template")

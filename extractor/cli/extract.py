@@ -28,6 +28,7 @@ from extractor.cli.options import (
 )
 from extractor.ingest import IngestError
 from extractor.model import Extraction
+from extractor.readers.llm import LLMConfigError
 from extractor.service import Service
 from extractor.settings import SAMPLE_REPORT
 from schemas import DISCLOSURE_REPORT
@@ -127,6 +128,10 @@ def extract_command(
                 failures += 1
                 err_console.print(f"[red]error[/red] {shown}: {escape(str(exc))}", highlight=False)
                 continue
+            except LLMConfigError as exc:  # a wrong key or URL is wrong for every file: stop, say which setting
+                progress.stop()
+                service.close()
+                raise fail(escape(str(exc))) from exc
             except Exception as exc:  # one broken file must not stop a batch of a thousand
                 failures += 1
                 err_console.print(f"[red]error[/red] {shown}: internal error ({exc.__class__.__name__}: "
