@@ -40,7 +40,7 @@ from types import FrameType
 
 from evals.gold import GoldCase, load_cases
 from evals.score import _equal
-from extractor.damage import damage_spans
+from extractor.damage import damage_spans, touches
 from extractor.ingest import IngestError, SourceDocument, load_bytes
 from extractor.model import Extraction
 from extractor.pipeline import extract
@@ -170,8 +170,8 @@ def _touches(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 
 def _touches_any(span: tuple[int, int], tokens: list[tuple[int, int]]) -> bool:
-    """`tokens` sorted and disjoint: only the two around the span's end can touch... or more before it."""
-    index = bisect.bisect_right(tokens, (span[1], span[1] + 1))
+    """`tokens` sorted and disjoint: walk back from the last one starting at or before the span's end."""
+    index = bisect.bisect_right(tokens, (span[1], sys.maxsize))
     while index > 0 and tokens[index - 1][1] >= span[0]:
         if _touches(span, tokens[index - 1]):
             return True
@@ -280,7 +280,7 @@ def _score_copy(
         cell = extraction.fields.get(key)
         before = clean.extraction.fields.get(key)
         span = cell.span if cell is not None else None
-        touching = span is not None and any(_touches(span, s) for s in replaced)
+        touching = span is not None and any(touches(doc.text, span, s) for s in replaced)
         if touching:
             tally.touching += 1
             tally.touching_flagged += key in flags

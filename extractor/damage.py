@@ -4,8 +4,9 @@ Ingest reads a slightly damaged file instead of refusing it: every byte it could
 (and every stray NUL or control byte) is one U+FFFD in the text (`SourceDocument.replaced`).
 Three rules, weakest evidence last:
 
-- A number printed beside such a character may have lost a digit, a sign or its separator:
-  every cell whose source span touches one (overlaps it or ends right beside it) is flagged.
+- A number printed beside such a character may have lost a digit, a sign or its separator, or
+  (after a damaged row label) belong to another row: every cell whose source span touches one
+  (overlaps it, or only white space stands between) is flagged.
 - A damaged byte can also have been (or sit beside) a separator, a line break or a row label,
   and then cells far from it may slide into each other's places. So the rules reader reads the
   text a second time with every damaged run and the character on each side of it blanked; a
@@ -35,6 +36,7 @@ from schemas import DISCLOSURE_REPORT, ReportType
 # (Below the flag line; a second reading cannot settle it, it reads the same damaged text.)
 DAMAGED_CONFIDENCE = 0.4
 _LISTED = 8  # spans named in the run's note; the rest are counted
+_GAP = 16  # white space between a cell and damage up to this long still counts as touching
 _CUT_REASON = (
     "the file is cut off and this table lost cells: the rows that remain may have been placed in "
     "the places of the lost ones"
@@ -46,15 +48,20 @@ def _where(span: tuple[int, int]) -> str:
     return f"character {start}" if end - start == 1 else f"characters {start}-{end - 1}"
 
 
-def _touches(cell: tuple[int, int], damage: tuple[int, int]) -> bool:
-    """Overlapping or adjacent: '12' right before a lost byte may have been '123'."""
-    return cell[0] <= damage[1] and damage[0] <= cell[1]
+def touches(text: str, cell: tuple[int, int], damage: tuple[int, int]) -> bool:
+    """Overlapping, adjacent, or with only white space between: '12' right before a lost byte may
+    have been '123', and a number after a damaged row label may belong to another row."""
+    if cell[0] <= damage[1] and damage[0] <= cell[1]:
+        return True
+    gap = text[cell[1] : damage[0]] if cell[1] < damage[0] else text[damage[1] : cell[0]]
+    return len(gap) <= _GAP and not gap.strip()
 
 
-def _touching(field: FieldValue, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+def _touching(field: FieldValue, spans: Sequence[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     if field.span is None:
         return []
-    return [span for span in spans if _touches(field.span, span)]
+    cell = field.span
+    return [span for span in spans if touches(text, cell, span)]
 
 
 def damage_spans(doc: SourceDocument) -> tuple[tuple[int, int], ...]:
@@ -119,7 +126,7 @@ def flag_damaged(extraction: Extraction, doc: SourceDocument, report: ReportType
         return
     flagged = 0
     for field in extraction.fields.values():
-        touched = _touching(field, spans)
+        touched = _touching(field, spans, doc.text)
         if not touched:
             continue
         count = sum(end - start for start, end in touched)
@@ -136,7 +143,7 @@ def flag_damaged(extraction: Extraction, doc: SourceDocument, report: ReportType
         moved = 0
         for key, other in sensitive_cells(doc, spans, report).items():
             cell = extraction.fields.get(key)
-            if cell is None or cell.status == "missing" or _touching(cell, spans):
+            if cell is None or cell.status == "missing" or _touching(cell, spans, doc.text):
                 continue
             shown = "nothing" if other is None else str(other)
             cell.doubt(

@@ -157,3 +157,21 @@ def test_damage_benchmark_smoke() -> None:
     run = damage_benchmark(cases, copies=25, seed=7)
     assert sum(t.copies for t in run.by_kind.values()) == 25
     assert not failed(run), [f.what for f in run.findings]
+
+
+def test_a_cell_with_only_white_space_between_it_and_the_damage_touches_it() -> None:
+    """Regression (evals.damage seed 4, copy 145): a flip broke the row label 行政强制 into 行政强��
+    and a tab; the number after it was read into the row before. Beside damage, across white space."""
+    text = "政府信息公开 行政处罚 2648 行政强\ufffd\ufffd\t1262629 | 7"
+    start = text.index("\ufffd")
+    doc = _doc(text, ((start, start + 2),))
+    number = text.index("1262629")
+    extraction = Extraction("d", None, None, None)
+    extraction.fields = {
+        "after": FieldValue("after", 1262629, "1262629", (number, number + 7)),
+        "far": FieldValue("far", 7, "7", (len(text) - 1, len(text))),
+        "before": FieldValue("before", 2648, "2648", (text.index("2648"), text.index("2648") + 4)),
+    }
+    flag_damaged(extraction, doc)
+    assert extraction.fields["after"].flagged
+    assert not extraction.fields["far"].flagged and not extraction.fields["before"].flagged
