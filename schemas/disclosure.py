@@ -346,13 +346,13 @@ DISCLOSURE_REPORT = ReportType(
     name="gov-disclosure-annual",
     title="政府信息公开工作年度报告",
     templates=(TEMPLATE_2019, TEMPLATE_2021),
+    # any one of these in the text: a report of this kind (or a page of one); the tables decide the rest
     identifying_phrases=(
-        "政府信息公开",
+        "信息公开",
+        "公开工作年度报告",
+        "依申请公开",
+        "主动公开",
         "本年新收",
-        "主动公开政府信息情况",
-        "收到和处理政府信息公开申请情况",
-        "行政复议",
         "上年结转",
-        "予以公开",
     ),
 )

@@ -16,9 +16,11 @@ from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
 from extractor.ingest.pdf import pdf_to_text
+from schemas import DISCLOSURE_REPORT
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-_REPORT_HINTS = ("政府信息公开", "信息公开", "公开工作年度报告", "依申请公开", "主动公开")
+# What the text must say to be taken for a report at all: the report type's own words (schemas).
+_REPORT_WORDS = DISCLOSURE_REPORT.identifying_phrases
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ def _document(
     data: bytes, name: str, text: str, kind: str, encoding: str, damage: str = "", truncated: bool = False
 ) -> SourceDocument:
     normalized = normalize(text)
-    if not any(hint in normalized for hint in _REPORT_HINTS):
+    if not any(word in normalized for word in _REPORT_WORDS):
         raise IngestError(
-            "not_a_report", "not a government information-disclosure report (no 政府信息公开 wording found)"
+            "not_a_report", f"not a government information-disclosure report (no {_REPORT_WORDS[0]} wording found)"
         )
     return SourceDocument(
         name=name,
