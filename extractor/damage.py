@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from extractor.confidence import DOUBTFUL
 from extractor.ingest import SourceDocument
 from extractor.ingest.decode import replacement_spans
 from extractor.ingest.normalize import normalize
@@ -32,9 +33,8 @@ from extractor.readers.layout import plan_document
 from extractor.readers.rules import read_sections
 from schemas import DISCLOSURE_REPORT, ReportType
 
-# A cell beside damaged bytes is as likely wrong as right: the bytes that would tell are gone.
-# (Below the flag line; a second reading cannot settle it, it reads the same damaged text.)
-DAMAGED_CONFIDENCE = 0.4
+# A cell beside damaged bytes is DOUBTFUL: the bytes that would tell are gone, and a second
+# reading cannot settle it (it reads the same damaged text).
 _LISTED = 8  # spans named in the run's note; the rest are counted
 _GAP = 16  # white space between a cell and damage up to this long still counts as touching
 _CUT_REASON = (
@@ -134,7 +134,7 @@ def flag_damaged(extraction: Extraction, doc: SourceDocument, report: ReportType
         field.doubt(
             f"the source bytes here were damaged ({count} byte(s) replaced by � at {where}): "
             "a digit or a separator may be lost",
-            DAMAGED_CONFIDENCE,
+            DOUBTFUL,
             layout=False,
         )
         flagged += 1
@@ -148,14 +148,14 @@ def flag_damaged(extraction: Extraction, doc: SourceDocument, report: ReportType
             shown = "nothing" if other is None else str(other)
             cell.doubt(
                 f"this cell depends on the damaged bytes: read with them (and their neighbours) blanked, "
-                f"it reads {shown}", DAMAGED_CONFIDENCE, layout=False,
+                f"it reads {shown}", DOUBTFUL, layout=False,
             )  # fmt: skip
             moved += 1
         if moved:
             extraction.notes.append(f"{moved} more cell(s) read differently without the damaged bytes: flagged")
     if _cut_off(doc, spans):
         incomplete = {_section(key) for key, cell in extraction.fields.items() if cell.status == "missing"}
-        count = _flag_tables(extraction, incomplete, _CUT_REASON, DAMAGED_CONFIDENCE)
+        count = _flag_tables(extraction, incomplete, _CUT_REASON, DOUBTFUL)
         if count:
             extraction.notes.append(f"the file is cut off: {count} cell(s) of incomplete tables are flagged")
 

@@ -9,7 +9,8 @@ import pytest
 
 from evals.damage import DEFAULT_DIRS, SUFFIXES, damage_benchmark, failed
 from evals.gold import load_cases
-from extractor.damage import DAMAGED_CONFIDENCE, flag_damaged
+from extractor.confidence import DOUBTFUL
+from extractor.damage import flag_damaged
 from extractor.ingest import SourceDocument, load_bytes
 from extractor.ingest.normalize import normalize
 from extractor.model import Extraction, FieldValue
@@ -73,7 +74,7 @@ def test_a_damaged_byte_at_a_cell_flags_that_cell(key: str, where: str) -> None:
     cell = extraction.fields[key]
     assert cell.flagged, "the damaged cell is never kept as confident"
     if where == "right after it":  # the digit is read, and it touches the damage
-        assert cell.confidence <= DAMAGED_CONFIDENCE
+        assert cell.confidence <= DOUBTFUL
         assert any(f"1 byte(s) replaced by � at character {char}" in reason for reason in cell.reasons)
     gold = _gold(SEED)
     wrong = [k for k, expected in gold.items() if extraction.values().get(k) != expected]
@@ -99,7 +100,7 @@ def test_flag_damaged_flags_touching_cells_only() -> None:
         "c": FieldValue("c", None, status="missing"),
     }
     flag_damaged(extraction, doc)
-    assert extraction.fields["a"].flagged and extraction.fields["a"].confidence == DAMAGED_CONFIDENCE
+    assert extraction.fields["a"].flagged and extraction.fields["a"].confidence == DOUBTFUL
     assert f"1 byte(s) replaced by � at character {at}" in extraction.fields["a"].reasons[0]
     assert not extraction.fields["b"].flagged
     assert any(f"at character {at}" in note and "1 cell(s) touch them" in note for note in extraction.notes)
