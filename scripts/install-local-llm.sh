@@ -57,7 +57,9 @@ else
     trap 'rm -rf "$work"' EXIT
     printf '%s\n' "$pin" | sed 's/^llama-cpp-python\[[^]]*\]/llama-cpp-python/' >"$work/pin.txt"
     say "downloading the llama-cpp-python $version sdist (sha256 $sdist_hash)"
-    "$PY" -m pip download --quiet --no-deps --no-binary :all: --require-hashes --no-cache-dir \
+    # --no-binary names the package rather than :all:, so that the metadata step's build backend
+    # (scikit-build-core, and cmake where the system's is too old) may come as wheels.
+    "$PY" -m pip download --quiet --no-deps --no-binary llama-cpp-python --require-hashes --no-cache-dir \
         -r "$work/pin.txt" -d "$work/sdist" || die "could not download the pinned llama-cpp-python sdist"
     sdist=$(ls "$work"/sdist/llama_cpp_python-"$version".tar.gz 2>/dev/null || true)
     [ -n "$sdist" ] || die "pip download left no llama_cpp_python-$version.tar.gz in $work/sdist"
@@ -65,7 +67,7 @@ else
     [ "$actual" = "$sdist_hash" ] || die "$sdist has sha256 $actual, $REQ pins $sdist_hash"
     say "building it with portable flags (~5-10 minutes on 2 cores): $CMAKE_FLAGS"
     # --no-cache-dir: never take (nor leave) a wheel in pip's cache, whose key ignores CMAKE_ARGS.
-    CMAKE_ARGS="$CMAKE_FLAGS" FORCE_CMAKE=1 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
+    CMAKE_ARGS="$CMAKE_FLAGS" CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)} \
         "$PY" -m pip wheel --quiet --no-deps --no-cache-dir -w "$work/wheel" "$sdist" \
         || die "building llama-cpp-python $version failed (see the compiler output above)"
     built=$(ls "$work"/wheel/llama_cpp_python-"$version"-*.whl 2>/dev/null | head -n 1 || true)

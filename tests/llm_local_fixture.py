@@ -84,6 +84,7 @@ def local_llm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[llm_l
 
 def reach(server: llm_local.LocalLLMServer) -> LocalLLM:
     """Where `server` is; LocalServerDied (not a connection error later) if it has died."""
+    __tracebackhide__ = True
     note = server.death_note()
     if note:
         raise LocalServerDied(f"the local model's server died before this test: {note}")
@@ -99,6 +100,7 @@ def local_llm(local_llm_server: llm_local.LocalLLMServer) -> LocalLLM:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     """Turn a test's error into "the server died: how, and its log" when the local server is gone."""
+    __tracebackhide__ = True  # the failure points at the test, not at this hook
     try:
         return (yield)
     except Exception as exc:
