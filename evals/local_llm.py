@@ -11,9 +11,10 @@ Those packages are someone else's, so they are trusted no further than their byt
 - nothing of theirs is ever imported: their data files are found through `importlib.metadata`;
 - the joined file must match a known sha256 before llama.cpp loads it, and a mismatch stops the run.
 
-The server is `python -m llama_cpp.server` (llama-cpp-python[server], hash-pinned
-in `requirements/local-llm.txt`, built portably by `scripts/install-local-llm.sh`), run as a subprocess on 127.0.0.1 on a free port, so a test session
-or a benchmark gets its own server and tears it down afterwards.
+The server is `python -m llama_cpp.server` (llama-cpp-python[server], hash-pinned in
+`requirements/local-llm.txt`, built portably by `scripts/install-local-llm.sh`), run as a subprocess
+on 127.0.0.1 on a free port, so a test session or a benchmark gets its own server and tears it down
+afterwards.
 
 Command line (used by `scripts/local-llm.sh` / `make local-llm`):
     python -m evals.local_llm prepare            # join + verify, print the model path
