@@ -85,7 +85,7 @@ class Service:
         self._sessions: sessionmaker[Session] | None = None
         self.engine: Engine | None = None
         if store:
-            database.upgrade(self.url)
+            database.upgrade(self.url, setting="--db" if database_url else database.DATABASE_SETTING)
             self.engine = database.make_engine(self.url)
             self._sessions = database.session_factory(self.engine)
 

@@ -87,7 +87,7 @@ def test_an_unreachable_database_is_one_line_naming_the_setting(kind: str, tmp_p
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.output
-    assert "GONGKAI_DATABASE_URL" in lines[0] and "cannot reach the database" in lines[0]
+    assert "(set by --db)" in lines[0] and "cannot reach the database" in lines[0]
 
 
 @needs_shared
