@@ -166,9 +166,9 @@ def locate(template: TemplateSpec, plain: str) -> dict[str, tuple[int, int] | No
         where = template.section(key).location
         later = [f.begin for k in order[index + 1 :] if (f := found.get(k)) is not None and f.begin > here.begin]
         end = later[0] if later else size
-        if where.ends:
+        if where.ends:  # the next part of the report begins (past the table's own first characters)
             marker = _first(text, where.ends, here.begin + 4)
-            end = marker if marker else size
+            end = min(end, marker) if marker is not None else end
         if where.max_chars is not None:
             end = min(end, here.begin + where.max_chars)
         if where.header_words and _first(text, where.header_words, here.begin, end) is None:

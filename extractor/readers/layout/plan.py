@@ -42,6 +42,7 @@ class SectionReading:
 
 
 def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> DocumentPlan:
+    """Year, template and agency first: the template says which tables to look for, and how."""
     text = doc.normalized
     year = read_year(text)
     template, note = detect_template(report, text, year)
