@@ -7,6 +7,7 @@ beside the keys, means a new report type is a new data module, not new reader co
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,7 +128,12 @@ class TemplateSpec(BaseModel):
         raise KeyError(key)
 
     def field_keys(self) -> list[str]:
-        return [key for section in self.sections for key in section.field_keys()]
+        return list(self.keys)
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        """Every field key in printed order, built once: the readers ask for it on every document."""
+        return tuple(key for section in self.sections for key in section.field_keys())
 
     def column_of(self, field_key: str) -> ColumnSpec:
         section_key, row_key, column_key = field_key.split(".")

@@ -76,7 +76,7 @@ def assemble(
         for value in reading.fields:
             result.fields.setdefault(value.key, value)
     if plan.template is not None:
-        for key in report.template(plan.template).field_keys():
+        for key in report.template(plan.template).keys:
             if key not in result.fields:
                 result.fields[key] = FieldValue(key, None, status="missing", confidence=NONE, reasons=[NOT_FOUND])
     return result
