@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+REVIEWED: Final = 1.0  # a reviewer supplied or confirmed the value
 CERTAIN: Final = 0.99  # read cleanly where the layout puts it
 AGREED: Final = 0.97  # two independent readings agree and a sum confirms the cell
 GROUNDED: Final = 0.95  # an LLM value printed where its row and column put it
