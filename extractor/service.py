@@ -9,7 +9,7 @@ storage, not in each door.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from extractor.readers.llm.client import BlockClient
 from extractor.reconcile import RuleOutcome, evaluate
 from extractor.settings import get_settings
 from extractor.storage import database, repository
-from schemas import DISCLOSURE_REPORT, ReportType
+from schemas import DISCLOSURE_REPORT, ReportType, TemplateSpec
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,21 @@ class RunSummary:
 
 def _check(outcome: RuleOutcome) -> SumCheck:
     return SumCheck(outcome.rule.name, outcome.rule.description, outcome.ok, outcome.message)
+
+
+def recheck_sums(
+    template: TemplateSpec, run_id: int, key: str, value: Number | None, values: Mapping[str, Number | None]
+) -> Recheck:
+    """Every sum rule of `template` over `values` (the run as a reviewer now sees it)."""
+    known = {k: v for k, v in values.items() if v is not None}
+    outcomes = evaluate(template.constraints, known)
+    checked = {o.rule.name for o in outcomes}
+    return Recheck(
+        run_id=run_id, key=key, value=value,
+        holding=tuple(_check(o) for o in outcomes if o.ok),
+        broken=tuple(_check(o) for o in outcomes if not o.ok),
+        unchecked=tuple(r.name for r in template.constraints if r.name not in checked),
+    )  # fmt: skip
 
 
 class Service:
@@ -156,15 +171,7 @@ class Service:
                 raise KeyError(f"{key} is not a field of the {run.template} template")
             repository.add_correction(session, run_id, key, value, reviewer, comment)
             values = repository.effective_values(session, run_id)
-        known = {k: v for k, v in values.items() if v is not None}
-        outcomes = evaluate(template.constraints, known)
-        checked = {o.rule.name for o in outcomes}
-        return Recheck(
-            run_id=run_id, key=key, value=value,
-            holding=tuple(_check(o) for o in outcomes if o.ok),
-            broken=tuple(_check(o) for o in outcomes if not o.ok),
-            unchecked=tuple(r.name for r in template.constraints if r.name not in checked),
-        )  # fmt: skip
+        return recheck_sums(template, run_id, key, value, values)
 
     # -- listing and loading -------------------------------------------------------------------
 
@@ -173,8 +180,14 @@ class Service:
             rows = repository.list_runs(session, limit, offset)
             return [
                 RunSummary(
-                    run_id=row.id, sha256=row.document.sha256, name=row.document.name, reader=row.reader,
-                    reader_version=row.reader_version, status=row.status, template=row.template, year=row.year,
+                    run_id=row.id,
+                    sha256=row.document.sha256,
+                    name=row.document.name,
+                    reader=row.reader,
+                    reader_version=row.reader_version,
+                    status=row.status,
+                    template=row.template,
+                    year=row.year,
                     agency=row.agency,
                 )
                 for row in rows

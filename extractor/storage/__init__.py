@@ -15,12 +15,15 @@ from extractor.storage.database import (
     upgrade,
 )
 from extractor.storage.models import (
+    ApiTokenRow,
     AppendOnlyError,
     Base,
     CorrectionRow,
     DocumentRow,
     FieldRow,
+    ReviewRow,
     RunRow,
+    UserRow,
 )
 from extractor.storage.repository import (
     DocumentLike,
@@ -44,6 +47,7 @@ from extractor.storage.repository import (
 
 __all__ = [
     "DEFAULT_URL",
+    "ApiTokenRow",
     "AppendOnlyError",
     "Base",
     "CorrectionRow",
@@ -51,7 +55,9 @@ __all__ = [
     "DocumentRow",
     "FieldRow",
     "NotFound",
+    "ReviewRow",
     "RunRow",
+    "UserRow",
     "add_correction",
     "count_runs",
     "current_revision",

@@ -49,6 +49,10 @@ NAMING_CONVENTION = {
 
 RUN_STATUSES = ("done", "failed")
 FIELD_STATUSES = ("read", "blank", "inferred", "missing")
+ROLES = ("reviewer", "admin")
+REVIEW_STATUSES = ("unreviewed", "reviewed")
+# "correct": a reviewer's new value; "accept": a flagged value confirmed as read (old = new).
+CORRECTION_ACTIONS = ("correct", "accept")
 
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact); the same in the migration.
 JSONList = JSON().with_variant(JSONB(), "postgresql")
@@ -218,7 +222,10 @@ class CorrectionRow(Base):
     """A reviewer's change to one cell. Append-only: the newest row for a cell is its value."""
 
     __tablename__ = "corrections"
-    __table_args__ = (Index(None, "run_id", "key", "id"),)
+    __table_args__ = (
+        Index(None, "run_id", "key", "id"),
+        CheckConstraint("action IN ('correct', 'accept')", name="action"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # No ON DELETE: a run with an audit trail cannot be deleted out from under it.
@@ -230,6 +237,7 @@ class CorrectionRow(Base):
     new_is_int: Mapped[bool | None] = mapped_column(Boolean)
     reviewer: Mapped[str] = mapped_column(String(128))
     comment: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str] = mapped_column(String(16), default="correct", server_default="correct")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
 
     run: Mapped[RunRow] = relationship(back_populates="corrections")
@@ -247,6 +255,43 @@ class CorrectionRow(Base):
             f"CorrectionRow(id={self.id!r}, run_id={self.run_id!r}, key={self.key!r}, "
             f"{self.old!r} → {self.new!r}, reviewer={self.reviewer!r})"
         )
+
+
+class UserRow(Base):
+    """A reviewer or an admin; the password only as an argon2 hash."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
+
+
+class ApiTokenRow(Base):
+    """A script's bearer token, stored only as its SHA-256: a leaked database reveals no token."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
+
+
+class ReviewRow(Base):
+    """A document's review state: `version` grows with every correction or accept (optimistic locking)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (CheckConstraint("status IN ('unreviewed', 'reviewed')", name="status"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(16), default="unreviewed", server_default="unreviewed")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
 
 
 class AppendOnlyError(RuntimeError):

@@ -17,18 +17,24 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from extractor.model import Extraction, FieldValue, Number, Status
 from extractor.storage.models import (
+    CORRECTION_ACTIONS,
     FIELD_STATUSES,
+    REVIEW_STATUSES,
+    ROLES,
     RUN_STATUSES,
+    ApiTokenRow,
     CorrectionRow,
     DocumentRow,
     FieldRow,
+    ReviewRow,
     RunRow,
+    UserRow,
     to_decimal,
 )
 
@@ -36,7 +42,7 @@ from extractor.storage.models import (
 REVIEWED_CONFIDENCE = 1.0
 REVIEW_SOURCE = "review"
 
-_Row = TypeVar("_Row", DocumentRow, RunRow)
+_Row = TypeVar("_Row", DocumentRow, RunRow, ReviewRow)
 
 
 class NotFound(LookupError):
@@ -368,6 +374,8 @@ def add_correction(
     new_value: Number | None,
     reviewer: str,
     comment: str = "",
+    *,
+    action: str = "correct",
 ) -> CorrectionRow:
     """Append a reviewer's value for one cell of a run; earlier corrections stay as they were.
 
@@ -379,6 +387,8 @@ def add_correction(
         raise ValueError("a correction needs a reviewer")
     if not key:
         raise ValueError("a correction needs a field key")
+    if action not in CORRECTION_ACTIONS:
+        raise ValueError(f"unknown correction action {action!r}; expected one of {CORRECTION_ACTIONS}")
     new = None if new_value is None else to_decimal(new_value)
     # Serialise corrections to one run (PostgreSQL row lock) so `old_value` is never stale.
     _require_run(session, run_id, lock=True)
@@ -392,6 +402,7 @@ def add_correction(
         new_is_int=None if new_value is None else isinstance(new_value, int),
         reviewer=reviewer,
         comment=comment,
+        action=action,
     )
     session.add(row)
     session.flush()
@@ -459,3 +470,77 @@ def load_extraction(session: Session, run_id: int, *, apply_corrections: bool = 
         reader_version=run.reader_version,
         seconds=run.seconds,
     )
+
+
+def add_accept(session: Session, run_id: int, key: str, reviewer: str, comment: str = "") -> CorrectionRow:
+    """Append an accept: a reviewer confirms the cell's current value as read (old = new on the trail)."""
+    current = effective_values(session, run_id).get(key)
+    return add_correction(session, run_id, key, current, reviewer, comment, action="accept")
+
+
+# -- review state (optimistic locking) ---------------------------------------------------------
+
+
+def get_review(session: Session, document_id: int) -> ReviewRow:
+    """A document's review state, made (version 0, unreviewed) the first time it is asked for."""
+
+    def find() -> ReviewRow | None:
+        return session.get(ReviewRow, document_id, populate_existing=True)
+
+    existing = find()
+    if existing is not None:
+        return existing
+    return _insert_or_existing(session, ReviewRow(document_id=document_id, version=0, status="unreviewed"), find)[0]
+
+
+def bump_review(session: Session, document_id: int, expected_version: int, status: str | None = None) -> bool:
+    """Raise the document's version by one if it is still `expected_version`; False if someone was first.
+
+    One conditional UPDATE: on PostgreSQL a concurrent second writer waits for the first's row lock
+    and then finds the version changed; on SQLite writers are serialised by BEGIN IMMEDIATE.
+    """
+    if status is not None and status not in REVIEW_STATUSES:
+        raise ValueError(f"unknown review status {status!r}; expected one of {REVIEW_STATUSES}")
+    get_review(session, document_id)
+    values: dict[str, Any] = {"version": ReviewRow.version + 1, "updated_at": func.now()}
+    if status is not None:
+        values["status"] = status
+    stmt = (
+        update(ReviewRow)
+        .where(ReviewRow.document_id == document_id, ReviewRow.version == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    changed = session.execute(stmt).rowcount  # type: ignore[attr-defined]
+    return bool(changed == 1)
+
+
+# -- accounts ------------------------------------------------------------------------------------
+
+
+def add_user(session: Session, name: str, role: str, password_hash: str) -> UserRow:
+    """A new account; the caller hashes the password. IntegrityError if the name is taken."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    row = UserRow(name=name, role=role, password_hash=password_hash)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def user_by_name(session: Session, name: str) -> UserRow | None:
+    return session.scalar(select(UserRow).where(UserRow.name == name))
+
+
+def add_token(session: Session, user_id: int, token_hash: str) -> ApiTokenRow:
+    row = ApiTokenRow(user_id=user_id, token_hash=token_hash)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def user_by_token_hash(session: Session, token_hash: str) -> UserRow | None:
+    stmt = (
+        select(UserRow).join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id).where(ApiTokenRow.token_hash == token_hash)
+    )
+    return session.scalar(stmt)

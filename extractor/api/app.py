@@ -1,0 +1,91 @@
+"""`create_app(settings)`: the FastAPI app, its middleware and routes, and its worker's lifetime.
+
+Middleware: signed session cookies (Starlette's `SessionMiddleware`, itsdangerous), and headers
+that keep a browser from ever running what a report contains (`nosniff`, a CSP that allows
+nothing on API answers, no framing). The OpenAPI schema and the docs page need a login like
+everything else but `/healthz` and `/login`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import HTMLResponse, Response
+
+from extractor.api import auth, documents, errors, health
+from extractor.api.auth import Caller
+from extractor.api.errors import SafeJSONResponse
+from extractor.api.settings import ApiSettings
+from extractor.api.worker import CeleryDispatcher, Dispatcher, InProcessWorker, NoWorker
+from extractor.review import ReviewService
+
+TITLE = "gongkai review service"
+
+
+def _dispatcher(settings: ApiSettings, svc: ReviewService) -> Dispatcher:
+    if settings.workers == "thread":
+        return InProcessWorker(svc, settings.reader)
+    if settings.workers == "celery":
+        return CeleryDispatcher(settings.reader)
+    return NoWorker()
+
+
+def create_app(settings: ApiSettings | None = None, service: ReviewService | None = None) -> FastAPI:
+    """The app on `settings.database_url` (migrated on start); the worker runs while the app does."""
+    settings = settings or ApiSettings()
+    svc = service or ReviewService(settings.database_url)
+    worker = _dispatcher(settings, svc)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            if service is None:
+                svc.close()
+
+    app = FastAPI(
+        title=TITLE, lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+        default_response_class=SafeJSONResponse,
+    )  # fmt: skip
+    app.state.settings = settings
+    app.state.service = svc
+    app.state.dispatcher = worker
+    errors.install(app)
+    app.add_middleware(
+        SessionMiddleware, secret_key=settings.secret_key, session_cookie="gongkai_session",
+        max_age=int(settings.session_hours * 3600), same_site="lax", https_only=settings.https_only,
+    )  # fmt: skip
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path != "/docs":
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        if request.url.path.startswith("/api"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(documents.router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(principal: Caller) -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(principal: Caller) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE)
+
+    return app
