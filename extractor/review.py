@@ -296,6 +296,14 @@ class ReviewService(Service):
 
     # -- review ------------------------------------------------------------------------------------
 
+    def set_review_status(self, document_id: int, status: str, expected_version: int) -> int:
+        """Mark a document reviewed or unreviewed if still at `expected_version`; the new version."""
+        with self.session() as session:
+            self._document(session, document_id)
+            if not repository.bump_review(session, document_id, expected_version, status):
+                raise VersionConflict("", None, repository.get_review(session, document_id).version)
+            return expected_version + 1
+
     def review(
         self, document_id: int, key: str, expected_version: int, reviewer: str, *, value: Number | None = None,
         accept: bool = False, comment: str = "",

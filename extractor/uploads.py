@@ -35,6 +35,12 @@ class UploadedFile:
     data: bytes
 
 
+def clean_name(filename: str | None) -> str:
+    """A file name fit to store and show: no control characters (NUL breaks PostgreSQL text), bounded."""
+    name = "".join(ch for ch in (filename or "") if ch.isprintable()).strip()
+    return name[-255:] or "upload"
+
+
 def is_zip(data: bytes) -> bool:
     return data[:4] in ZIP_MAGIC
 
@@ -85,7 +91,7 @@ def expand(name: str, data: bytes, max_bytes: int, max_total: int) -> list[Uploa
         total += len(content)
         if len(content) > max_bytes or total > max_total:  # the header lied about the size
             raise UploadRefused("too_large", f"{name}: member {info.filename!r} inflates past the size limit")
-        files.append(UploadedFile(f"{name}/{info.filename}", content))
+        files.append(UploadedFile(clean_name(f"{name}/{info.filename}"), content))
     return files
 
 

@@ -26,6 +26,7 @@ from fastapi.testclient import TestClient
 from extractor.api import ApiSettings, create_app
 from extractor.review import ReviewService
 from extractor.settings import SAMPLE_REPORT
+from extractor.uploads import clean_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = SAMPLE_REPORT.read_bytes()
@@ -101,7 +102,12 @@ def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> 
 
 # ---------------------------------------------------------------------------------- auth and CSRF
 
-WRITES = [("post", "/api/documents"), ("post", "/api/documents/1/corrections"), ("post", "/logout")]
+WRITES = [
+    ("post", "/api/documents"),
+    ("post", "/api/documents/1/corrections"),
+    ("post", "/api/documents/1/review"),
+    ("post", "/logout"),
+]
 READS = ["/api/documents", "/api/documents/1", "/api/documents/1/flat", "/api/me", "/openapi.json", "/docs"]
 
 
@@ -459,3 +465,22 @@ def test_serve_reads_an_upload_with_its_in_process_worker(tmp_path: Path) -> Non
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_mark_reviewed_raises_the_version_and_filters(client: TestClient, token: str) -> None:
+    document_id = _stored(client, token, SAMPLE)
+    url = f"/api/documents/{document_id}/review"
+    answer = client.post(url, headers=bearer(token), json={"status": "reviewed", "expected_version": 0})
+    assert answer.status_code == 200 and answer.json()["version"] == 1
+    stale = client.post(url, headers=bearer(token), json={"status": "unreviewed", "expected_version": 0})
+    assert stale.status_code == 409 and stale.json()["current_version"] == 1
+    assert client.post(url, headers=bearer(token), json={"status": "done", "expected_version": 1}).status_code == 422
+    listing = client.get("/api/documents?review=reviewed", headers=bearer(token)).json()
+    assert [d["id"] for d in listing["documents"]] == [document_id]
+    assert client.post(url, json={"status": "reviewed", "expected_version": 1}).status_code == 401
+
+
+def test_control_characters_in_names_are_dropped(client: TestClient, token: str) -> None:
+    assert clean_name("bad\x00na\x1bme.html") == "badname.html" and clean_name(None) == "upload"
+    answer = upload(client, token, ("batch.zip", _zip({"a\x1bb\x07.html": SAMPLE})))
+    assert answer.status_code == 201 and answer.json()["documents"][0]["name"] == "batch.zip/ab.html"

@@ -31,7 +31,7 @@ def _dispatcher(settings: ApiSettings, svc: ReviewService) -> Dispatcher:
     if settings.workers == "thread":
         return InProcessWorker(svc, settings.reader)
     if settings.workers == "celery":
-        return CeleryDispatcher(settings.reader)
+        return CeleryDispatcher(settings.reader, settings.queue)
     return NoWorker()
 
 

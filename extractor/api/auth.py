@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
+from starlette.concurrency import run_in_threadpool
 
 from extractor.api.errors import ApiError
 from extractor.review import ReviewService, User
@@ -112,7 +113,8 @@ async def login(
 ) -> dict[str, object]:
     """Log in with name and password (form fields, plus `csrf_token` from `GET /login`)."""
     await check_csrf(request)
-    user = service(request).authenticate_password(name, password)
+    # argon2 is deliberately slow: verify off the event loop.
+    user = await run_in_threadpool(service(request).authenticate_password, name, password)
     if user is None:
         raise ApiError(401, "unauthorized", "wrong name or password")
     request.session.clear()  # a fresh session: no fixation of a token planted before login

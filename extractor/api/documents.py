@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, model_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from extractor.api.auth import Caller, Writer, service
@@ -13,7 +14,7 @@ from extractor.api.errors import ApiError, SafeJSONResponse
 from extractor.api.worker import Dispatcher
 from extractor.review import NotReady, Reviewed, VersionConflict
 from extractor.storage.repository import NotFound
-from extractor.uploads import UploadRefused
+from extractor.uploads import UploadRefused, clean_name
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -46,14 +47,14 @@ async def upload(
         raise ApiError(413, "too many files", f"at most {settings.max_files_per_request} files per request")
     items: list[tuple[str, bytes]] = []
     for upload in files:
-        name = (upload.filename or "upload")[-255:]
+        name = clean_name(upload.filename)
         data = await upload.read(svc.max_bytes + 1)
         if len(data) > svc.max_bytes:
             raise ApiError(413, "too large", f"{name} is over the {svc.max_bytes / 1024 / 1024:g} MB limit "
                            "(GONGKAI_MAX_FILE_MB)")  # fmt: skip
         items.append((name, data))
     try:
-        answers = svc.upload(items)
+        answers = await run_in_threadpool(svc.upload, items)  # ingest and store off the event loop
     except UploadRefused as exc:
         raise ApiError(STATUS_FOR_CODE.get(exc.code, 400), "upload refused", str(exc), code=exc.code) from None
     stored = [a for a in answers if a.id is not None]
@@ -62,7 +63,7 @@ async def upload(
         first = refused[0] if refused else {"code": None, "reason": "no file in the upload"}
         status = STATUS_FOR_CODE.get(str(first["code"]), 422)
         raise ApiError(status, "upload refused", str(first["reason"]), files=refused)
-    unread = set(svc.unread_documents([a.id for a in stored if a.id is not None]))
+    unread = set(await run_in_threadpool(svc.unread_documents, [a.id for a in stored if a.id is not None]))
     dispatcher(request).submit([(a.id, a.sha256 or "") for a in stored if a.id in unread])
     documents = [{"id": a.id, "name": a.name, "sha256": a.sha256, "duplicate": a.duplicate} for a in stored]
     return SafeJSONResponse({"documents": documents, "refused": refused}, status_code=201)
@@ -169,3 +170,24 @@ def correct(request: Request, principal: Writer, document_id: DocumentId, body: 
         raise ApiError(409, "conflict", str(exc), key=exc.key, current_value=exc.value,
                        current_version=exc.version) from None  # fmt: skip
     return SafeJSONResponse(_answer(reviewed))
+
+
+class ReviewStatusIn(BaseModel):
+    """Mark a document reviewed (or back to unreviewed) at the version the reviewer saw."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["reviewed", "unreviewed"]
+    expected_version: StrictInt = Field(ge=0, le=MAX_ID)
+
+
+@router.post("/documents/{document_id}/review")
+def set_review_status(request: Request, principal: Writer, document_id: DocumentId, body: ReviewStatusIn) -> Response:
+    """Set the document's review status; raises its version like a correction (409 if stale)."""
+    try:
+        version = service(request).set_review_status(document_id, body.status, body.expected_version)
+    except NotFound as exc:
+        raise ApiError(404, "not found", str(exc)) from None
+    except VersionConflict as exc:
+        raise ApiError(409, "conflict", str(exc), current_version=exc.version) from None
+    return SafeJSONResponse({"document_id": document_id, "status": body.status, "version": version})

@@ -25,3 +25,4 @@ class ApiSettings:
     https_only: bool = False  # the session cookie's Secure flag; set it behind TLS
     session_hours: float = 12.0
     max_files_per_request: int = 1000
+    queue: str | None = None  # the Celery queue (default GONGKAI_WORKER_QUEUE)

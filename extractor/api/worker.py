@@ -106,8 +106,9 @@ class InProcessWorker:
 class CeleryDispatcher:
     """Queue stored documents for `gongkai worker`s through the broker (GONGKAI_BROKER_URL)."""
 
-    def __init__(self, reader: str = "rules") -> None:
+    def __init__(self, reader: str = "rules", queue: str | None = None) -> None:
         self.reader = reader
+        self.queue = queue
 
     def processing(self) -> frozenset[int]:
         return frozenset()
@@ -118,7 +119,7 @@ class CeleryDispatcher:
 
         hashes = [sha for _id, sha in documents if sha]
         if hashes:
-            enqueue(hashes, self.reader, reader_version(self.reader))
+            enqueue(hashes, self.reader, reader_version(self.reader), self.queue)
 
     def start(self) -> None:
         from extractor.settings import get_settings
