@@ -6,6 +6,7 @@ to the database. `test_serve_*` starts `gongkai serve` as a real process on a fr
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -484,3 +485,22 @@ def test_control_characters_in_names_are_dropped(client: TestClient, token: str)
     assert clean_name("bad\x00na\x1bme.html") == "badname.html" and clean_name(None) == "upload"
     answer = upload(client, token, ("batch.zip", _zip({"a\x1bb\x07.html": SAMPLE})))
     assert answer.status_code == 201 and answer.json()["documents"][0]["name"] == "batch.zip/ab.html"
+
+
+def test_exports_hold_the_corrected_value_and_refuse_anonymous(client: TestClient, token: str) -> None:
+    document_id = _stored(client, token)
+    answer = client.post(f"/api/documents/{document_id}/corrections", headers=bearer(token),
+                         json={"key": CELL, "value": 821, "expected_version": 0})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert client.get("/api/export.csv").status_code == 401
+    wide = client.get("/api/export.csv", headers=bearer(token))
+    assert wide.status_code == 200 and wide.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(wide.content.decode("utf-8-sig"))))
+    assert len(rows) == 1 and rows[0][CELL] == "821"
+    long = client.get("/api/export.csv", params={"kind": "long"}, headers=bearer(token)).content.decode("utf-8-sig")
+    assert any(CELL in line and "corrected" in line and "ann" in line for line in long.splitlines())
+    data = client.get("/api/export.json", headers=bearer(token)).json()
+    assert data[0]["fields"][CELL] == 821
+    xlsx = client.get("/api/export.xlsx", headers=bearer(token))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/api/export.json", params={"reviewed_only": True}, headers=bearer(token)).json() == []

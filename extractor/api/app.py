@@ -17,7 +17,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, Response
 
-from extractor.api import auth, documents, errors, health
+from extractor.api import auth, documents, errors, exports, health
 from extractor.api.auth import Caller
 from extractor.api.errors import SafeJSONResponse
 from extractor.api.settings import ApiSettings
@@ -79,6 +79,7 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(documents.router)
+    app.include_router(exports.router)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(principal: Caller) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from extractor.confidence import REVIEWED
 from extractor.model import Extraction, FieldValue, Number, Status
 from extractor.storage.models import (
     CORRECTION_ACTIONS,
@@ -39,7 +40,7 @@ from extractor.storage.models import (
 )
 
 # A reviewer's value is the best we have: above a clean machine read.
-REVIEWED_CONFIDENCE = 1.0
+REVIEWED_CONFIDENCE = REVIEWED  # a reviewer's value needs no further review
 REVIEW_SOURCE = "review"
 
 _Row = TypeVar("_Row", DocumentRow, RunRow, ReviewRow)
