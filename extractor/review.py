@@ -317,7 +317,7 @@ class ReviewService(Service):
             if run is None or run.status != "done" or run.template is None:
                 raise NotReady(f"document {document_id} has no table to review ({_run_status(run)})")
             template = self.report.template(run.template)
-            if key not in template.field_keys():
+            if key not in template.keys:
                 raise KeyError(f"{key} is not a field of the {run.template} template")
             if not repository.bump_review(session, document_id, expected_version):
                 current = repository.effective_values(session, run.id).get(key)

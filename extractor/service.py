@@ -159,7 +159,11 @@ class Service:
     # -- review --------------------------------------------------------------------------------
 
     def correct(self, run_id: int, key: str, value: Number | None, reviewer: str, comment: str = "") -> Recheck:
-        """Append a reviewer's value for one cell (nothing is overwritten) and re-run the sums."""
+        """Append a reviewer's value for one cell (nothing is overwritten) and re-run the sums.
+
+        No version is checked (a script's correction), but the document's review version still
+        rises, so a reviewer who saw the value before gets a conflict instead of overwriting it.
+        """
         with self.session() as session:
             run = repository.get_run(session, run_id)
             if run is None:
@@ -167,8 +171,9 @@ class Service:
             if run.template is None:
                 raise ValueError(f"run {run_id} found no table template: there is no cell {key} to correct")
             template = self.report.template(run.template)
-            if key not in template.field_keys():
+            if key not in template.keys:
                 raise KeyError(f"{key} is not a field of the {run.template} template")
+            repository.bump_review(session, run.document_id, None)
             repository.add_correction(session, run_id, key, value, reviewer, comment)
             values = repository.effective_values(session, run_id)
         return recheck_sums(template, run_id, key, value, values)

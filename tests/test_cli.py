@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from extractor.cli import app
+from extractor.storage import repository
 from schemas import DISCLOSURE_REPORT
 from tests.helpers import SHARED_REAL
 
@@ -108,6 +109,8 @@ def test_the_service_stores_a_run_and_rechecks_the_sums_after_a_correction(tmp_p
         assert service.load_run(run_id).fields["t3.total.total"].source == "review"
         assert service.load_run(run_id, apply_corrections=False).fields["t3.total.total"].value == total
         assert [run.run_id for run in service.list_runs()] == [run_id]
+        with service.session() as session:  # a reviewer who saw version 0 must now get a conflict
+            assert repository.get_review(session, service.store_document(doc)).version == 2
         with pytest.raises(KeyError):
             service.correct(run_id, "t9.nothing.here", 1, reviewer="ann")
 

@@ -215,7 +215,8 @@ def test_stored_reviews_and_accepts_show_in_the_exports(stored: Stored, tmp_path
         with service.session() as session:
             runs = {r.document_id: r.run_id for r in exports.load_reports(session)}
             repository.add_accept(session, runs[stored.plain_id], COUNT_KEY, reviewer="李审")
-            assert repository.bump_review(session, stored.corrected_id, 0, status="reviewed")
+            seen = repository.get_review(session, stored.corrected_id).version  # 2: the fixture's corrections
+            assert repository.bump_review(session, stored.corrected_id, seen, status="reviewed")
         with service.session() as session:
             reports = {r.document_id: r for r in exports.load_reports(session)}
             reviewed = exports.load_reports(session, reviewed_only=True)
@@ -223,5 +224,5 @@ def test_stored_reviews_and_accepts_show_in_the_exports(stored: Stored, tmp_path
     accepted = reports[stored.plain_id].cells[COUNT_KEY]
     assert (accepted.status, accepted.value, accepted.reviewer) == ("accepted", 0, "李审")
     assert [r.document_id for r in reviewed] == [stored.corrected_id]
-    assert (reviewed[0].review_status, reviewed[0].review_version) == ("reviewed", 1)
+    assert (reviewed[0].review_status, reviewed[0].review_version) == ("reviewed", seen + 1) == ("reviewed", 3)
     assert [g.name for g in written] == ["东通化-街道-2020"] and written[0].corrected == 2

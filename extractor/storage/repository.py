@@ -494,8 +494,12 @@ def get_review(session: Session, document_id: int) -> ReviewRow:
     return _insert_or_existing(session, ReviewRow(document_id=document_id, version=0, status="unreviewed"), find)[0]
 
 
-def bump_review(session: Session, document_id: int, expected_version: int, status: str | None = None) -> bool:
+def bump_review(
+    session: Session, document_id: int, expected_version: int | None, status: str | None = None
+) -> bool:
     """Raise the document's version by one if it is still `expected_version`; False if someone was first.
+    `expected_version=None` raises it whatever it is (a change made without a version seen, e.g. from
+    a script: whoever saw the old version must still get a conflict).
 
     One conditional UPDATE: on PostgreSQL a concurrent second writer waits for the first's row lock
     and then finds the version changed; on SQLite writers are serialised by BEGIN IMMEDIATE.
@@ -508,10 +512,12 @@ def bump_review(session: Session, document_id: int, expected_version: int, statu
         values["status"] = status
     stmt = (
         update(ReviewRow)
-        .where(ReviewRow.document_id == document_id, ReviewRow.version == expected_version)
+        .where(ReviewRow.document_id == document_id)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    if expected_version is not None:
+        stmt = stmt.where(ReviewRow.version == expected_version)
     changed = session.execute(stmt).rowcount  # type: ignore[attr-defined]
     return bool(changed == 1)
 
