@@ -8,19 +8,23 @@ everything else but `/healthz` and `/login`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from extractor.api import auth, documents, errors, exports, health
+from extractor.api import auth, documents, errors, exports, health, ui
 from extractor.api.auth import Caller
 from extractor.api.errors import SafeJSONResponse
 from extractor.api.settings import ApiSettings
+from extractor.api.ui.pages import LoginRequired
+from extractor.api.ui.render import STATIC
 from extractor.api.worker import CeleryDispatcher, Dispatcher, InProcessWorker, NoWorker
 from extractor.review import ReviewService
 
@@ -66,7 +70,10 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
+        # Server time of the answer (excluding the network), for `evals.serve_bench` and browsers' devtools.
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -80,6 +87,16 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
     app.include_router(auth.router)
     app.include_router(documents.router)
     app.include_router(exports.router)
+    app.include_router(ui.router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(LoginRequired)
+    async def _login_first(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/ui/login", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/ui/", status_code=307)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(principal: Caller) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def service(request: Request) -> ReviewService:
     return svc
 
 
-def _csrf_token(request: Request) -> str:
+def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
@@ -95,14 +95,22 @@ async def writer(request: Request, principal: Annotated[Principal, Depends(authe
     return principal
 
 
+async def administrator(principal: Annotated[Principal, Depends(writer)]) -> Principal:
+    """A writer who is an admin (accounts, re-extraction); a reviewer gets 403."""
+    if principal.user.role != "admin":
+        raise ApiError(403, "forbidden", "this needs the admin role")
+    return principal
+
+
 Caller = Annotated[Principal, Depends(authenticated)]
 Writer = Annotated[Principal, Depends(writer)]
+Admin = Annotated[Principal, Depends(administrator)]
 
 
 @router.get("/login")
 def login_form(request: Request) -> dict[str, str]:
     """The CSRF token to send with `POST /login` (and, once logged in, with every write)."""
-    return {"csrf_token": _csrf_token(request)}
+    return {"csrf_token": csrf_token(request)}
 
 
 @router.post("/login")
@@ -119,7 +127,7 @@ async def login(
         raise ApiError(401, "unauthorized", "wrong name or password")
     request.session.clear()  # a fresh session: no fixation of a token planted before login
     request.session["user_id"] = user.id
-    token = _csrf_token(request)
+    token = csrf_token(request)
     return {"user": {"name": user.name, "role": user.role}, "csrf_token": token}
 
 
@@ -134,5 +142,5 @@ def me(request: Request, principal: Caller) -> dict[str, object]:
     """Who the caller is, and (for a session) the CSRF token to send with writes."""
     out: dict[str, object] = {"name": principal.user.name, "role": principal.user.role, "via": principal.via}
     if principal.via == "session":
-        out["csrf_token"] = _csrf_token(request)
+        out["csrf_token"] = csrf_token(request)
     return out
