@@ -438,8 +438,8 @@ def test_serve_reads_an_upload_with_its_in_process_worker(tmp_path: Path) -> Non
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
     port = _free_port()
-    server = subprocess.Popen([*gongkai, "serve", "--port", str(port), "--log-level", "warning"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    command = [*gongkai, "serve", "--workers", "thread", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

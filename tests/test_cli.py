@@ -123,3 +123,14 @@ def test_an_unreachable_llm_stops_the_batch_with_one_line(tmp_path: Path) -> Non
     assert result.exit_code == 2
     lines = [line for line in result.stderr.splitlines() if line.strip() and not line.startswith("extracting")]
     assert lines == [lines[0]] and "GONGKAI_LLM_BASE_URL" in lines[0] and "Traceback" not in result.output
+
+
+def test_serve_goes_to_the_celery_workers_when_a_broker_is_set_and_says_when_it_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--workers auto` (the default) means Celery once GONGKAI_BROKER_URL is set: a dead broker is one line."""
+    monkeypatch.setenv("GONGKAI_BROKER_URL", "redis://127.0.0.1:1/0")
+    result = runner.invoke(app, ["serve", "--db", f"sqlite:///{tmp_path}/s.db", "--port", "1"])
+    assert result.exit_code == 2
+    assert "cannot reach the broker at redis://127.0.0.1:1/0" in result.output
+    assert "GONGKAI_BROKER_URL" in result.output

@@ -20,8 +20,12 @@ def serve_command(
         str | None, typer.Option("--db", help="database URL (default GONGKAI_DATABASE_URL)")
     ] = None,
     workers: Annotated[
-        str, typer.Option(help="thread: read uploads in this process; celery: queue them for `gongkai worker`")
-    ] = "thread",
+        str,
+        typer.Option(
+            help="thread: read uploads in this process; celery: queue them for `gongkai worker`; "
+            "auto: celery when GONGKAI_BROKER_URL is set, else thread"
+        ),
+    ] = "auto",
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Run the review API: upload reports, read them, correct flagged cells (log in or use a token)."""
@@ -31,13 +35,23 @@ def serve_command(
     from extractor.review import ReviewService
     from extractor.storage.database import DatabaseUnavailable
 
-    if workers not in ("thread", "celery"):
-        err_console.print("[red]error[/red] --workers is thread or celery")
+    if workers not in ("thread", "celery", "auto"):
+        err_console.print("[red]error[/red] --workers is thread, celery or auto")
         raise typer.Exit(code=2)
+    if workers == "auto":
+        workers = "celery" if os.environ.get("GONGKAI_BROKER_URL") else "thread"
     mode: Literal["thread", "celery"] = "celery" if workers == "celery" else "thread"
     if mode == "celery" and not os.environ.get("GONGKAI_BROKER_URL"):
         err_console.print("[red]error[/red] --workers celery needs GONGKAI_BROKER_URL (the workers' broker)")
         raise typer.Exit(code=2)
+    if mode == "celery":
+        from workers.app import BrokerUnavailable, check_broker
+
+        try:  # before uvicorn starts, so an unreachable broker is one clear line, not a startup traceback
+            check_broker(os.environ["GONGKAI_BROKER_URL"])
+        except BrokerUnavailable as exc:
+            err_console.print(f"[red]error[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
     secret = os.environ.get("GONGKAI_SECRET_KEY")
     settings = ApiSettings(database_url=database_url, workers=mode)
     if secret:
@@ -49,7 +63,11 @@ def serve_command(
         raise typer.Exit(code=2) from None
     try:
         app = create_app(settings, service)
-        err_console.print(f"gongkai serve on http://{host}:{port} (docs at /docs; workers: {mode})", highlight=False)
+        err_console.print(
+            f"gongkai serve on http://{host}:{port}: review UI at /ui/ (log in with a `gongkai user create` "
+            f"account), API docs at /docs; workers: {mode}",
+            highlight=False,
+        )
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
         service.close()
