@@ -1,0 +1,156 @@
+// Batch upload: send the chosen files to POST /api/documents a few at a time, then poll
+// /ui/upload/progress until every stored document is read. File names and reasons come from the
+// user's files and the server: they are set with textContent only, never as HTML.
+"use strict";
+
+(function () {
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const chunkSize = Math.max(1, parseInt(form.dataset.chunk, 10) || 20);
+  const input = document.getElementById("files");
+  const button = document.getElementById("upload-button");
+  const $ = (id) => document.getElementById(id);
+  const POLL_MS = 1000;
+
+  const state = { ids: [], names: new Map(), items: new Map(), refused: 0, sending: false, stopped: false };
+
+  function setText(id, text) { $(id).textContent = String(text); }
+
+  function addRefused(name, reason) {
+    state.refused += 1;
+    const li = document.createElement("li");
+    const strong = document.createElement("strong");
+    strong.textContent = name;
+    const why = document.createElement("span");
+    why.className = "reason";
+    why.textContent = reason || "refused";
+    li.append(strong, why);
+    $("refused").append(li);
+    $("refused-section").hidden = false;
+    setText("count-refused", state.refused);
+  }
+
+  function addDocument(doc) {
+    if (state.items.has(doc.id)) return;
+    state.ids.push(doc.id);
+    const li = document.createElement("li");
+    li.dataset.id = String(doc.id);
+    const link = document.createElement("a");
+    link.href = "/ui/documents/" + encodeURIComponent(doc.id);
+    link.textContent = doc.name;
+    const status = document.createElement("span");
+    status.className = "state";
+    status.textContent = doc.duplicate ? "already stored" : "queued";
+    li.append(link, status);
+    $("documents").append(li);
+    $("documents-section").hidden = false;
+    state.items.set(doc.id, { li: li, status: status });
+  }
+
+  function reasonOf(body, response) {
+    if (body && typeof body.reason === "string") return body.reason;
+    return "HTTP " + response.status;
+  }
+
+  async function sendChunk(files) {
+    const data = new FormData();
+    for (const file of files) data.append("files", file, file.name);
+    let response;
+    try {
+      response = await fetch("/api/documents", {
+        method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRF-Token": csrf },
+      });
+    } catch (err) {
+      for (const file of files) addRefused(file.name, "network error: " + err.message);
+      return true;
+    }
+    let body = null;
+    try { body = await response.json(); } catch (err) { body = null; }
+    if (response.status === 401 || response.status === 403) {
+      setText("upload-message", "Your session expired or the form is stale: reload the page and log in again. " +
+        reasonOf(body, response));
+      for (const file of files) addRefused(file.name, reasonOf(body, response));
+      return false;
+    }
+    if (!response.ok) {
+      const listed = body && Array.isArray(body.files) ? body.files : null;
+      if (listed && listed.length) {
+        for (const item of listed) addRefused(String(item.name), String(item.reason || reasonOf(body, response)));
+      } else {
+        for (const file of files) addRefused(file.name, reasonOf(body, response));
+      }
+      return true;
+    }
+    for (const doc of body.documents || []) addDocument(doc);
+    for (const item of body.refused || []) addRefused(String(item.name), String(item.reason || "refused"));
+    return true;
+  }
+
+  async function poll() {
+    if (!state.ids.length) return null;
+    const response = await fetch("/ui/upload/progress", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ ids: state.ids }),
+    });
+    if (!response.ok) return null;
+    const body = await response.json();
+    for (const name of ["queued", "processing", "done", "failed"]) setText("count-" + name, body[name]);
+    const read = body.done + body.failed;
+    $("read-bar").max = Math.max(1, body.total);
+    $("read-bar").value = read;
+    setText("read-text", read + " / " + body.total);
+    const errors = new Map((body.failures || []).map((f) => [f.id, f.error]));
+    for (const [id, status] of Object.entries(body.statuses || {})) {
+      const item = state.items.get(Number(id));
+      if (!item) continue;
+      item.li.className = status;
+      item.status.textContent = status === "failed" && errors.get(Number(id)) ? "failed: " + errors.get(Number(id)) : status;
+    }
+    return body;
+  }
+
+  async function watch() {
+    for (;;) {
+      let body = null;
+      try { body = await poll(); } catch (err) { body = null; }
+      if (!state.sending && (state.ids.length === 0 || (body && body.finished))) {
+        if (!state.stopped) setText("upload-message", state.ids.length
+          ? "All read: " + (body ? body.done : 0) + " done, " + (body ? body.failed : 0) + " failed. See the queue."
+          : "Nothing was stored.");
+        button.disabled = false;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const files = Array.from(input.files || []);
+    if (!files.length) return;
+    button.disabled = true;
+    state.sending = true;
+    $("upload-progress").hidden = false;
+    $("sent-bar").max = files.length;
+    $("sent-bar").value = 0;
+    setText("sent-text", "0 / " + files.length);
+    setText("upload-message", "Sending…");
+    const watching = watch();
+    let sent = 0;
+    state.stopped = false;
+    for (let start = 0; start < files.length; start += chunkSize) {
+      const chunk = files.slice(start, start + chunkSize);
+      const goOn = await sendChunk(chunk);
+      sent += chunk.length;
+      $("sent-bar").value = sent;
+      setText("sent-text", sent + " / " + files.length);
+      if (!goOn) { state.stopped = true; break; }
+    }
+    state.sending = false;
+    if (!state.stopped) setText("upload-message", "Sent; reading…");
+    input.value = "";
+    await watching;
+  });
+})();

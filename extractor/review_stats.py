@@ -1,0 +1,459 @@
+"""What the review queue and the dashboard ask the database: a few aggregate queries, never one per document.
+
+The queue ranks documents by how much of their newest finished reading still needs a reviewer.
+A cell is *flagged* when its confidence is below `FLAG_BELOW` or it is missing (the document page
+marks the same cells), and it stays *open* until a reviewer corrected or accepted it. A document's
+review weight is the sum over its open flags of `FLAG_BELOW - confidence`: the confidence scale
+is a ladder of named levels where lower means more likely wrong, so the distance below the flag
+line approximates the work a cell will cost. A PROBABLE cell (0.85) barely needs a glance (0.05),
+one in a broken sum (0.7) weighs 0.2, a SUSPECT one (0.3) 0.6, a missing one 0.9 — a count alone
+would rank a page of near-certain cells above a few that are almost surely wrong. Documents marked
+reviewed come last whatever their flags.
+
+The dashboard counts documents by status, flags by section and by cause, and the reviewers'
+corrections per field, with the share of reviewed documents in which that field was corrected:
+the reader's error rate as measured in production.
+
+Everything here takes a SQLAlchemy `Session` (a `Service.session()`), runs on SQLite and
+PostgreSQL, and does not import any door.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from extractor.confidence import FLAG_BELOW
+from extractor.storage.models import CorrectionRow, DocumentRow, FieldRow, ReviewRow, RunRow
+
+DOCUMENT_STATUSES = ("queued", "processing", "done", "failed")
+REVIEW_STATUSES = ("unreviewed", "reviewed")
+MAX_PAGE = 500
+# SQLite's default limit on bound parameters is 32766 (999 before 3.32); stay well under either.
+_ID_CHUNK = 900
+
+
+# ------------------------------------------------------------------------------------ the pieces
+
+
+def flagged() -> ColumnElement[bool]:
+    """A field a reviewer should look at: below the flag line, or not found at all."""
+    return or_(FieldRow.confidence < FLAG_BELOW, FieldRow.status == "missing")
+
+
+def _weight() -> ColumnElement[Any]:
+    """One open flag's weight: how far below the flag line it is (never negative)."""
+    below = literal(FLAG_BELOW) - FieldRow.confidence
+    return case((below > 0, below), else_=literal(0.0))
+
+
+def _latest_runs() -> Any:
+    """Each document's newest run, whatever its status: what its status is."""
+    return select(RunRow.document_id, func.max(RunRow.id).label("run_id")).group_by(RunRow.document_id).subquery()
+
+
+def _latest_done_runs() -> Any:
+    """Each document's newest finished run: the cells a reviewer works on."""
+    return (
+        select(RunRow.document_id, func.max(RunRow.id).label("run_id"))
+        .where(RunRow.status == "done")
+        .group_by(RunRow.document_id)
+        .subquery()
+    )
+
+
+def _reviewed_cells() -> Any:
+    """(run, key) pairs a reviewer corrected or accepted: no longer open."""
+    return select(CorrectionRow.run_id, CorrectionRow.key).distinct().subquery()
+
+
+def reason_needle(text: str, dialect: str) -> str:
+    """`text` as it appears inside the stored reasons JSON, to search it with LIKE.
+
+    SQLite keeps the JSON as SQLAlchemy's `json.dumps` wrote it (non-ASCII as \\uXXXX escapes);
+    PostgreSQL's `jsonb::text` prints characters as they are. Either way quotes and backslashes
+    are escaped, so the needle is the JSON string's body in the same spelling.
+    """
+    return json.dumps(text, ensure_ascii=dialect != "postgresql")[1:-1]
+
+
+# --------------------------------------------------------------------------------------- the queue
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The queue's filters; None means any. `reason`: some flagged cell's reasons contain this text."""
+
+    agency: str | None = None
+    year: int | None = None
+    template: str | None = None
+    status: str | None = None
+    review: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    name: str
+    agency: str | None
+    year: int | None
+    template: str | None
+    status: str
+    review: str
+    flags: int  # flagged cells of the newest finished run
+    open_flags: int  # of those, not yet corrected or accepted
+    weight: float  # sum of FLAG_BELOW - confidence over the open flags
+    corrections: int  # reviewers' `correct` actions on that run
+    accepts: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    total: int
+    items: list[QueueItem]
+
+
+def _flag_stats(latest_done: Any) -> Any:
+    """Per newest-finished run: flags, open flags and their weight (one grouped scan of `fields`)."""
+    reviewed = _reviewed_cells()
+    is_open = reviewed.c.key.is_(None)
+    return (
+        select(
+            FieldRow.run_id,
+            func.count().label("flags"),
+            func.sum(case((is_open, 1), else_=0)).label("open_flags"),
+            func.sum(case((is_open, _weight()), else_=literal(0.0))).label("weight"),
+        )
+        .join(latest_done, latest_done.c.run_id == FieldRow.run_id)
+        .outerjoin(reviewed, and_(reviewed.c.run_id == FieldRow.run_id, reviewed.c.key == FieldRow.key))
+        .where(flagged())
+        .group_by(FieldRow.run_id)
+        .subquery()
+    )
+
+
+def _correction_stats(latest_done: Any) -> Any:
+    return (
+        select(
+            CorrectionRow.run_id,
+            func.sum(case((CorrectionRow.action == "correct", 1), else_=0)).label("corrections"),
+            func.sum(case((CorrectionRow.action == "accept", 1), else_=0)).label("accepts"),
+        )
+        .join(latest_done, latest_done.c.run_id == CorrectionRow.run_id)
+        .group_by(CorrectionRow.run_id)
+        .subquery()
+    )
+
+
+def _queue_statement(session: Session, filters: QueueFilters, processing: Collection[int]) -> tuple[Select[Any], Any]:
+    latest = _latest_runs()
+    latest_done = _latest_done_runs()
+    status_run = RunRow.__table__.alias("status_run")
+    done_run = RunRow.__table__.alias("done_run")
+    flags = _flag_stats(latest_done)
+    fixes = _correction_stats(latest_done)
+    reviewed = func.coalesce(ReviewRow.status, "unreviewed")
+    # What a reviewer sees of the document: the finished run's reading, else whatever the newest run says.
+    agency = func.coalesce(done_run.c.agency, status_run.c.agency)
+    year = func.coalesce(done_run.c.year, status_run.c.year)
+    template = func.coalesce(done_run.c.template, status_run.c.template)
+    weight = func.coalesce(flags.c.weight, 0.0)
+    stmt = (
+        select(
+            DocumentRow.id,
+            DocumentRow.name,
+            agency.label("agency"),
+            year.label("year"),
+            template.label("template"),
+            status_run.c.status.label("run_status"),
+            status_run.c.error.label("error"),
+            reviewed.label("review"),
+            func.coalesce(flags.c.flags, 0).label("flags"),
+            func.coalesce(flags.c.open_flags, 0).label("open_flags"),
+            weight.label("weight"),
+            func.coalesce(fixes.c.corrections, 0).label("corrections"),
+            func.coalesce(fixes.c.accepts, 0).label("accepts"),
+        )
+        .select_from(DocumentRow)
+        .outerjoin(latest, latest.c.document_id == DocumentRow.id)
+        .outerjoin(status_run, status_run.c.id == latest.c.run_id)
+        .outerjoin(latest_done, latest_done.c.document_id == DocumentRow.id)
+        .outerjoin(done_run, done_run.c.id == latest_done.c.run_id)
+        .outerjoin(flags, flags.c.run_id == latest_done.c.run_id)
+        .outerjoin(fixes, fixes.c.run_id == latest_done.c.run_id)
+        .outerjoin(ReviewRow, ReviewRow.document_id == DocumentRow.id)
+    )
+    if filters.agency:
+        stmt = stmt.where(agency.contains(filters.agency, autoescape=True))
+    if filters.year is not None:
+        stmt = stmt.where(year == filters.year)
+    if filters.template:
+        stmt = stmt.where(template == filters.template)
+    busy = sorted(processing)
+    if filters.status == "processing":
+        stmt = stmt.where(status_run.c.id.is_(None), DocumentRow.id.in_(busy))
+    elif filters.status == "queued":
+        stmt = stmt.where(status_run.c.id.is_(None))
+        if busy:
+            stmt = stmt.where(DocumentRow.id.not_in(busy))
+    elif filters.status:
+        stmt = stmt.where(status_run.c.status == filters.status)
+    if filters.review:
+        stmt = stmt.where(reviewed == filters.review)
+    if filters.reason:
+        needle = reason_needle(filters.reason, session.get_bind().dialect.name)
+        with_reason = (
+            select(FieldRow.run_id)
+            .where(flagged(), cast(FieldRow.reasons, String).icontains(needle, autoescape=True))
+            .distinct()
+        )
+        stmt = stmt.where(latest_done.c.run_id.in_(with_reason))
+    order = (case((reviewed == "reviewed", 1), else_=0), weight.desc(), func.coalesce(flags.c.flags, 0).desc(),
+             DocumentRow.id.desc())  # fmt: skip
+    return stmt, order
+
+
+def queue(
+    session: Session, filters: QueueFilters = QueueFilters(), *, limit: int = 50, offset: int = 0,
+    processing: Collection[int] = frozenset(),
+) -> QueuePage:  # fmt: skip
+    """One page of the review queue, most review work first, reviewed documents last.
+
+    `processing`: ids a worker is reading now (the dispatcher knows, the database does not).
+    Two queries whatever the page size: the count and the page.
+    """
+    if not 0 < limit <= MAX_PAGE or offset < 0:
+        raise ValueError(f"limit is 1 to {MAX_PAGE}, offset at least 0")
+    stmt, order = _queue_statement(session, filters, processing)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    busy = set(processing)
+    items = []
+    for row in session.execute(stmt.order_by(*order).limit(limit).offset(offset)):
+        status = row.run_status or ("processing" if row.id in busy else "queued")
+        items.append(QueueItem(
+            id=row.id, name=row.name, agency=row.agency, year=row.year, template=row.template, status=status,
+            review=row.review, flags=int(row.flags), open_flags=int(row.open_flags), weight=round(float(row.weight), 3),
+            corrections=int(row.corrections), accepts=int(row.accepts), error=row.error,
+        ))  # fmt: skip
+    return QueuePage(total, items)
+
+
+def filter_choices(session: Session) -> dict[str, list[Any]]:
+    """The years and templates the stored runs have, for the queue's filter form."""
+    years = session.scalars(select(RunRow.year).where(RunRow.year.is_not(None)).distinct().order_by(RunRow.year))
+    templates = session.scalars(
+        select(RunRow.template).where(RunRow.template.is_not(None)).distinct().order_by(RunRow.template)
+    )
+    return {"years": list(years), "templates": list(templates)}
+
+
+# ---------------------------------------------------------------------------------- upload progress
+
+
+@dataclass(frozen=True)
+class Progress:
+    counts: dict[str, int]  # queued, processing, done, failed
+    statuses: dict[int, str]
+    failures: list[dict[str, Any]]  # {id, name, error}
+    unknown: list[int]  # ids with no stored document
+
+
+def progress(session: Session, ids: Sequence[int], processing: Collection[int] = frozenset()) -> Progress:
+    """Where each uploaded document is: queued, processing (per the dispatcher), done or failed."""
+    wanted = sorted(set(ids))
+    busy = set(processing)
+    statuses: dict[int, str] = {}
+    failures: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), _ID_CHUNK):
+        chunk = wanted[start : start + _ID_CHUNK]
+        latest = (
+            select(RunRow.document_id, func.max(RunRow.id).label("run_id"))
+            .where(RunRow.document_id.in_(chunk))
+            .group_by(RunRow.document_id)
+            .subquery()
+        )
+        stmt = (
+            select(DocumentRow.id, DocumentRow.name, RunRow.status, RunRow.error)
+            .outerjoin(latest, latest.c.document_id == DocumentRow.id)
+            .outerjoin(RunRow, RunRow.id == latest.c.run_id)
+            .where(DocumentRow.id.in_(chunk))
+        )
+        for row in session.execute(stmt):
+            status = row.status or ("processing" if row.id in busy else "queued")
+            statuses[row.id] = status
+            if status == "failed":
+                failures.append({"id": row.id, "name": row.name, "error": row.error})
+    counts = Counter(statuses.values())
+    return Progress(
+        counts={s: counts.get(s, 0) for s in DOCUMENT_STATUSES},
+        statuses=statuses,
+        failures=sorted(failures, key=lambda f: f["id"]),
+        unknown=[i for i in wanted if i not in statuses],
+    )
+
+
+# ---------------------------------------------------------------------------------------- causes
+
+_QUOTED = re.compile(r"'[^']*'")
+# A token holding document text: any run of non-space characters with a non-ASCII one (the
+# reasons are English; labels and values quoted from a Chinese report are not).
+_DOCUMENT_TEXT = re.compile(r"[^\s:=,;]*[^\x00-\x7f][^\s:=,;]*")
+_NUMBER = re.compile(r"\d[\d.]*")
+# Placeholders with only punctuation between them: a list of numbers, a sum, a label with numbers.
+_RUN = re.compile(r"[#…](?:[^\w]*[#…])*")
+
+
+def cause(reason: str) -> str:
+    """A reason with what is particular to one cell taken out, so the same cause groups.
+
+    Quoted text, tokens with document (non-ASCII) text and numbers become placeholders, and a
+    run of placeholders with only punctuation between them becomes one `…`: "row (一)予以公开:
+    258+12+0 = 272, table says 0" and "row 二、上年结转: 0+0 = 0, table says 3" are both
+    "row …, table says …". Deliberately simple: a cause is the reason's English wording.
+    """
+    text = _QUOTED.sub("…", reason.strip())
+    text = _DOCUMENT_TEXT.sub("…", text)
+    text = _NUMBER.sub("#", text)
+    text = _RUN.sub("…", text)
+    return re.sub(r"\s+", " ", text).strip() or "(no reason given)"
+
+
+# ------------------------------------------------------------------------------------- dashboard
+
+
+@dataclass
+class Dashboard:
+    documents: dict[str, int]  # queued, processing, done, failed
+    review: dict[str, int]  # unreviewed, reviewed
+    flagged_documents: int  # done documents with at least one flag
+    flags_total: int
+    flags_by_section: list[tuple[str, int]]
+    flags_by_cause: list[tuple[str, int]]
+    # key, corrections, accepts, reviewed documents where it was corrected, their share of the reviewed
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["flags_by_section"] = [{"section": s, "flags": n} for s, n in self.flags_by_section]
+        out["flags_by_cause"] = [{"cause": c, "flags": n} for c, n in self.flags_by_cause]
+        return out
+
+
+def _document_counts(session: Session, processing: Collection[int]) -> tuple[dict[str, int], dict[str, int]]:
+    latest = _latest_runs()
+    rows = session.execute(
+        select(RunRow.status, func.count())
+        .select_from(DocumentRow)
+        .outerjoin(latest, latest.c.document_id == DocumentRow.id)
+        .outerjoin(RunRow, RunRow.id == latest.c.run_id)
+        .group_by(RunRow.status)
+    ).all()
+    counts = {s: 0 for s in DOCUMENT_STATUSES}
+    for status, n in rows:
+        counts[status or "queued"] += int(n)
+    if processing:
+        unread = set(
+            session.scalars(
+                select(DocumentRow.id).where(
+                    DocumentRow.id.in_(sorted(processing)[:_ID_CHUNK]),
+                    ~select(RunRow.id).where(RunRow.document_id == DocumentRow.id).exists(),
+                )
+            )
+        )
+        counts["processing"] = len(unread)
+        counts["queued"] -= len(unread)
+    total = sum(counts.values())
+    reviewed = session.scalar(select(func.count()).select_from(ReviewRow).where(ReviewRow.status == "reviewed")) or 0
+    return counts, {"unreviewed": total - reviewed, "reviewed": reviewed}
+
+
+def _section(key: str) -> str:
+    return key.split(".", 1)[0]
+
+
+def _flag_counts(session: Session) -> tuple[int, int, list[tuple[str, int]], list[tuple[str, int]]]:
+    latest_done = _latest_done_runs()
+    base = select(FieldRow).join(latest_done, latest_done.c.run_id == FieldRow.run_id).where(flagged())
+    flagged_fields = base.subquery()
+    by_key = session.execute(select(flagged_fields.c.key, func.count()).group_by(flagged_fields.c.key)).all()
+    sections: Counter[str] = Counter()
+    for key, n in by_key:
+        sections[_section(key)] += int(n)
+    documents = session.scalar(select(func.count(func.distinct(flagged_fields.c.run_id)))) or 0
+    # Identical reason lists are grouped by the database; only the distinct ones are parsed here.
+    by_reasons = session.execute(
+        select(FieldRow.reasons, func.count())
+        .join(latest_done, latest_done.c.run_id == FieldRow.run_id)
+        .where(flagged())
+        .group_by(FieldRow.reasons)
+    ).all()
+    causes: Counter[str] = Counter()
+    for reasons, n in by_reasons:
+        for name in {cause(r) for r in (reasons or [])} or {"(no reason given)"}:
+            causes[name] += int(n)
+    return documents, sum(sections.values()), sorted(sections.items()), causes.most_common()
+
+
+def _corrections(session: Session, reviewed_documents: int) -> list[dict[str, Any]]:
+    counts = session.execute(
+        select(
+            CorrectionRow.key,
+            func.sum(case((CorrectionRow.action == "correct", 1), else_=0)),
+            func.sum(case((CorrectionRow.action == "accept", 1), else_=0)),
+        ).group_by(CorrectionRow.key)
+    ).all()
+    in_reviewed = dict(
+        session.execute(
+            select(CorrectionRow.key, func.count(func.distinct(RunRow.document_id)))
+            .join(RunRow, RunRow.id == CorrectionRow.run_id)
+            .join(ReviewRow, ReviewRow.document_id == RunRow.document_id)
+            .where(ReviewRow.status == "reviewed", CorrectionRow.action == "correct")
+            .group_by(CorrectionRow.key)
+        ).all()
+    )
+    out = []
+    for key, corrected, accepted in counts:
+        documents = int(in_reviewed.get(key, 0))
+        out.append({
+            "key": key, "corrections": int(corrected), "accepts": int(accepted), "reviewed_documents": documents,
+            "error_rate": round(documents / reviewed_documents, 4) if reviewed_documents else None,
+        })  # fmt: skip
+    out.sort(key=lambda c: (-c["corrections"], -c["accepts"], c["key"]))
+    return out
+
+
+def dashboard(session: Session, processing: Collection[int] = frozenset()) -> Dashboard:
+    """Every figure of the dashboard, in a handful of grouped queries."""
+    documents, review = _document_counts(session, processing)
+    flagged_documents, total, sections, causes = _flag_counts(session)
+    return Dashboard(
+        documents=documents, review=review, flagged_documents=flagged_documents, flags_total=total,
+        flags_by_section=sections, flags_by_cause=causes, corrections=_corrections(session, review["reviewed"]),
+    )  # fmt: skip
+
+
+def parse_ids(values: Iterable[str | int], limit: int) -> list[int]:
+    """Document ids from a comma list or JSON numbers: positive, at most `limit` of them."""
+    out: list[int] = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            number = int(part)
+            if not 0 < number < 2**31:
+                raise ValueError(f"not a document id: {part}")
+            out.append(number)
+            if len(out) > limit:
+                raise ValueError(f"at most {limit} ids")
+    return out
