@@ -29,7 +29,8 @@ What each side does (like with like, one client in this process over HTTP on 127
 - **Correction round trip.** `--corrections` POSTs of `{key, value, expected_version}` to
   `/api/documents/{id}/corrections` on distinct cells of that document (value: the cell's value
   plus one), each at the version the previous answer gave; the answer carries the re-checked sums.
-  Server and client time as above.
+  Server and client time as above. Then as many accepts (`{key, accept: true, expected_version}`)
+  on the next cells, and the page again, its history now holding every one of those writes.
 
 Every process started here is stopped (its whole process group) on exit, error or Ctrl-C; the
 PostgreSQL schema is dropped and the run's Redis keys deleted.
@@ -269,37 +270,43 @@ def time_gets(client: httpx.Client, url: str, repeats: int, warmup: int = 3) -> 
     return timings, answer
 
 
-def document_page(base: str, api: httpx.Client, document_id: int, repeats: int) -> dict[str, Any]:
-    """The HTML page (session) and the JSON document (token), each `repeats` times."""
+def ui_page(base: str, document_id: int, repeats: int) -> dict[str, Any]:
+    """The HTML page in a logged-in session, `repeats` times; whether it is built and draws every cell."""
     with contextlib.closing(login(base)) as session:
         page, last = time_gets(session, f"/ui/documents/{document_id}", repeats)
     built = last.status_code == 200 and "text/html" in last.headers.get("content-type", "")
+    timings = page.summary() if built else {"server": None, "client": None, "statuses": page.summary()["statuses"]}
+    cells = last.text.count('class="cell"') if built else 0
+    return {**timings, "built": built, "bytes": len(last.content), "cells_on_page": cells}
+
+
+def document_page(base: str, api: httpx.Client, document_id: int, repeats: int) -> dict[str, Any]:
+    """The HTML page (session) and the JSON document (token), each `repeats` times."""
+    page = ui_page(base, document_id, repeats)
     json_doc, doc = time_gets(api, f"/api/documents/{document_id}", repeats)
+    result = doc.json()["result"]
     return {
         "document_id": document_id,
-        "template": doc.json()["result"]["template"],
-        "cells": len(doc.json()["result"]["cells"]),
-        "ui_page": {
-            **(page.summary() if built else {"server": None, "client": None, "statuses": page.summary()["statuses"]}),
-            "built": built,
-            "bytes": len(last.content),
-            "cells_on_page": last.text.count('class="cell"') if built else 0,
-        },
+        "template": result["template"],
+        "cells": len(result["cells"]),
+        "ui_page": page,
         "api_document": json_doc.summary(),
     }
 
 
-def corrections(api: httpx.Client, document_id: int, rounds: int) -> dict[str, Any]:
-    """`rounds` corrections on distinct cells, each at the version the previous answer gave."""
-    flat = api.get(f"/api/documents/{document_id}/flat").json()
-    version: int = flat["version"]
+def review_writes(api: httpx.Client, document_id: int, keys: Sequence[str], accept: bool) -> dict[str, Any]:
+    """One write per cell (a correction to its value plus one, or an accept), each at the version
+    the previous answer gave: what the page sends on Enter."""
+    version: int = api.get(f"/api/documents/{document_id}/flat").json()["version"]
     cells = api.get(f"/api/documents/{document_id}").json()["result"]["cells"]
-    keys = sorted(cells)[:rounds]
     timings = Timings()
     broken = 0
     for key in keys:
-        value = cells[key]["value"]
-        body = {"key": key, "value": (value or 0) + 1, "expected_version": version}
+        body: dict[str, Any] = {"key": key, "expected_version": version}
+        if accept:
+            body["accept"] = True
+        else:
+            body["value"] = (cells[key]["value"] or 0) + 1
         started = time.perf_counter()
         answer = api.post(f"/api/documents/{document_id}/corrections", json=body)
         timings.add(answer, started)
@@ -307,26 +314,24 @@ def corrections(api: httpx.Client, document_id: int, rounds: int) -> dict[str, A
             reply = answer.json()
             version = reply["version"]
             broken += bool(reply["sums"]["broken"])
-    return {
-        "document_id": document_id,
-        "cells_corrected": len(keys),
-        **timings.summary(),
-        "answers_with_broken_sums": broken,
-    }
+    return {"document_id": document_id, "cells": len(keys), **timings.summary(), "answers_with_broken_sums": broken}
 
 
 def measure(base: str, token: str, uploads: Sequence[Upload], args: argparse.Namespace) -> dict[str, Any]:
-    """Uploads, then the page and the corrections on the same, now idle, server."""
+    """Uploads; then, on the same server once idle, the page, corrections, accepts, and the page again
+    (its history now holds every write)."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=600) as api:
         result = upload_all(api, uploads, args.batch, args.timeout)
         ids = result.pop("ids")
         document_id = pick_document(api, uploads, ids)
-        return {
-            "uploads": result,
-            "document_page": document_page(base, api, document_id, args.page_repeats),
-            "correction": corrections(api, document_id, args.corrections),
-        }
+        page = document_page(base, api, document_id, args.page_repeats)
+        keys = sorted(api.get(f"/api/documents/{document_id}").json()["result"]["cells"])
+        n = args.corrections
+        correction = review_writes(api, document_id, keys[:n], accept=False)
+        accept = review_writes(api, document_id, keys[n : 2 * n], accept=True)
+        page["ui_page_after_writes"] = ui_page(base, document_id, args.page_repeats)
+        return {"uploads": result, "document_page": page, "correction": correction, "accept": accept}
 
 
 def base_env(database_url: str) -> dict[str, str]:
@@ -408,6 +413,10 @@ def table(result: dict[str, Any]) -> None:
     row("correction server ms p95", "correction", "server", "p95_ms")
     row("correction client ms median", "correction", "client", "median_ms")
     row("correction client ms p95", "correction", "client", "p95_ms")
+    row("accept server ms median", "accept", "server", "median_ms")
+    row("accept client ms median", "accept", "client", "median_ms")
+    row("page after the writes server ms median", "document_page", "ui_page_after_writes", "server", "median_ms")
+    row("page after the writes server ms p95", "document_page", "ui_page_after_writes", "server", "p95_ms")
     Console(stderr=True).print(out)
 
 

@@ -50,9 +50,14 @@ def _check(figures: dict[str, Any]) -> None:
     if ui["built"]:  # the page is another part of the issue; once there, every cell is drawn
         assert ui["statuses"] == {"200": 2} and ui["cells_on_page"] >= page["cells"]
         assert ui["server"]["median_ms"] is not None
-    correction = figures["correction"]
-    assert correction["statuses"] == {"200": 3} and correction["cells_corrected"] == 3
-    assert correction["server"]["n"] == 3 and correction["client"]["median_ms"] >= correction["server"]["median_ms"]
+    for action in ("correction", "accept"):
+        figures_of = figures[action]
+        assert figures_of["statuses"] == {"200": 3} and figures_of["cells"] == 3, action
+        assert figures_of["server"]["n"] == 3 and figures_of["client"]["median_ms"] >= figures_of["server"]["median_ms"]
+    after = page["ui_page_after_writes"]
+    assert after["built"] == ui["built"]
+    if after["built"]:
+        assert after["statuses"] == {"200": 2}
 
 
 def test_serve_bench_runs_against_a_real_gongkai_serve(tmp_path: Path) -> None:
