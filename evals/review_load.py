@@ -7,8 +7,8 @@ The same documents and reader as `make eval` (`gongkai eval ../shared/benchmark/
 `evals.benchmark.rules_reader` (ingest, read, reconcile: what `gongkai eval` and `gongkai serve`
 run). Per report, over the cells of its template (the form's cells, which the document page draws):
 
-- *look at*: flagged cells, the ones the page's keyboard walks (`FieldValue.flagged`: confidence
-  below `FLAG_BELOW`, or missing, or inferred — in the engine these coincide);
+- *look at*: the cells the document page's keyboard walks (states `flagged` and `inferred`:
+  confidence below `FLAG_BELOW`, missing, not returned at all, or inferred from the sums);
 - of those, *right* (the value equals gold, or there is no value and gold has none: the document
   does not show that cell — counted apart too as *absent*) and *wrong* (anything else);
 - *silent* wrong cells: not flagged and not equal to gold; nothing to type, the page shows them
@@ -39,7 +39,9 @@ from typing import Any
 
 from evals.benchmark import Reader, rules_reader
 from evals.gold import GoldCase, load_cases
+from extractor.confidence import FLAG_BELOW
 from extractor.ingest import IngestError
+from extractor.model import FieldValue
 from schemas import DISCLOSURE_REPORT
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +92,12 @@ def template_keys(template: str | None) -> list[str]:
         return []
 
 
+def walked(cell: FieldValue | None) -> bool:
+    """Whether the document page asks about this cell (its `flagged` and `inferred` states); a cell
+    the reader did not return is drawn as missing."""
+    return cell is None or cell.status in ("inferred", "missing") or cell.confidence < FLAG_BELOW
+
+
 def load_of(case: GoldCase, reader: Reader = rules_reader) -> ReportLoad:
     """Read one gold case and count what its review takes."""
     gold_template = str(case.gold.get("template") or "")
@@ -113,7 +121,7 @@ def load_of(case: GoldCase, reader: Reader = rules_reader) -> ReportLoad:
     for key in keys:
         cell = extraction.fields.get(key)
         value = cell.value if cell else None
-        flagged = cell.flagged if cell else True  # a cell the reader did not return is missing: flagged
+        flagged = walked(cell)
         expected = gold.get(key)
         if not flagged:
             if not same(value, expected):
