@@ -19,7 +19,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
@@ -28,8 +28,8 @@ from extractor.ingest.normalize import normalize
 from extractor.model import Number
 from extractor.pipeline import Reader, reader_version
 from extractor.service import Recheck, Service, recheck_sums
-from extractor.storage import repository
-from extractor.storage.models import ROLES, DocumentRow, ReviewRow, RunRow, UserRow
+from extractor.storage import carry, repository
+from extractor.storage.models import ROLES, CorrectionRow, DocumentRow, ReviewRow, RunRow, UserRow
 from extractor.uploads import expand
 
 DOCUMENT_STATUSES = ("queued", "processing", "done", "failed")
@@ -208,7 +208,16 @@ class ReviewService(Service):
 
     @staticmethod
     def _latest_runs() -> Any:
-        return select(RunRow.document_id, func.max(RunRow.id).label("run_id")).group_by(RunRow.document_id).subquery()
+        """Each document's run to show: the newest *done* run, else (nothing read yet) the newest run.
+
+        A failed re-extraction must not hide the run that was read and reviewed.
+        """
+        newest_done = func.max(case((RunRow.status == "done", RunRow.id)))
+        return (
+            select(RunRow.document_id, func.coalesce(newest_done, func.max(RunRow.id)).label("run_id"))
+            .group_by(RunRow.document_id)
+            .subquery()
+        )
 
     def list_documents(
         self, *, agency: str | None = None, year: int | None = None, template: str | None = None,
@@ -263,12 +272,16 @@ class ReviewService(Service):
         doc = session.get(DocumentRow, document_id)
         if doc is None:
             raise repository.NotFound(f"no document with id {document_id}")
-        run = session.scalar(select(RunRow).where(RunRow.document_id == document_id).order_by(RunRow.id.desc()))
+        newest = select(RunRow).where(RunRow.document_id == document_id).order_by(RunRow.id.desc()).limit(1)
+        # The newest done run (see `_latest_runs`), else the newest of any status.
+        run = session.scalar(newest.where(RunRow.status == "done")) or session.scalar(newest)
         return doc, run, repository.get_review(session, document_id)
 
     def document(self, document_id: int) -> dict[str, Any]:
         """Status, then (once read) every cell with value, status, confidence, reasons and source span,
-        the text the spans point into, and the review trail."""
+        the text the spans point into, the review trail, and what re-extraction did with the review:
+        `carried` (cells whose review was copied from an earlier run) and `conflicts` (reviewed cells
+        this run reads otherwise; the reviewer's value is not applied until someone settles them)."""
         with self.session() as session:
             doc, run, review = self._document(session, document_id)
             out = self._summary(doc, run, review)
@@ -276,12 +289,26 @@ class ReviewService(Service):
             if run is not None and run.status == "done":
                 extraction = repository.load_extraction(session, run.id)
                 out["result"] = extraction.detailed()
+                trail = repository.list_corrections(session, run.id)
+                sources = self._correction_runs(session, [c.carried_from for c in trail if c.carried_from])
                 out["history"] = [
-                    {"key": c.key, "action": c.action, "from": c.old, "to": c.new, "reviewer": c.reviewer,
-                     "at": c.created_at.isoformat() if c.created_at else None, "comment": c.comment}
-                    for c in repository.list_corrections(session, run.id)
+                    {"id": c.id, "key": c.key, "action": c.action, "from": c.old, "to": c.new,
+                     "reviewer": c.reviewer, "at": c.created_at.isoformat() if c.created_at else None,
+                     "comment": c.comment,
+                     "carried_from": None if c.carried_from is None else {
+                         "correction": c.carried_from, "run": sources.get(c.carried_from)}}
+                    for c in trail
                 ]  # fmt: skip
+                out["carried"] = sorted(carry.carried(session, run.id))
+                out["conflicts"] = [conflict.as_dict() for conflict in carry.conflicts(session, run)]
             return out
+
+    @staticmethod
+    def _correction_runs(session: Session, ids: Sequence[int]) -> dict[int, int]:
+        if not ids:
+            return {}
+        stmt = select(CorrectionRow.id, CorrectionRow.run_id).where(CorrectionRow.id.in_(list(ids)))
+        return {correction: run for correction, run in session.execute(stmt)}
 
     def flat(self, document_id: int) -> dict[str, Any]:
         """The FIELDS.md object with reviewers' values applied, plus the review `version` to send back."""
@@ -290,6 +317,8 @@ class ReviewService(Service):
             if run is None or run.status != "done":
                 raise NotReady(f"document {document_id} is {_run_status(run)}: nothing read yet")
             out = repository.load_extraction(session, run.id).flat()
+            # Reviewed cells this run reads otherwise: the value here is the new reading, not the reviewer's.
+            out["conflicts"] = [conflict.key for conflict in carry.conflicts(session, run)]
             out["version"] = review.version
             out["review_status"] = review.status
             return out

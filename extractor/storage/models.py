@@ -179,7 +179,11 @@ class RunRow(Base):
 
 
 class FieldRow(Base):
-    """One cell as a reader (and the reconciler) left it; never changed by review."""
+    """One cell as a reader (and the reconciler) left it; never changed by review.
+
+    The one note storage adds: when a re-extraction reads a reviewed cell differently from the
+    reviewer's value, the cell is stored with a reason saying so (and flagged), see `carry`.
+    """
 
     __tablename__ = "fields"
     __table_args__ = (
@@ -219,12 +223,19 @@ class FieldRow(Base):
 
 
 class CorrectionRow(Base):
-    """A reviewer's change to one cell. Append-only: the newest row for a cell is its value."""
+    """A reviewer's change to one cell. Append-only: the newest row for a cell is its value.
+
+    `carried_from`: set when a re-extraction copied the review onto a new run of the same
+    document (the source cell read the same); it points at the correction copied, whose own row
+    stays as it was. `created_at` of a carried row is the reviewer's original time. At most one
+    copy of a correction per run, so saving a run twice carries nothing twice.
+    """
 
     __tablename__ = "corrections"
     __table_args__ = (
         Index(None, "run_id", "key", "id"),
         CheckConstraint("action IN ('correct', 'accept')", name="action"),
+        UniqueConstraint("run_id", "carried_from"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -239,6 +250,7 @@ class CorrectionRow(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     action: Mapped[str] = mapped_column(String(16), default="correct", server_default="correct")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
+    carried_from: Mapped[int | None] = mapped_column(ForeignKey("corrections.id"))
 
     run: Mapped[RunRow] = relationship(back_populates="corrections")
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from extractor.confidence import REVIEWED
 from extractor.model import Extraction, FieldValue, Number, Status
+from extractor.storage import carry
 from extractor.storage.models import (
     CORRECTION_ACTIONS,
     FIELD_STATUSES,
@@ -204,19 +205,32 @@ def save_run(
     Saving the same result again (a redelivered task, a re-run CLI command) returns the run
     already stored, untouched. The one exception: a stored *failed* run is replaced by a *done*
     one, so a retry that succeeds is not shadowed by the attempt that failed.
+
+    A *done* run that is stored (new, or replacing a failed one) takes over the review work of
+    the document's other runs (`carry`): reviews of cells it reads unchanged, or as the reviewer
+    did, are copied onto it; cells it reads otherwise are stored flagged, and listed by
+    `carry.conflicts`. Every door stores runs here, so every door keeps review work.
     """
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
     key = run_key(document.sha256, extraction.reader, extraction.reader_version)
-    rows = [_field_values(value) for value in extraction.fields.values()]  # validate before writing
+    for value in extraction.fields.values():  # validate before writing
+        _field_values(value)
 
     def find() -> RunRow | None:
         return session.scalar(select(RunRow).where(RunRow.idempotency_key == key))
 
     existing = find()
+    if existing is not None and not (existing.status == "failed" and status == "done"):
+        return existing
+    if document.id is None:
+        session.flush()
+    review = None
+    if status == "done":
+        review = carry.plan(session, document.id, extraction, existing.id if existing else None)
+    fields = review.fields if review is not None else extraction.fields
     if existing is None:
-        if document.id is None:
-            session.flush()
+        rows = [_field_values(value) for value in fields.values()]
         run = RunRow(
             # The id, not the relationship: setting `document=` would queue the run on
             # document.runs, and that pending append would be flushed outside the savepoint.
@@ -228,6 +242,8 @@ def save_run(
         _fill_run(run, extraction, status, error)
         run, created = _insert_or_existing(session, run, find, lambda row: _insert_fields(session, row.id, rows))
         if created:
+            if review is not None:
+                carry.apply(session, review, run.id)
             return run
         existing = run
     if existing.status == "failed" and status == "done":
@@ -237,8 +253,10 @@ def save_run(
             existing.fields.clear()
             session.flush()  # old fields go before new ones take their (run_id, key)
             _fill_run(existing, extraction, status, error)
-            existing.fields.extend(_field_row(value) for value in extraction.fields.values())
+            existing.fields.extend(_field_row(value) for value in fields.values())
             session.flush()
+            if review is not None:
+                carry.apply(session, review, existing.id)
     return existing
 
 
@@ -494,9 +512,7 @@ def get_review(session: Session, document_id: int) -> ReviewRow:
     return _insert_or_existing(session, ReviewRow(document_id=document_id, version=0, status="unreviewed"), find)[0]
 
 
-def bump_review(
-    session: Session, document_id: int, expected_version: int | None, status: str | None = None
-) -> bool:
+def bump_review(session: Session, document_id: int, expected_version: int | None, status: str | None = None) -> bool:
     """Raise the document's version by one if it is still `expected_version`; False if someone was first.
     `expected_version=None` raises it whatever it is (a change made without a version seen, e.g. from
     a script: whoever saw the old version must still get a conflict).
