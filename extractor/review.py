@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, undefer
 from extractor.ingest import IngestError, SourceDocument, load_bytes
 from extractor.ingest.normalize import normalize
 from extractor.model import Number
-from extractor.pipeline import Reader, reader_version
+from extractor.pipeline import Reader, llm_settings, reader_version
 from extractor.service import Recheck, Service, recheck_sums
 from extractor.storage import carry, repository
 from extractor.storage.models import ROLES, CorrectionRow, DocumentRow, ReviewRow, RunRow, UserRow
@@ -82,6 +82,17 @@ class Reviewed:
     recheck: Recheck
 
 
+@dataclass(frozen=True)
+class Reextraction:
+    """A request to read a stored document again: with what, and the run that already holds that reading."""
+
+    document_id: int
+    sha256: str
+    reader: Reader
+    reader_version: str
+    existing_run: int | None  # a done run of this very reader version: reading again would change nothing
+
+
 def token_hash(token: str) -> str:
     """API tokens are 256 random bits, so a plain SHA-256 is enough to store (no slow hash needed)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -134,6 +145,11 @@ class ReviewService(Service):
         with self.session() as session:
             row = repository.user_by_token_hash(session, token_hash(token))
             return _user(row) if row is not None else None
+
+    def list_users(self) -> list[User]:
+        """Every account, oldest first (names and roles; never a hash)."""
+        with self.session() as session:
+            return [_user(row) for row in session.scalars(select(UserRow).order_by(UserRow.id))]
 
     def get_user(self, user_id: int) -> User | None:
         with self.session() as session:
@@ -203,6 +219,20 @@ class ReviewService(Service):
                 run = repository.save_failed_run(session, row, reader=reader, reader_version=reader_version(reader),
                                                  error=f"{type(exc).__name__}: {exc}"[:2000])  # fmt: skip
                 return int(run.id)
+
+    def reextraction(self, document_id: int, reader: Reader) -> Reextraction:
+        """Whether reading the document again with `reader` would make a new run: not when a done run
+        of this reader version exists (one run per content, reader and version). Raises `NotFound`,
+        and `LLMConfigError` when the reader needs an LLM and none is configured here."""
+        llm_settings(reader)
+        version = reader_version(reader)
+        with self.session() as session:
+            doc = session.get(DocumentRow, document_id)
+            if doc is None:
+                raise repository.NotFound(f"no document with id {document_id}")
+            key = repository.run_key(doc.sha256, reader, version)
+            existing = session.scalar(select(RunRow.id).where(RunRow.idempotency_key == key, RunRow.status == "done"))
+            return Reextraction(document_id, doc.sha256, reader, version, existing)
 
     # -- documents -------------------------------------------------------------------------------
 

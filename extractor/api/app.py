@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from extractor.api import auth, documents, errors, exports, health, ui
+from extractor.api import auth, documents, errors, exports, health, ui, users
 from extractor.api.auth import Caller
 from extractor.api.errors import SafeJSONResponse
 from extractor.api.settings import ApiSettings
@@ -87,6 +87,7 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
     app.include_router(auth.router)
     app.include_router(documents.router)
     app.include_router(exports.router)
+    app.include_router(users.router)
     app.include_router(ui.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="static")
 

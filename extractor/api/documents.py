@@ -1,4 +1,4 @@
-"""`/api/documents`: upload, list, one document, its FIELDS.md object, and corrections."""
+"""`/api/documents`: upload, list, one document, its FIELDS.md object, corrections, and (admins) re-extraction."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from extractor.api.auth import Caller, Writer, service
+from extractor.api.auth import Admin, Caller, Writer, service
 from extractor.api.errors import ApiError, SafeJSONResponse
 from extractor.api.worker import Dispatcher
+from extractor.pipeline import Reader
+from extractor.readers.llm import LLMConfigError
 from extractor.review import NotReady, Reviewed, VersionConflict
 from extractor.storage.repository import NotFound
 from extractor.uploads import UploadRefused, clean_name
@@ -191,3 +193,36 @@ def set_review_status(request: Request, principal: Writer, document_id: Document
     except VersionConflict as exc:
         raise ApiError(409, "conflict", str(exc), current_version=exc.version) from None
     return SafeJSONResponse({"document_id": document_id, "status": body.status, "version": version})
+
+
+class ExtractIn(BaseModel):
+    """Read the document again with `reader` (`rules`, `llm`, `both` or `auto`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reader: Reader
+
+
+@router.post("/documents/{document_id}/extract")
+async def reextract(request: Request, principal: Admin, document_id: DocumentId, body: ExtractIn) -> Response:
+    """Queue the document to be read again (admins only). The new run takes over the review work of
+    cells it reads unchanged; cells it reads otherwise are listed as conflicts on the document.
+
+    202 when queued; 200 with `queued: false` when a done run of this reader version exists (the
+    same reader version reads the same, so there is nothing to do); 503 when the server reads
+    nothing itself (`--workers none`).
+    """
+    svc = service(request)
+    try:
+        plan = await run_in_threadpool(svc.reextraction, document_id, body.reader)
+    except NotFound as exc:
+        raise ApiError(404, "not found", str(exc)) from None
+    except LLMConfigError as exc:
+        raise ApiError(422, "reader not available", str(exc), reader=body.reader) from None
+    answer: dict[str, Any] = {"document_id": document_id, "reader": plan.reader, "reader_version": plan.reader_version}
+    if plan.existing_run is not None:
+        reason = "a done run of this reader version exists; the same version reads the same"
+        return SafeJSONResponse({**answer, "queued": False, "run": plan.existing_run, "reason": reason})
+    if not dispatcher(request).reextract([(document_id, plan.sha256)], plan.reader):
+        raise ApiError(503, "no worker", "this server reads no documents (--workers none)")
+    return SafeJSONResponse({**answer, "queued": True}, status_code=202)

@@ -5,6 +5,9 @@ background thread takes document ids from a queue and reads them with the config
 It reads one document at a time, so SQLite sees one writer from here, and on start it queues
 every stored document that has no run yet (an upload the last process did not get to). With
 Celery, uploads are stored and queued by the workers' own `enqueue` (the same as `gongkai submit`).
+
+Uploads are read with the reader the server was started with; an admin's re-extraction
+(`reextract`) names its own reader, so one queue carries (document, reader) pairs.
 """
 
 from __future__ import annotations
@@ -22,10 +25,14 @@ log = logging.getLogger("gongkai.api.worker")
 
 
 class Dispatcher(Protocol):
-    """Takes stored documents (id, sha256) that still need a run."""
+    """Takes stored documents (id, sha256) that still need a run, or a reading with another reader."""
 
     def processing(self) -> frozenset[int]: ...
     def submit(self, documents: Sequence[tuple[int, str]]) -> None: ...
+    def reextract(self, documents: Sequence[tuple[int, str]], reader: Reader) -> bool:
+        """Queue the documents to be read with `reader`; False if this dispatcher reads nothing."""
+        ...
+
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
@@ -38,6 +45,9 @@ class NoWorker:
 
     def submit(self, documents: Sequence[tuple[int, str]]) -> None:
         return None
+
+    def reextract(self, documents: Sequence[tuple[int, str]], reader: Reader) -> bool:
+        return False
 
     def start(self) -> None:
         return None
@@ -52,22 +62,27 @@ class InProcessWorker:
     def __init__(self, service: ReviewService, reader: Reader = "rules") -> None:
         self.service = service
         self.reader: Reader = reader
-        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[int, Reader] | None] = queue.Queue()
         self._lock = threading.Lock()
-        self._waiting: set[int] = set()
-        self._current: int | None = None
+        self._waiting: set[tuple[int, Reader]] = set()
+        self._current: tuple[int, Reader] | None = None
         self._thread: threading.Thread | None = None
 
     def processing(self) -> frozenset[int]:
         with self._lock:
-            return frozenset() if self._current is None else frozenset({self._current})
+            return frozenset() if self._current is None else frozenset({self._current[0]})
 
     def submit(self, documents: Sequence[tuple[int, str]]) -> None:
+        self.reextract(documents, self.reader)
+
+    def reextract(self, documents: Sequence[tuple[int, str]], reader: Reader) -> bool:
         with self._lock:
             for document_id, _sha in documents:
-                if document_id not in self._waiting and document_id != self._current:
-                    self._waiting.add(document_id)
-                    self._queue.put(document_id)
+                item = (document_id, reader)
+                if item not in self._waiting and item != self._current:
+                    self._waiting.add(item)
+                    self._queue.put(item)
+        return True
 
     def start(self) -> None:
         if self._thread is not None:
@@ -88,14 +103,15 @@ class InProcessWorker:
 
     def _loop(self) -> None:
         while True:
-            document_id = self._queue.get()
-            if document_id is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            document_id, reader = item
             with self._lock:
-                self._waiting.discard(document_id)
-                self._current = document_id
+                self._waiting.discard(item)
+                self._current = item
             try:
-                self.service.extract_document(document_id, self.reader)
+                self.service.extract_document(document_id, reader)
             except Exception:  # the thread must outlive any one document (e.g. a database hiccup)
                 log.exception("reading document %s failed", document_id)
             finally:
@@ -120,6 +136,15 @@ class CeleryDispatcher:
         hashes = [sha for _id, sha in documents if sha]
         if hashes:
             enqueue(hashes, self.reader, reader_version(self.reader), self.queue)
+
+    def reextract(self, documents: Sequence[tuple[int, str]], reader: Reader) -> bool:
+        from workers.sweep import enqueue
+        from workers.tasks import reader_version
+
+        hashes = [sha for _id, sha in documents if sha]
+        if hashes:
+            enqueue(hashes, reader, reader_version(reader), self.queue)
+        return True
 
     def start(self) -> None:
         from extractor.settings import get_settings
