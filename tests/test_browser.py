@@ -1,0 +1,223 @@
+"""The review UI in a real browser (Playwright driving Debian's chromium) against a real `gongkai serve`.
+
+One reviewer's path, end to end: log in through the form, upload the planted report (its
+`t3.new_received.natural` printed 822 where the sums need 821), open its page, see the cell
+flagged with its span highlighted in the source, type 821 and Enter, see the cell corrected and
+the row's sum hold, and find 821 in the CSV the nav links to. Screenshots of the queue and the
+document page go to `out/` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from extractor.review import ReviewService
+from tests.services import require_service
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "out"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+PASSWORD = "correct horse battery"
+CELL = "t3.new_received.natural"
+ROW_RULE = "t3.row.new_received"
+
+
+def _planted() -> bytes:
+    from extractor.settings import SAMPLE_REPORT
+
+    return SAMPLE_REPORT.read_bytes().replace(b">821<", b">822<", 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`gongkai serve` on a free port with a fresh SQLite file and one reviewer account."""
+    db = f"sqlite:///{tmp_path / 'browser.db'}"
+    svc = ReviewService(db)
+    try:
+        svc.create_user("ann", "reviewer", PASSWORD)
+    finally:
+        svc.close()
+    port = _free_port()
+    env = {**os.environ, "GONGKAI_DATABASE_URL": db}
+    gongkai = str(Path(sys.executable).parent / "gongkai")
+    command = [gongkai, "serve", "--workers", "thread", "--port", str(port), "--log-level", "warning"]
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).json() == {"status": "ok"}:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "gongkai serve did not answer /healthz"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _playwright() -> Any:
+    if not CHROMIUM.exists():
+        require_service("chromium is not installed at /usr/bin/chromium (apt-get install chromium; .ci/run does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require_service("playwright is not installed (pip install -e '.[dev]' installs it)")
+    return sync_playwright
+
+
+def _upload_through_ui(page: Any, base: str, data: bytes) -> int | None:
+    """Upload on /ui/upload; the new document's id, or None if that page is not there or fails."""
+    answer = page.goto(f"{base}/ui/upload")
+    if answer is None or answer.status != 200 or page.locator("#files").count() == 0:
+        return None
+    page.set_input_files("#files", files=[{"name": "planted.html", "mimeType": "text/html", "buffer": data}])
+    page.click("#upload-button")
+    try:
+        link = page.locator("#documents a").first
+        link.wait_for(timeout=15_000)
+    except Exception:  # the upload page is another engineer's work in progress: fall back to the API
+        return None
+    found = re.search(r"/ui/documents/(\d+)", link.get_attribute("href") or "")
+    return int(found.group(1)) if found else None
+
+
+def _upload_through_api(page: Any, base: str, data: bytes) -> int:
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    answer = page.context.request.post(
+        f"{base}/api/documents", headers={"X-CSRF-Token": csrf},
+        multipart={"files": {"name": "planted.html", "mimeType": "text/html", "buffer": data}},
+    )  # fmt: skip
+    assert answer.status == 201, answer.text()
+    return int(answer.json()["documents"][0]["id"])
+
+
+def _wait_read(page: Any, base: str, document_id: int) -> None:
+    deadline = time.monotonic() + 60
+    while (status := page.context.request.get(f"{base}/api/documents/{document_id}").json()["status"]) in (
+        "queued", "processing",
+    ):  # fmt: skip
+        assert time.monotonic() < deadline, "the upload was not read within 60 s"
+        time.sleep(0.2)
+    assert status == "done"
+
+
+def _record_console(errors: list[str], message: Any) -> None:
+    if message.type == "error" and "Failed to load resource" not in message.text:  # those: _record_failure
+        errors.append(message.text)
+
+
+def _record_failure(errors: list[str], response: Any) -> None:
+    if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+        errors.append(f"{response.status} {response.url}")
+
+
+def test_review_a_planted_error_with_the_keyboard(server: str) -> None:
+    sync_playwright = _playwright()
+    OUT.mkdir(exist_ok=True)
+    data = _planted()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            # JS exceptions, CSP violations and failed requests (but a browser's own favicon.ico probe)
+            page.on("console", lambda m: _record_console(errors, m))
+            page.on("response", lambda r: _record_failure(errors, r))
+
+            # log in through the form
+            page.goto(f"{server}/ui/documents/1")
+            assert page.url.endswith("/ui/login")
+            page.fill('input[name="name"]', "ann")
+            page.fill('input[name="password"]', PASSWORD)
+            page.click('form.login button[type="submit"]')
+            page.wait_for_load_state()
+            assert page.url == f"{server}/ui/", (page.url, page.content()[:3000])
+
+            document_id = _upload_through_ui(page, server, data)
+            if document_id is None:
+                page.goto(f"{server}/ui/")
+                document_id = _upload_through_api(page, server, data)
+            _wait_read(page, server, document_id)
+
+            page.goto(f"{server}/ui/")
+            page.screenshot(path=str(OUT / "review-queue.png"), full_page=True)
+
+            page.goto(f"{server}/ui/documents/{document_id}")
+            td = page.locator(f'td.cell[data-key="{CELL}"]')
+            assert td.get_attribute("data-state") == "flagged"
+            cell = td.locator("input.value")
+            assert cell.input_value() == "822"
+            # the first flagged cell in reading order has the focus on load, its text selected
+            focused = page.evaluate("document.activeElement && document.activeElement.dataset.key")
+            first_open = page.locator('td.cell[data-state="flagged"], td.cell[data-state="inferred"]').first
+            assert focused == first_open.get_attribute("data-key")
+
+            cell.focus()
+            mark = page.locator("#source mark#span-highlight")
+            assert mark.count() == 1 and mark.text_content() == "822"
+            assert mark.is_visible()
+            assert CELL in (page.locator("#reasons").text_content() or "")
+            assert "breaks" in (page.locator("#reasons").text_content() or "")
+
+            page.keyboard.type("821")
+            page.keyboard.press("Enter")
+            page.locator(f'td.cell[data-key="{CELL}"][data-state="corrected"]').wait_for()  # CSP: no eval
+            holding = page.locator(f'#sums-fixed li[data-rule="{ROW_RULE}"]')  # shown on top: "now holds"
+            holding.wait_for()
+            assert holding.is_visible() and page.locator(f'#sums-holding li[data-rule="{ROW_RULE}"]').count() == 1
+            assert holding.get_attribute("data-ok") == "true", (page.locator("#sums").inner_text()[:1500], errors)
+            assert page.locator(f'#sums-broken li[data-rule="{ROW_RULE}"]').count() == 0
+            # the focus moved on to another open cell, and the history shows the correction
+            assert page.evaluate("document.activeElement.dataset.key") != CELL
+            history = page.locator(f'#history-rows tr[data-key="{CELL}"]').first
+            assert "821" in (history.text_content() or "") and "ann" in (history.text_content() or "")
+            page.locator(f'td.cell[data-key="{CELL}"] input.value').focus()  # its span shown in the source
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(OUT / "review-document.png"))
+
+            # the page survives a reload with the correction in place
+            page.reload()
+            assert page.locator(f'td.cell[data-key="{CELL}"]').get_attribute("data-state") == "corrected"
+            assert page.locator(f'td.cell[data-key="{CELL}"] input.value').input_value() == "821"
+
+            with page.expect_download() as download_info:
+                page.click('header.top nav a[href="/api/export.csv"]')
+            exported = Path(download_info.value.path()).read_text(encoding="utf-8-sig")
+            rows = list(csv.DictReader(io.StringIO(exported)))
+            mine = [r for r in rows if any(v == str(document_id) for v in r.values())] or rows
+            assert any(r.get(CELL) == "821" for r in mine), exported[:2000]
+            assert not errors, errors
+        finally:
+            browser.close()
