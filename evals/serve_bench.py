@@ -470,4 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("interrupted: every process started here was stopped", file=sys.stderr)
+        raise SystemExit(130) from None
