@@ -20,8 +20,9 @@ NO_REASON = "flagged with no reason recorded (low confidence)"
 # Order matters: quotations first (they may hold labels and numbers), then labels, then numbers.
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
 # A row or column named by its printed label: a run of non-space text holding at least one non-ASCII
-# character ("row 一、本年新收…:", "column 自然人:", "row (三)1.属于国家秘密 is printed …").
-_NAMED = re.compile(r"\b(row|column|label|section|table) (?=\S*[^\x00-\x7f])[^\s:：]+")
+# character ("row 一、本年新收…:", "column 自然人:", "row (三)1.属于国家秘密 is printed …"), or any
+# label right before a colon ("row A1: …").
+_NAMED = re.compile(r"\b(row|column|label|section|table) (?:(?=\S*[^\x00-\x7f])[^\s:：]+|[^\s:：]+(?=[:：]))")
 # A reason that opens on a bare label ("一、本年新收…: only 1 of 7 cells shown").
 _LEADING_LABEL = re.compile(r"^(?=[^\s:：]*[^\x00-\x7f])[^\s:：]+(?=[:：])")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?|\d+")

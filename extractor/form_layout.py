@@ -75,7 +75,7 @@ class FormSection:
     title: str
     blocks: tuple[FormBlock, ...]
 
-    def keys(self) -> tuple[str, ...]:
+    def field_keys(self) -> tuple[str, ...]:
         """The section's field keys in the order the form prints them (left to right, top to bottom)."""
         return tuple(cell.key for block in self.blocks for row in block.rows for cell in row.cells)
 
