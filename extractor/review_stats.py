@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Connection, Engine, Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -123,51 +125,85 @@ class QueuePage:
     items: list[QueueItem]
 
 
-def _flag_stats(latest_done: Any) -> Any:
-    """Per newest-finished run: flags, open flags and their weight (one grouped scan of `fields`)."""
+def _latest_done_ids() -> Select[Any]:
+    return select(func.max(RunRow.id)).where(RunRow.status == "done").group_by(RunRow.document_id)
+
+
+# Per database (engine): (run id, run key) → (flags, weight). A finished run's fields never change
+# (review appends corrections; a new reading is a new run), so what a run's flags add up to can be
+# kept once computed. This turns the queue's only heavy work, a pass over every flagged field
+# (~150,000 rows at 1,000 documents: 100-250 ms on SQLite), into a pass over the new runs only.
+_RUN_FLAGS: WeakKeyDictionary[Engine, dict[tuple[int, str], tuple[int, float]]] = WeakKeyDictionary()
+_RUN_FLAGS_LOCK = threading.Lock()
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind
+
+
+def run_flag_totals(session: Session, runs: Mapping[int, str]) -> dict[int, tuple[int, float]]:
+    """(flagged cells, their total weight) of each finished run {id: idempotency key}; computed once per run."""
+    with _RUN_FLAGS_LOCK:
+        cache = _RUN_FLAGS.setdefault(_engine(session), {})
+        missing = [run_id for run_id, key in runs.items() if (run_id, key) not in cache]
+    for start in range(0, len(missing), _ID_CHUNK):
+        chunk = missing[start : start + _ID_CHUNK]
+        rows = session.execute(
+            select(FieldRow.run_id, func.count(), func.sum(_weight()))
+            .where(flagged(), FieldRow.run_id.in_(chunk))
+            .group_by(FieldRow.run_id)
+        ).all()
+        found = {run_id: (int(n), float(w or 0.0)) for run_id, n, w in rows}
+        with _RUN_FLAGS_LOCK:
+            for run_id in chunk:
+                cache[(run_id, runs[run_id])] = found.get(run_id, (0, 0.0))
+    with _RUN_FLAGS_LOCK:
+        return {run_id: cache[(run_id, key)] for run_id, key in runs.items()}
+
+
+def _closed_flags(session: Session) -> dict[int, tuple[int, float]]:
+    """Per run: flagged cells a reviewer has corrected or accepted, and their weight (few rows: the
+    corrections lead, each finds its field by the (run_id, key) index)."""
     reviewed = _reviewed_cells()
-    is_open = reviewed.c.key.is_(None)
-    return (
-        select(
-            FieldRow.run_id,
-            func.count().label("flags"),
-            func.sum(case((is_open, 1), else_=0)).label("open_flags"),
-            func.sum(case((is_open, _weight()), else_=literal(0.0))).label("weight"),
-        )
-        .join(latest_done, latest_done.c.run_id == FieldRow.run_id)
-        .outerjoin(reviewed, and_(reviewed.c.run_id == FieldRow.run_id, reviewed.c.key == FieldRow.key))
+    rows = session.execute(
+        select(FieldRow.run_id, func.count(), func.sum(_weight()))
+        .join(reviewed, and_(reviewed.c.run_id == FieldRow.run_id, reviewed.c.key == FieldRow.key))
         .where(flagged())
         .group_by(FieldRow.run_id)
-        .subquery()
-    )
+    ).all()
+    return {run_id: (int(n), float(w or 0.0)) for run_id, n, w in rows}
 
 
-def _correction_stats(latest_done: Any) -> Any:
-    return (
+def _correction_counts(session: Session) -> dict[int, tuple[int, int]]:
+    """Per run: the reviewers' corrections and accepts."""
+    rows = session.execute(
         select(
             CorrectionRow.run_id,
-            func.sum(case((CorrectionRow.action == "correct", 1), else_=0)).label("corrections"),
-            func.sum(case((CorrectionRow.action == "accept", 1), else_=0)).label("accepts"),
-        )
-        .join(latest_done, latest_done.c.run_id == CorrectionRow.run_id)
-        .group_by(CorrectionRow.run_id)
-        .subquery()
-    )
+            func.sum(case((CorrectionRow.action == "correct", 1), else_=0)),
+            func.sum(case((CorrectionRow.action == "accept", 1), else_=0)),
+        ).group_by(CorrectionRow.run_id)
+    ).all()
+    return {run_id: (int(c), int(a)) for run_id, c, a in rows}
 
 
-def _queue_statement(session: Session, filters: QueueFilters, processing: Collection[int]) -> tuple[Select[Any], Any]:
+@dataclass(frozen=True)
+class _Base:
+    """The queue's documents with their status and labels, filtered; no aggregates (cheap to count)."""
+
+    stmt: Select[Any]
+
+
+def _filtered(session: Session, filters: QueueFilters, processing: Collection[int]) -> _Base:
     latest = _latest_runs()
     latest_done = _latest_done_runs()
     status_run = RunRow.__table__.alias("status_run")
     done_run = RunRow.__table__.alias("done_run")
-    flags = _flag_stats(latest_done)
-    fixes = _correction_stats(latest_done)
     reviewed = func.coalesce(ReviewRow.status, "unreviewed")
     # What a reviewer sees of the document: the finished run's reading, else whatever the newest run says.
     agency = func.coalesce(done_run.c.agency, status_run.c.agency)
     year = func.coalesce(done_run.c.year, status_run.c.year)
     template = func.coalesce(done_run.c.template, status_run.c.template)
-    weight = func.coalesce(flags.c.weight, 0.0)
     stmt = (
         select(
             DocumentRow.id,
@@ -178,19 +214,14 @@ def _queue_statement(session: Session, filters: QueueFilters, processing: Collec
             status_run.c.status.label("run_status"),
             status_run.c.error.label("error"),
             reviewed.label("review"),
-            func.coalesce(flags.c.flags, 0).label("flags"),
-            func.coalesce(flags.c.open_flags, 0).label("open_flags"),
-            weight.label("weight"),
-            func.coalesce(fixes.c.corrections, 0).label("corrections"),
-            func.coalesce(fixes.c.accepts, 0).label("accepts"),
+            done_run.c.id.label("done_run_id"),
+            done_run.c.idempotency_key.label("done_run_key"),
         )
         .select_from(DocumentRow)
         .outerjoin(latest, latest.c.document_id == DocumentRow.id)
         .outerjoin(status_run, status_run.c.id == latest.c.run_id)
         .outerjoin(latest_done, latest_done.c.document_id == DocumentRow.id)
         .outerjoin(done_run, done_run.c.id == latest_done.c.run_id)
-        .outerjoin(flags, flags.c.run_id == latest_done.c.run_id)
-        .outerjoin(fixes, fixes.c.run_id == latest_done.c.run_id)
         .outerjoin(ReviewRow, ReviewRow.document_id == DocumentRow.id)
     )
     if filters.agency:
@@ -212,15 +243,13 @@ def _queue_statement(session: Session, filters: QueueFilters, processing: Collec
         stmt = stmt.where(reviewed == filters.review)
     if filters.reason:
         needle = reason_needle(filters.reason, session.get_bind().dialect.name)
-        with_reason = (
-            select(FieldRow.run_id)
-            .where(flagged(), cast(FieldRow.reasons, String).icontains(needle, autoescape=True))
-            .distinct()
+        with_reason = select(FieldRow.run_id).where(
+            flagged(),
+            FieldRow.run_id.in_(_latest_done_ids()),
+            cast(FieldRow.reasons, String).icontains(needle, autoescape=True),
         )
         stmt = stmt.where(latest_done.c.run_id.in_(with_reason))
-    order = (case((reviewed == "reviewed", 1), else_=0), weight.desc(), func.coalesce(flags.c.flags, 0).desc(),
-             DocumentRow.id.desc())  # fmt: skip
-    return stmt, order
+    return _Base(stmt)
 
 
 def queue(
@@ -230,22 +259,30 @@ def queue(
     """One page of the review queue, most review work first, reviewed documents last.
 
     `processing`: ids a worker is reading now (the dispatcher knows, the database does not).
-    Two queries whatever the page size: the count and the page.
+    A fixed number of queries whatever the number of documents: the filtered documents (light
+    columns, one row each), the reviewers' corrections per run, and the flag totals of runs not
+    seen before (`run_flag_totals`). The ranking is then a sort of those rows in Python.
     """
     if not 0 < limit <= MAX_PAGE or offset < 0:
         raise ValueError(f"limit is 1 to {MAX_PAGE}, offset at least 0")
-    stmt, order = _queue_statement(session, filters, processing)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.execute(_filtered(session, filters, processing).stmt).all()
+    totals = run_flag_totals(session, {r.done_run_id: r.done_run_key for r in rows if r.done_run_id is not None})
+    closed = _closed_flags(session)
+    fixes = _correction_counts(session)
     busy = set(processing)
     items = []
-    for row in session.execute(stmt.order_by(*order).limit(limit).offset(offset)):
-        status = row.run_status or ("processing" if row.id in busy else "queued")
+    for row in rows:
+        flags, weight = totals.get(row.done_run_id, (0, 0.0))
+        shut, shut_weight = closed.get(row.done_run_id, (0, 0.0))
+        corrections, accepts = fixes.get(row.done_run_id, (0, 0))
         items.append(QueueItem(
-            id=row.id, name=row.name, agency=row.agency, year=row.year, template=row.template, status=status,
-            review=row.review, flags=int(row.flags), open_flags=int(row.open_flags), weight=round(float(row.weight), 3),
-            corrections=int(row.corrections), accepts=int(row.accepts), error=row.error,
+            id=row.id, name=row.name, agency=row.agency, year=row.year, template=row.template,
+            status=row.run_status or ("processing" if row.id in busy else "queued"), review=row.review,
+            flags=flags, open_flags=flags - shut, weight=max(round(weight - shut_weight, 3), 0.0),
+            corrections=corrections, accepts=accepts, error=row.error,
         ))  # fmt: skip
-    return QueuePage(total, items)
+    items.sort(key=lambda i: (i.review == "reviewed", -i.weight, -i.flags, -i.id))
+    return QueuePage(len(items), items[offset : offset + limit])
 
 
 def filter_choices(session: Session) -> dict[str, list[Any]]:
@@ -381,27 +418,44 @@ def _section(key: str) -> str:
     return key.split(".", 1)[0]
 
 
-def _flag_counts(session: Session) -> tuple[int, int, list[tuple[str, int]], list[tuple[str, int]]]:
-    latest_done = _latest_done_runs()
-    base = select(FieldRow).join(latest_done, latest_done.c.run_id == FieldRow.run_id).where(flagged())
-    flagged_fields = base.subquery()
-    by_key = session.execute(select(flagged_fields.c.key, func.count()).group_by(flagged_fields.c.key)).all()
-    sections: Counter[str] = Counter()
-    for key, n in by_key:
-        sections[_section(key)] += int(n)
-    documents = session.scalar(select(func.count(func.distinct(flagged_fields.c.run_id)))) or 0
-    # Identical reason lists are grouped by the database; only the distinct ones are parsed here.
-    by_reasons = session.execute(
-        select(FieldRow.reasons, func.count())
-        .join(latest_done, latest_done.c.run_id == FieldRow.run_id)
-        .where(flagged())
-        .group_by(FieldRow.reasons)
+Breakdown = tuple[list[tuple[str, int]], list[tuple[str, int]]]  # (flags by section, flags by cause)
+# Per database: the breakdown and the set of newest finished runs it was computed over. It depends
+# on nothing else (fields never change), so it is recomputed only when a reading finishes.
+_BREAKDOWN: WeakKeyDictionary[Engine, tuple[frozenset[int], Breakdown]] = WeakKeyDictionary()
+
+
+def _breakdown(session: Session, runs: frozenset[int]) -> Breakdown:
+    """Flags by section and by cause over `runs`: one pass grouping by (key, reasons)."""
+    engine = _engine(session)
+    with _RUN_FLAGS_LOCK:
+        cached = _BREAKDOWN.get(engine)
+    if cached is not None and cached[0] == runs:
+        return cached[1]
+    # Identical (key, reason list) pairs are grouped by the database; only the distinct ones come here.
+    rows = session.execute(
+        select(FieldRow.key, FieldRow.reasons, func.count())
+        .where(flagged(), FieldRow.run_id.in_(_latest_done_ids()))
+        .group_by(FieldRow.key, FieldRow.reasons)
     ).all()
+    sections: Counter[str] = Counter()
     causes: Counter[str] = Counter()
-    for reasons, n in by_reasons:
+    for key, reasons, n in rows:
+        sections[_section(key)] += int(n)
         for name in {cause(r) for r in (reasons or [])} or {"(no reason given)"}:
             causes[name] += int(n)
-    return documents, sum(sections.values()), sorted(sections.items()), causes.most_common()
+    result: Breakdown = (sorted(sections.items()), causes.most_common())
+    with _RUN_FLAGS_LOCK:
+        _BREAKDOWN[engine] = (runs, result)
+    return result
+
+
+def _flag_counts(session: Session) -> tuple[int, int, list[tuple[str, int]], list[tuple[str, int]]]:
+    stmt = select(RunRow.id, RunRow.idempotency_key).where(RunRow.id.in_(_latest_done_ids()))
+    runs = {run_id: key for run_id, key in session.execute(stmt)}
+    totals = run_flag_totals(session, runs)
+    sections, causes = _breakdown(session, frozenset(runs))
+    documents = sum(1 for flags, _weight in totals.values() if flags)
+    return documents, sum(flags for flags, _weight in totals.values()), sections, causes
 
 
 def _corrections(session: Session, reviewed_documents: int) -> list[dict[str, Any]]:

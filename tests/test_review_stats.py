@@ -198,20 +198,30 @@ def test_paging(svc: ReviewService, docs: dict[str, int]) -> None:
         review_stats.queue(session, limit=0)
 
 
-def test_queue_is_two_queries(svc: ReviewService, docs: dict[str, int]) -> None:
-    statements: list[str] = []
+def test_queue_takes_a_fixed_number_of_queries_and_sums_each_run_once(svc: ReviewService, docs: dict[str, int]) -> None:
+    statements: list[tuple[str, object]] = []
     assert svc.engine is not None
 
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
+    def record(conn: object, cursor: object, statement: str, parameters: object, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    def flag_sums() -> list[tuple[str, object]]:
+        return [(s, p) for s, p in statements if "FROM fields" in s and "corrections" not in s]
 
     sa.event.listen(svc.engine, "before_cursor_execute", record)
     try:
-        page(svc, reason="not found", agency="区")
+        first = page(svc)
+        assert len(statements) == 4 and len(flag_sums()) == 1  # documents, new runs' flags, closed flags, corrections
+        statements.clear()
+        assert page(svc) == first
+        assert len(statements) == 3 and flag_sums() == []  # every run's flags already summed
+        statements.clear()
+        doc, _ = store(svc, "new", {"t3.n": (0.5, "read", ["new"])})
+        assert ids(svc)[0] == docs["few_strong"] and doc in ids(svc)
+        assert len(flag_sums()) == 1  # only the new run was summed, once
     finally:
         sa.event.remove(svc.engine, "before_cursor_execute", record)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 2
 
 
 def test_progress(svc: ReviewService, docs: dict[str, int]) -> None:
