@@ -8,6 +8,8 @@ is exactly what a new reader version storing through `Service.store_run` does. N
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -235,3 +237,34 @@ def test_another_template_carries_nothing(
     view = service.document(document_id)
     assert view["carried"] == []
     assert [c["key"] for c in view["conflicts"]] == sorted([CORRECTED, CONFLICT, AGREED])
+
+
+def test_a_correction_being_committed_while_a_run_is_saved_is_carried(
+    service: ReviewService, reviewed: tuple[SourceDocument, Extraction, int, int]
+) -> None:
+    """A reviewer's transaction is open on the old run when a new run is being stored: the save waits
+    for it (the document's review row is locked before the old reviews are read) and carries it.
+    Without that lock, PostgreSQL's save would read the reviews before the commit and leave it behind."""
+    doc, first, document_id, run1 = reviewed
+    second = reread(first, "rules-next", {})
+    v = version(service, document_id)
+    started = threading.Event()
+    saved: dict[str, int] = {}
+
+    def save() -> None:
+        started.wait(10)
+        saved["run"] = service.store_run(doc, second)
+
+    thread = threading.Thread(target=save)
+    thread.start()
+    with service.session() as session:
+        assert repository.bump_review(session, document_id, v)
+        repository.add_correction(session, run1, CHANGED_UNREVIEWED, 7, "cat")
+        started.set()
+        time.sleep(1.0)  # the save is now waiting for this transaction
+    thread.join(60)
+    view = service.document(document_id)
+    assert view["run"]["id"] == saved["run"]
+    assert CHANGED_UNREVIEWED in view["carried"] and view["conflicts"] == []
+    assert service.flat(document_id)["fields"][CHANGED_UNREVIEWED] == 7
+    assert version(service, document_id) == v + 2  # the reviewer's change, then the carry

@@ -107,7 +107,7 @@ def lock_review(session: Session, document_id: int) -> None:
     """Hold the document's review row until commit (PostgreSQL), the row every reviewer's write
     updates first: a correction committed meanwhile is then seen, and one racing the carry gets
     a version conflict instead of landing on a run no view shows any more."""
-    from extractor.storage.repository import get_review
+    from extractor.storage.repository import get_review  # here: repository imports this module
 
     get_review(session, document_id)
     session.execute(select(ReviewRow.document_id).where(ReviewRow.document_id == document_id).with_for_update())
@@ -205,8 +205,10 @@ def apply(session: Session, plan: Plan, run_id: int) -> list[CorrectionRow]:
 
     A correction already copied onto this run is not copied again.
     """
-    from extractor.storage.repository import bump_review
+    from extractor.storage.repository import bump_review  # here: repository imports this module
 
+    if not plan.changes_review:
+        return []
     already = set(
         session.scalars(
             select(CorrectionRow.carried_from).where(
