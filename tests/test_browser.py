@@ -156,14 +156,10 @@ def test_review_a_planted_error_with_the_keyboard(server: str) -> None:
             page.on("console", lambda m: _record_console(errors, m))
             page.on("response", lambda r: _record_failure(errors, r))
 
-            # log in through the form
+            # an anonymous visit is sent to the login form; log in through it
             page.goto(f"{server}/ui/documents/1")
             assert page.url.endswith("/ui/login")
-            page.fill('input[name="name"]', "ann")
-            page.fill('input[name="password"]', PASSWORD)
-            page.click('form.login button[type="submit"]')
-            page.wait_for_load_state()
-            assert page.url == f"{server}/ui/", (page.url, page.content()[:3000])
+            _login(page, server)
 
             document_id = _upload_through_ui(page, server, data)
             if document_id is None:
@@ -219,5 +215,89 @@ def test_review_a_planted_error_with_the_keyboard(server: str) -> None:
             mine = [r for r in rows if any(v == str(document_id) for v in r.values())] or rows
             assert any(r.get(CELL) == "821" for r in mine), exported[:2000]
             assert not errors, errors
+        finally:
+            browser.close()
+
+
+def _login(page: Any, base: str) -> None:
+    page.goto(f"{base}/ui/login")
+    page.fill('input[name="name"]', "ann")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('form.login button[type="submit"]')
+    page.wait_for_load_state()
+    # "The form expired" here from a real browser: the form post carried "Origin: null" (see auth.check_csrf)
+    assert page.url == f"{base}/ui/", (page.url, page.locator("p.error").all_text_contents())
+
+
+def _state(page: Any, key: str) -> str | None:
+    state: str | None = page.locator(f'td.cell[data-key="{key}"]').get_attribute("data-state")
+    return state
+
+
+def _focused(page: Any) -> str | None:
+    key: str | None = page.evaluate("document.activeElement && document.activeElement.dataset.key")
+    return key
+
+
+def test_keyboard_accept_skip_escape_clear_conflict_and_mark_reviewed(server: str) -> None:
+    sync_playwright = _playwright()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+            _login(page, server)
+            document_id = _upload_through_api(page, server, _planted())
+            _wait_read(page, server, document_id)
+            page.goto(f"{server}/ui/documents/{document_id}")
+            review = page.locator("#review")
+            opened = page.locator('td.cell[data-state="flagged"], td.cell[data-state="inferred"]')
+            order = [opened.nth(i).get_attribute("data-key") for i in range(opened.count())]
+            first, second, third, fourth = order[:4]
+            assert second == CELL and _focused(page) == first
+
+            # Enter on an unchanged value accepts it; the focus moves to the next flagged cell
+            page.keyboard.press("Enter")
+            page.locator(f'td.cell[data-key="{first}"][data-state="accepted"]').wait_for()
+            assert _focused(page) == second and review.get_attribute("data-version") == "1"
+
+            # Escape restores what was typed over; Shift+Enter skips without writing
+            page.keyboard.type("9")
+            page.keyboard.press("Escape")
+            assert page.locator(f'td.cell[data-key="{CELL}"] input').input_value() == "822"
+            page.keyboard.press("Shift+Enter")
+            assert _focused(page) == third and _state(page, CELL) == "flagged"
+
+            # Backspace, Enter: the cell has no value (null), recorded as a correction
+            page.keyboard.press("Backspace")
+            page.keyboard.press("Enter")
+            page.locator(f'td.cell[data-key="{third}"][data-state="corrected"]').wait_for()
+            assert page.locator(f'td.cell[data-key="{third}"] input').input_value() == ""
+            assert review.get_attribute("data-version") == "2" and _focused(page) == fourth
+            assert page.locator(f'#history-rows tr[data-key="{third}"] td').nth(5).text_content() == "—"
+
+            # someone else changes the document: the next write gets a 409, shown, nothing lost silently
+            csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+            behind = page.context.request.post(
+                f"{server}/api/documents/{document_id}/corrections", headers={"X-CSRF-Token": csrf},
+                data={"key": CELL, "value": 821, "expected_version": 2},
+            )  # fmt: skip
+            assert behind.status == 200, behind.text()
+            page.keyboard.type("7")
+            page.keyboard.press("Enter")
+            notice = page.locator("#notice")
+            notice.wait_for()
+            page.locator(f'td.cell[data-key="{fourth}"].unsaved').wait_for()
+            message = notice.text_content() or ""
+            assert "version 3" in message and "Reload" in message and fourth in message
+            assert _state(page, fourth) == "flagged"
+            assert page.locator(f'td.cell[data-key="{fourth}"] input').input_value() == "7"  # kept, not saved
+
+            # after a reload the other reviewer's value shows; mark the document reviewed
+            page.reload()
+            assert _state(page, CELL) == "corrected" and review.get_attribute("data-version") == "3"
+            page.click("#mark-reviewed")
+            page.locator('#mark-reviewed[data-status="reviewed"]').wait_for()
+            assert page.locator("#review-status").text_content() == "reviewed"
+            assert review.get_attribute("data-version") == "4"
         finally:
             browser.close()

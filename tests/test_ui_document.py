@@ -19,6 +19,7 @@ from lxml import html
 from extractor.api import ApiSettings, create_app
 from extractor.api.ui.document import STATES
 from extractor.review import ReviewService
+from extractor.storage import repository
 from schemas import DISCLOSURE_REPORT
 from tests.test_api import CELL, PASSWORD, PLANTED, bearer, wait_done
 
@@ -192,3 +193,17 @@ def test_the_page_is_fast_for_a_full_report(client: TestClient, token: str) -> N
         times.append(float(answer.headers["server-timing"].split("dur=")[1]))
     assert len(parse(answer.text).xpath('//td[@class="cell"]')) >= 190
     assert statistics.median(times) < 200, times
+
+
+def test_a_failed_read_shows_its_error(service: ReviewService, token: str) -> None:
+    with _client(service, workers="none") as client:
+        answer = client.post("/api/documents", files=[("files", ("f.html", PLANTED))], headers=bearer(token))
+        document_id = answer.json()["documents"][0]["id"]
+        with service.session() as session:  # a reader's crash, as extract_document stores it
+            row = repository.save_source(session, service.source(document_id))
+            repository.save_failed_run(session, row, reader="rules", reader_version="x", error="E: <b>boom</b>")
+        ui_login(client)
+        tree, _ = page_of(client, document_id)
+        assert tree.xpath('//*[@id="review"]/@data-status') == ["failed"]
+        assert tree.xpath('//pre[@class="run-error"]')[0].text_content() == "E: <b>boom</b>"
+        assert tree.xpath('//td[@class="cell"]') == [] and tree.xpath('//meta[@http-equiv="refresh"]') == []
