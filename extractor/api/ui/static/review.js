@@ -99,13 +99,20 @@
       li.textContent = reason;
       list.appendChild(li);
     }
+    const reviewed = td.dataset.state === "corrected" || td.dataset.state === "accepted";
     if (!reasons.length) {
       const li = document.createElement("li");
-      li.textContent = td.dataset.state === "corrected" || td.dataset.state === "accepted"
-        ? "a reviewer's value (see History)" : "no doubts recorded";
+      li.textContent = reviewed ? "a reviewer's value (see History)" : "no doubts recorded";
       list.appendChild(li);
     }
-    reasonsBox.replaceChildren(title, where, list);
+    const parts = [title, where];
+    if (reviewed && reasons.length) {
+      const before = document.createElement("p");
+      before.className = "where";
+      before.textContent = "A reviewer's value now (see History). The reader had flagged it because:";
+      parts.push(before);
+    }
+    reasonsBox.replaceChildren(...parts, list);
   }
 
   // -- moving between cells -------------------------------------------------------------------
@@ -183,9 +190,10 @@
     return `${what} was not saved: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`;
   }
 
-  // Queue one write behind the others; `work(version)` runs when the earlier ones are answered.
+  // Queue one write behind the others; `work` runs when the earlier ones are answered (and checks
+  // `state.blocked`: after a conflict nothing more is sent).
   function enqueue(work) {
-    state.chain = state.chain.then(() => (state.blocked ? undefined : work())).catch((error) => {
+    state.chain = state.chain.then(work).catch((error) => {
       state.blocked = true;
       show(`Saving failed (${error}); nothing after it was sent. Reload the page.`, "error", true);
     });
@@ -197,6 +205,11 @@
     const key = input.dataset.key;
     td.classList.add("saving");
     enqueue(async () => {
+      if (state.blocked) {
+        td.classList.remove("saving");
+        td.classList.add("unsaved");
+        return;
+      }
       const { status, answer } = await post(`/api/documents/${documentId}/corrections`,
         { ...body, key, expected_version: state.version });
       td.classList.remove("saving");
@@ -370,6 +383,7 @@
     markReviewed.addEventListener("click", () => {
       const next = markReviewed.dataset.status === "reviewed" ? "unreviewed" : "reviewed";
       enqueue(async () => {
+        if (state.blocked) return;
         const { status, answer } = await post(`/api/documents/${documentId}/review`,
           { status: next, expected_version: state.version });
         if (status === 200) {
