@@ -316,6 +316,14 @@ class ReviewService(Service):
             doc, run, review = self._document(session, document_id)
             out = self._summary(doc, run, review)
             out["text"] = doc.text
+            # Every reading of the document, newest first: a re-extraction that failed shows here
+            # (its error too) while the page keeps showing the done run it did not replace.
+            out["runs"] = [
+                {"id": r.id, "reader": r.reader, "reader_version": r.reader_version, "status": r.status,
+                 "error": r.error, "created_at": r.created_at.isoformat() if r.created_at else None}
+                for r in session.scalars(select(RunRow).where(RunRow.document_id == document_id)
+                                         .order_by(RunRow.id.desc()))
+            ]  # fmt: skip
             if run is not None and run.status == "done":
                 extraction = repository.load_extraction(session, run.id)
                 out["result"] = extraction.detailed()

@@ -21,11 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
 from extractor import exports
+from extractor.flag_groups import group_flags
 from extractor.ingest import SourceDocument, load_bytes
 from extractor.model import Extraction, FieldValue, Number
 from extractor.review import ReviewService
 from extractor.settings import SAMPLE_REPORT
 from extractor.storage import make_engine, repository
+from extractor.storage.carry import Conflict, flag_conflict
 from extractor.storage.models import CorrectionRow, ReviewRow
 
 PG_URL = os.environ.get("GONGKAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -208,6 +210,8 @@ def test_carry_follows_a_chain_of_versions_and_survives_a_failed_rerun(
     assert failed > run3
     view = service.document(document_id)
     assert view["status"] == "done" and view["run"]["id"] == run3
+    runs = [(r["id"], r["status"], r["error"]) for r in view["runs"]]
+    assert runs[:2] == [(failed, "failed", "boom"), (run3, "done", None)]
     assert service.flat(document_id)["fields"][CORRECTED] == 821
     _total, listed = service.list_documents()
     assert [(d["status"], d["run"]["id"]) for d in listed if d["id"] == document_id] == [("done", run3)]
@@ -268,3 +272,15 @@ def test_a_correction_being_committed_while_a_run_is_saved_is_carried(
     assert CHANGED_UNREVIEWED in view["carried"] and view["conflicts"] == []
     assert service.flat(document_id)["fields"][CHANGED_UNREVIEWED] == 7
     assert version(service, document_id) == v + 2  # the reviewer's change, then the carry
+
+
+def test_conflict_reasons_group_as_one_cause_whoever_reviewed_what() -> None:
+    """The document page groups flags by cause: every re-extraction conflict of a table is one group."""
+    conflicts = [
+        Conflict("t3.a", "correct", "ann", 3, 2, 4, 1, 2, 10),
+        Conflict("t3.b", "accept", "王芳", 18.5, 18.5, None, 7, 9, 11),
+    ]
+    reasons = {c.key: flag_conflict(FieldValue(c.key, c.new_read), c).reasons for c in conflicts}
+    assert all(value.startswith("re-extraction conflict") for reason in reasons.values() for value in reason)
+    groups = group_flags(reasons)
+    assert [(g.section, g.keys) for g in groups] == [("t3", ("t3.a", "t3.b"))]

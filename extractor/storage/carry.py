@@ -162,15 +162,17 @@ def decide(review: SourceReview, template: str | None, new: Reading) -> str | No
     return "conflict"
 
 
-def _flagged(value: FieldValue, conflict: Conflict) -> FieldValue:
+def flag_conflict(value: FieldValue, conflict: Conflict) -> FieldValue:
+    """A copy of the new reading, flagged with why: it contradicts a reviewer's value."""
     copy = FieldValue(key=value.key, value=value.value, raw=value.raw, span=value.span, status=value.status,
                       confidence=value.confidence, reasons=list(value.reasons), source=value.source,
                       hard=value.hard)  # fmt: skip
-    verb = "accepted" if conflict.action == "accept" else "corrected it to"
+    # Names and actions quoted, so the flag groups (which normalise quotes and numbers) put every
+    # conflict of a section in one group, whoever reviewed what.
     copy.doubt(
-        f"re-extraction conflict: {conflict.reviewer} {verb} {format_number(conflict.reviewer_value)} on run "
-        f"{conflict.from_run}, which read {format_number(conflict.previous_read)}; this reading is not the "
-        "reviewer's value",
+        f"re-extraction conflict: the review value '{format_number(conflict.reviewer_value)}' "
+        f"(by '{conflict.reviewer}', '{conflict.action}' on run {conflict.from_run}) is not applied: this reading "
+        f"differs from it and from the reading '{format_number(conflict.previous_read)}' of that run",
         CONFLICT_CONFIDENCE,
         layout=False,
     )
@@ -195,7 +197,7 @@ def plan(session: Session, document_id: int, extraction: Extraction, replacing: 
             conflict = _conflict(key, review, new, replacing)
             out.conflicts.append(conflict)
             if value is not None:
-                out.fields[key] = _flagged(value, conflict)
+                out.fields[key] = flag_conflict(value, conflict)
     return out
 
 
