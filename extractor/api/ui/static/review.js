@@ -172,8 +172,8 @@
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      // The site sends Referrer-Policy: no-referrer, under which a browser sends "Origin: null" even to
-      // its own origin, and the API refuses writes from an origin it cannot check; same-origin fixes it.
+      // The site sends Referrer-Policy: no-referrer, under which a browser may send "Origin: null" even
+      // to its own origin (form posts do), and the API refuses writes from an origin it cannot check.
       referrerPolicy: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify(body),
