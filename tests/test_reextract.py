@@ -120,6 +120,7 @@ def test_reextraction_carries_unchanged_cells_and_lists_conflicts(
     doc, first, document_id, run1 = reviewed
     before = trail(service, run1)
     assert [row[1] for row in before] == [CORRECTED, ACCEPTED, CONFLICT, AGREED]
+    service.set_review_status(document_id, "reviewed", version(service, document_id))
     version_before = version(service, document_id)
 
     second = reread(first, "rules-next", {CONFLICT: 4, AGREED: 19, CHANGED_UNREVIEWED: 5})
@@ -130,6 +131,7 @@ def test_reextraction_carries_unchanged_cells_and_lists_conflicts(
     assert trail(service, run1) == before
     # Carrying changed what reviewers see: whoever holds the old version must reload.
     assert version(service, document_id) == version_before + 1
+    assert service.flat(document_id)["review_status"] == "unreviewed"  # a conflict wants a reviewer again
 
     view = service.document(document_id)
     assert view["run"]["id"] == run2
@@ -193,12 +195,14 @@ def test_carry_follows_a_chain_of_versions_and_survives_a_failed_rerun(
     second = reread(first, "rules-next", {CONFLICT: 4})
     run2 = service.store_run(doc, second)
     service.review(document_id, CONFLICT, version(service, document_id), "ann", accept=True)
+    service.set_review_status(document_id, "reviewed", version(service, document_id))
     # A third version reads like the second: every review (carried or made on run 2) comes along.
     run3 = service.store_run(doc, reread(second, "rules-third", {}))
     view = service.document(document_id)
     assert view["run"]["id"] == run3
     assert view["carried"] == sorted([CORRECTED, ACCEPTED, AGREED, CONFLICT])
     assert view["conflicts"] == []
+    assert view["review"]["status"] == "reviewed"  # everything carried: the review still stands
     sources = {item["key"]: item["carried_from"]["run"] for item in view["history"]}
     assert sources[CONFLICT] == run2 and sources[CORRECTED] == run2  # carried through run 2
     assert service.flat(document_id)["fields"][CORRECTED] == 821

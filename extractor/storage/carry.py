@@ -204,6 +204,7 @@ def plan(session: Session, document_id: int, extraction: Extraction, replacing: 
 def apply(session: Session, plan: Plan, run_id: int) -> list[CorrectionRow]:
     """Copy the carried review actions onto the new run, and raise the document's review version
     if anything reviewers see changed (a carry or a conflict): whoever saw the old run must reload.
+    A conflict also sets a reviewed document back to unreviewed.
 
     A correction already copied onto this run is not copied again.
     """
@@ -231,7 +232,8 @@ def apply(session: Session, plan: Plan, run_id: int) -> list[CorrectionRow]:
     session.add_all(rows)
     if rows or plan.conflicts:
         session.flush()
-        bump_review(session, plan.document_id, None)
+        # A conflict is a cell no reviewer has seen as it now reads: the document needs review again.
+        bump_review(session, plan.document_id, None, "unreviewed" if plan.conflicts else None)
     return rows
 
 
