@@ -15,7 +15,7 @@ from dataclasses import dataclass
 ROW = 22  # px per bar
 LABEL = 260  # px for the labels' column
 BAR = 320  # px for the longest bar
-VALUE = 60  # px for the value after a bar
+VALUE = 70  # px for the value after a bar
 
 
 @dataclass(frozen=True)
