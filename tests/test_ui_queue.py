@@ -11,6 +11,7 @@ not copied from the pages under test.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from html import unescape
@@ -318,3 +319,105 @@ def test_dashboard_counts_and_corrections_per_field(
     [fix] = [c for c in data["corrections"] if c["key"] == CELL]
     assert fix == {"key": CELL, "corrections": 1, "accepts": 0, "reviewed_documents": 1, "error_rate": 1.0}
     assert client.get("/ui/dashboard.json", headers=bearer(token)).json() == data  # scripts use their token
+
+
+# ------------------------------------------------------------------------------ in a browser
+
+
+@pytest.fixture
+def live_server(service: ReviewService, token: str) -> Iterator[str]:
+    """The app (in-process worker, the crashing reader) served by uvicorn on a free port, in a thread."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    app = create_app(ApiSettings(database_url=service.url, workers="thread"), service)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def test_batch_upload_in_a_browser_shows_progress_refusals_and_failures(live_server: str) -> None:
+    """45 files through /ui/upload: sent 20 at a time, every one accounted for, names shown as text."""
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, _playwright
+
+    sync_playwright = _playwright()
+    files = [{"name": f"report-{i}.html", "mimeType": "text/html", "buffer": SAMPLE + f"<!-- {i} -->".encode()}
+             for i in range(42)]  # fmt: skip
+    files.append({"name": "crash.html", "mimeType": "text/html", "buffer": SAMPLE + b"<!-- crash -->"})
+    files.append({"name": "<img src=x onerror=alert(1)>.bin", "mimeType": "application/octet-stream",
+                  "buffer": b"\x00\x01" * 200})  # fmt: skip
+    files.append({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"a note, not a report"})
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            # JS errors and CSP violations; failed loads by URL (but the browser's own favicon.ico probe)
+            page.on(
+                "console",
+                lambda m: problems.append(m.text) if m.type == "error" and "Failed to load" not in m.text else None,
+            )
+            page.on(
+                "response",
+                lambda r: (
+                    problems.append(f"{r.status} {r.url}")
+                    if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                    else None
+                ),
+            )
+            page.on("dialog", lambda d: problems.append(f"dialog: {d.message}"))
+            posts: list[str] = []
+            page.on(
+                "request",
+                lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/api/documents") else None,
+            )
+            csrf = page.request.get(f"{live_server}/login").json()["csrf_token"]
+            login = page.request.post(
+                f"{live_server}/login", form={"name": "ann", "password": PASSWORD, "csrf_token": csrf}
+            )
+            assert login.ok, login.text()
+            page.goto(f"{live_server}/ui/upload")
+            page.set_input_files("#files", files=files)
+            page.click("#upload-button")
+            message = page.locator("#upload-message")
+            deadline = time.monotonic() + 90
+            while not (message.text_content() or "").startswith("All read"):  # CSP: no wait_for_function
+                assert time.monotonic() < deadline, message.text_content()
+                time.sleep(0.2)
+            assert len(posts) == 3  # 45 files, 20 per request
+            counts = {
+                k: page.text_content(f"#count-{k}") for k in ("queued", "processing", "done", "failed", "refused")
+            }
+            assert counts == {"queued": "0", "processing": "0", "done": "42", "failed": "1", "refused": "2"}
+            assert page.text_content("#sent-text") == "45 / 45" and page.text_content("#read-text") == "43 / 43"
+            read = page.locator("#read-bar")
+            assert read.get_attribute("value") == read.get_attribute("max") == "43"
+            refused = page.locator("#refused li strong").all_text_contents()
+            assert sorted(refused) == ["<img src=x onerror=alert(1)>.bin", "notes.txt"]
+            assert page.locator("#refused img").count() == 0  # a name is text, never markup
+            links = page.locator("#documents a")
+            assert links.count() == 43
+            assert all(
+                re.fullmatch(r"/ui/documents/\d+", h or "")
+                for h in links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+            )
+            failed = page.locator("#documents li.failed .state").all_text_contents()
+            assert len(failed) == 1 and "crashed on purpose" in failed[0]
+            assert not problems, problems
+        finally:
+            browser.close()

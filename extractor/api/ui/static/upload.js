@@ -1,6 +1,8 @@
 // Batch upload: send the chosen files to POST /api/documents a few at a time, then poll
 // /ui/upload/progress until every stored document is read. File names and reasons come from the
 // user's files and the server: they are set with textContent only, never as HTML.
+// Every fetch says referrerPolicy "same-origin": the site's Referrer-Policy is no-referrer, under which
+// a browser may send "Origin: null" on a POST, and the API refuses writes whose origin it cannot check.
 "use strict";
 
 (function () {
@@ -59,7 +61,8 @@
     let response;
     try {
       response = await fetch("/api/documents", {
-        method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRF-Token": csrf },
+        method: "POST", body: data, credentials: "same-origin", referrerPolicy: "same-origin",
+        headers: { "X-CSRF-Token": csrf },
       });
     } catch (err) {
       for (const file of files) addRefused(file.name, "network error: " + err.message);
@@ -90,7 +93,7 @@
   async function poll() {
     if (!state.ids.length) return null;
     const response = await fetch("/ui/upload/progress", {
-      method: "POST", credentials: "same-origin",
+      method: "POST", credentials: "same-origin", referrerPolicy: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ ids: state.ids }),
     });
