@@ -76,7 +76,9 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # same-origin: no referrer leaves the site, but the browser's own form posts keep their true
+        # Origin (under no-referrer a login form post carries "Origin: null", which check_csrf refuses)
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         if request.url.path != "/docs":
             response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
         if request.url.path.startswith("/api"):
