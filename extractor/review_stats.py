@@ -35,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from extractor.confidence import FLAG_BELOW
 from extractor.storage.models import CorrectionRow, DocumentRow, FieldRow, ReviewRow, RunRow
+from schemas import DISCLOSURE_REPORT, ReportType
 
 DOCUMENT_STATUSES = ("queued", "processing", "done", "failed")
 REVIEW_STATUSES = ("unreviewed", "reviewed")
@@ -458,7 +459,30 @@ def _flag_counts(session: Session) -> tuple[int, int, list[tuple[str, int]], lis
     return documents, sum(flags for flags, _weight in totals.values()), sections, causes
 
 
-def _corrections(session: Session, reviewed_documents: int) -> list[dict[str, Any]]:
+def _reviewed_by_template(session: Session) -> Counter[str]:
+    """Reviewed documents by the template of their newest finished run."""
+    latest_done = _latest_done_runs()
+    rows = session.execute(
+        select(RunRow.template, func.count())
+        .join(latest_done, latest_done.c.run_id == RunRow.id)
+        .join(ReviewRow, ReviewRow.document_id == RunRow.document_id)
+        .where(ReviewRow.status == "reviewed", RunRow.template.is_not(None))
+        .group_by(RunRow.template)
+    ).all()
+    return Counter({str(template): int(n) for template, n in rows})
+
+
+def _template_keys(report: ReportType, template: str) -> frozenset[str]:
+    try:
+        return frozenset(report.template(template).keys)
+    except KeyError:
+        return frozenset()
+
+
+def _corrections(session: Session, report: ReportType) -> list[dict[str, Any]]:
+    """Per field: corrections and accepts, and the error rate — of the reviewed documents whose template
+    has the field, the share in which a reviewer corrected it (a field of one template only is not
+    diluted by documents of the other)."""
     counts = session.execute(
         select(
             CorrectionRow.key,
@@ -475,24 +499,29 @@ def _corrections(session: Session, reviewed_documents: int) -> list[dict[str, An
             .group_by(CorrectionRow.key)
         ).all()
     )
+    by_template = _reviewed_by_template(session)
+    keys = {template: _template_keys(report, template) for template in by_template}
     out = []
     for key, corrected, accepted in counts:
         documents = int(in_reviewed.get(key, 0))
+        reviewed = sum(n for template, n in by_template.items() if key in keys[template])
         out.append({
             "key": key, "corrections": int(corrected), "accepts": int(accepted), "reviewed_documents": documents,
-            "error_rate": round(documents / reviewed_documents, 4) if reviewed_documents else None,
+            "reviewed_with_field": reviewed, "error_rate": round(documents / reviewed, 4) if reviewed else None,
         })  # fmt: skip
     out.sort(key=lambda c: (-c["corrections"], -c["accepts"], c["key"]))
     return out
 
 
-def dashboard(session: Session, processing: Collection[int] = frozenset()) -> Dashboard:
+def dashboard(
+    session: Session, processing: Collection[int] = frozenset(), report: ReportType = DISCLOSURE_REPORT
+) -> Dashboard:
     """Every figure of the dashboard, in a handful of grouped queries."""
     documents, review = _document_counts(session, processing)
     flagged_documents, total, sections, causes = _flag_counts(session)
     return Dashboard(
         documents=documents, review=review, flagged_documents=flagged_documents, flags_total=total,
-        flags_by_section=sections, flags_by_cause=causes, corrections=_corrections(session, review["reviewed"]),
+        flags_by_section=sections, flags_by_cause=causes, corrections=_corrections(session, report),
     )  # fmt: skip
 
 

@@ -238,35 +238,38 @@ def test_progress(svc: ReviewService, docs: dict[str, int]) -> None:
 
 
 def test_dashboard(svc: ReviewService, docs: dict[str, int]) -> None:
+    both, only_2019, only_2021 = "t3.new_received.natural", "t2.fees.change", "t2.fees.amount"
     with svc.session() as session:
-        strong = repository.latest_run(session, source("few-strong").sha256)
-        weak = repository.latest_run(session, source("many-weak").sha256)
+        strong = repository.latest_run(session, source("few-strong").sha256)  # template 2021
+        weak = repository.latest_run(session, source("many-weak").sha256)  # template 2019
         assert strong is not None and weak is not None
-        repository.add_correction(session, strong.id, "t3.a", 5, "ann")
-        repository.add_correction(session, strong.id, "t3.a", 6, "bob")
-        repository.add_correction(session, weak.id, "t3.a", 1, "ann")  # the same key in another document
+        repository.add_correction(session, strong.id, both, 5, "ann")
+        repository.add_correction(session, strong.id, both, 6, "bob")  # twice in one document
+        repository.add_correction(session, weak.id, both, 1, "ann")
+        repository.add_correction(session, weak.id, only_2019, 1, "ann")
+        repository.add_correction(session, strong.id, only_2021, 1, "ann")
         repository.add_accept(session, weak.id, "t2.k0", "ann")
-    set_reviewed(svc, docs["few_strong"])  # 2 reviewed now: few-strong (t3.a corrected) and reviewed
+    set_reviewed(svc, docs["few_strong"])
+    set_reviewed(svc, docs["many_weak"])  # reviewed: "reviewed" and few-strong (2021), many-weak (2019)
     with svc.session() as session:
         figures = review_stats.dashboard(session, processing={docs["queued"]})
     assert figures.documents == {"queued": 0, "processing": 1, "done": 4, "failed": 1}
-    assert figures.review == {"unreviewed": 4, "reviewed": 2}
+    assert figures.review == {"unreviewed": 3, "reviewed": 3}
     assert figures.flags_total == 3 + 5 + 10 and figures.flagged_documents == 3
     assert figures.flags_by_section == [("t2", 5), ("t3", 12), ("t4", 1)]
     causes = dict(figures.flags_by_cause)
     assert causes == {"cell not found in the document": 2, "in a broken sum: row …, table says …": 1,
                       "placed by position": 5, "(no reason given)": 10}  # fmt: skip
-    by_key = {c["key"]: c for c in figures.corrections}
-    # t3.a: 3 corrections; corrected in 1 of the 2 reviewed documents (many-weak is not reviewed).
-    assert by_key["t3.a"] == {"key": "t3.a", "corrections": 3, "accepts": 0, "reviewed_documents": 1, "error_rate": 0.5}
-    assert by_key["t2.k0"] == {
-        "key": "t2.k0",
-        "corrections": 0,
-        "accepts": 1,
-        "reviewed_documents": 0,
-        "error_rate": 0.0,
+    by_key = {c["key"]: (c["corrections"], c["accepts"], c["reviewed_documents"], c["reviewed_with_field"],
+                         c["error_rate"]) for c in figures.corrections}  # fmt: skip
+    # (corrections, accepts, reviewed documents corrected, reviewed documents whose template has it, rate)
+    assert by_key == {
+        both: (3, 0, 2, 3, round(2 / 3, 4)),
+        only_2019: (1, 0, 1, 1, 1.0),
+        only_2021: (1, 0, 1, 2, 0.5),
+        "t2.k0": (0, 1, 0, 0, None),  # in no template: no rate
     }
-    assert figures.corrections[0]["key"] == "t3.a"
+    assert figures.corrections[0]["key"] == both
     assert figures.as_dict()["flags_by_section"][0] == {"section": "t2", "flags": 5}
 
 

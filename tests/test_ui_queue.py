@@ -317,7 +317,8 @@ def test_dashboard_counts_and_corrections_per_field(
     assert {s["section"]: s["flags"] for s in data["flags_by_section"]} == dict(sections)
     assert sum(c["flags"] for c in data["flags_by_cause"]) >= flags  # a cell with two causes counts in both
     [fix] = [c for c in data["corrections"] if c["key"] == CELL]
-    assert fix == {"key": CELL, "corrections": 1, "accepts": 0, "reviewed_documents": 1, "error_rate": 1.0}
+    assert fix == {"key": CELL, "corrections": 1, "accepts": 0, "reviewed_documents": 1, "reviewed_with_field": 1,
+                   "error_rate": 1.0}  # fmt: skip
     assert client.get("/ui/dashboard.json", headers=bearer(token)).json() == data  # scripts use their token
 
 

@@ -27,9 +27,11 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 async def _figures(request: Request) -> review_stats.Dashboard:
     busy = processing(request)
 
+    svc = service(request)
+
     def load() -> review_stats.Dashboard:
-        with service(request).session() as session:
-            return review_stats.dashboard(session, busy)
+        with svc.session() as session:
+            return review_stats.dashboard(session, busy, svc.report)
 
     return await run_in_threadpool(load)
 
@@ -50,7 +52,7 @@ async def dashboard_page(request: Request, user: Viewer) -> Response:
             fill="#4a6fd0",
         ),
         "error_rate": bar_chart(
-            "Share of reviewed documents where the field was corrected",
+            "Error rate: share of reviewed documents where the field was corrected",
             [(c["key"], c["error_rate"]) for c in fixes if c["error_rate"]],
             limit=30,
             fill="#8064a2",
