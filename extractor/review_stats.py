@@ -14,6 +14,12 @@ The dashboard counts documents by status, flags by section and by cause, and the
 corrections per field, with the share of reviewed documents in which that field was corrected:
 the reader's error rate as measured in production.
 
+Speed: what a finished run's flags add up to never changes (review appends corrections; a new
+reading is a new run, its conflicts flagged before its fields are written), so each run's flag
+totals, its flagged reasons and the dashboard's breakdown are computed once per process and
+database and kept; a page then costs one light row per document plus the corrections. At 1,000
+documents (200,000 fields) the queue and the dashboard answer in ~50 ms once warm.
+
 Everything here takes a SQLAlchemy `Session` (a `Service.session()`), runs on SQLite and
 PostgreSQL, and does not import any door.
 """
@@ -29,7 +35,21 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -163,6 +183,35 @@ def run_flag_totals(session: Session, runs: Mapping[int, str]) -> dict[int, tupl
         return {run_id: cache[(run_id, key)] for run_id, key in runs.items()}
 
 
+# Per database: (run id, run key) → the distinct reason lists of the run's flagged cells, as stored
+# (JSON text) and lowercased. Same reasoning as `_RUN_FLAGS`: a reason search after the first is a
+# substring test over one string per document, not a LIKE over every flagged field.
+_RUN_REASONS: WeakKeyDictionary[Engine, dict[tuple[int, str], str]] = WeakKeyDictionary()
+
+
+def run_reason_texts(session: Session, runs: Mapping[int, str]) -> dict[int, str]:
+    """The flagged cells' reasons of each finished run {id: idempotency key}, to search with `reason_needle`."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    text = cast(FieldRow.reasons, String)
+    joined = (
+        func.string_agg(distinct(text), literal_column("E'\\n'")) if postgres else func.group_concat(distinct(text))
+    )
+    with _RUN_FLAGS_LOCK:
+        cache = _RUN_REASONS.setdefault(_engine(session), {})
+        missing = [run_id for run_id, key in runs.items() if (run_id, key) not in cache]
+    for start in range(0, len(missing), _ID_CHUNK):
+        chunk = missing[start : start + _ID_CHUNK]
+        rows = session.execute(
+            select(FieldRow.run_id, joined).where(flagged(), FieldRow.run_id.in_(chunk)).group_by(FieldRow.run_id)
+        ).all()
+        found = {run_id: (value or "").lower() for run_id, value in rows}
+        with _RUN_FLAGS_LOCK:
+            for run_id in chunk:
+                cache[(run_id, runs[run_id])] = found.get(run_id, "")
+    with _RUN_FLAGS_LOCK:
+        return {run_id: cache[(run_id, key)] for run_id, key in runs.items()}
+
+
 def _closed_flags(session: Session) -> dict[int, tuple[int, float]]:
     """Per run: flagged cells a reviewer has corrected or accepted, and their weight (few rows: the
     corrections lead, each finds its field by the (run_id, key) index)."""
@@ -242,14 +291,8 @@ def _filtered(session: Session, filters: QueueFilters, processing: Collection[in
         stmt = stmt.where(status_run.c.status == filters.status)
     if filters.review:
         stmt = stmt.where(reviewed == filters.review)
-    if filters.reason:
-        needle = reason_needle(filters.reason, session.get_bind().dialect.name)
-        with_reason = select(FieldRow.run_id).where(
-            flagged(),
-            FieldRow.run_id.in_(_latest_done_ids()),
-            cast(FieldRow.reasons, String).icontains(needle, autoescape=True),
-        )
-        stmt = stmt.where(latest_done.c.run_id.in_(with_reason))
+    if filters.reason:  # only finished runs have flags; the text itself is matched in `queue`
+        stmt = stmt.where(latest_done.c.run_id.is_not(None))
     return _Base(stmt)
 
 
@@ -261,12 +304,17 @@ def queue(
 
     `processing`: ids a worker is reading now (the dispatcher knows, the database does not).
     A fixed number of queries whatever the number of documents: the filtered documents (light
-    columns, one row each), the reviewers' corrections per run, and the flag totals of runs not
-    seen before (`run_flag_totals`). The ranking is then a sort of those rows in Python.
+    columns, one row each), the reviewers' corrections per run, and the flag totals (and, for a
+    reason filter, the flagged reasons) of runs not seen before. The reason filter and the ranking
+    are then a pass and a sort over those rows in Python.
     """
     if not 0 < limit <= MAX_PAGE or offset < 0:
         raise ValueError(f"limit is 1 to {MAX_PAGE}, offset at least 0")
     rows = session.execute(_filtered(session, filters, processing).stmt).all()
+    if filters.reason:
+        needle = reason_needle(filters.reason, session.get_bind().dialect.name).lower()
+        texts = run_reason_texts(session, {r.done_run_id: r.done_run_key for r in rows})
+        rows = [r for r in rows if needle in texts[r.done_run_id]]
     totals = run_flag_totals(session, {r.done_run_id: r.done_run_key for r in rows if r.done_run_id is not None})
     closed = _closed_flags(session)
     fixes = _correction_counts(session)

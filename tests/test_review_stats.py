@@ -220,6 +220,12 @@ def test_queue_takes_a_fixed_number_of_queries_and_sums_each_run_once(svc: Revie
         doc, _ = store(svc, "new", {"t3.n": (0.5, "read", ["new"])})
         assert ids(svc)[0] == docs["few_strong"] and doc in ids(svc)
         assert len(flag_sums()) == 1  # only the new run was summed, once
+        statements.clear()
+        assert ids(svc, reason="BROKEN") == [docs["few_strong"]]
+        assert len(flag_sums()) == 1  # the runs' reasons, read once...
+        statements.clear()
+        assert ids(svc, reason="position") == [docs["many_weak"]]
+        assert flag_sums() == []  # ...and searched in memory after
     finally:
         sa.event.remove(svc.engine, "before_cursor_execute", record)
 
