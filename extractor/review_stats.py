@@ -27,7 +27,6 @@ PostgreSQL, and does not import any door.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -54,6 +53,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from extractor.confidence import FLAG_BELOW
+from extractor.flag_groups import NO_REASON, normalise, section_of
 from extractor.storage.models import CorrectionRow, DocumentRow, FieldRow, ReviewRow, RunRow
 from schemas import DISCLOSURE_REPORT, ReportType
 
@@ -390,28 +390,11 @@ def progress(session: Session, ids: Sequence[int], processing: Collection[int] =
 
 # ---------------------------------------------------------------------------------------- causes
 
-_QUOTED = re.compile(r"'[^']*'")
-# A token holding document text: any run of non-space characters with a non-ASCII one (the
-# reasons are English; labels and values quoted from a Chinese report are not).
-_DOCUMENT_TEXT = re.compile(r"[^\s:=,;]*[^\x00-\x7f][^\s:=,;]*")
-_NUMBER = re.compile(r"\d[\d.]*")
-# Placeholders with only punctuation between them: a list of numbers, a sum, a label with numbers.
-_RUN = re.compile(r"[#…](?:[^\w]*[#…])*")
-
 
 def cause(reason: str) -> str:
-    """A reason with what is particular to one cell taken out, so the same cause groups.
-
-    Quoted text, tokens with document (non-ASCII) text and numbers become placeholders, and a
-    run of placeholders with only punctuation between them becomes one `…`: "row (一)予以公开:
-    258+12+0 = 272, table says 0" and "row 二、上年结转: 0+0 = 0, table says 3" are both
-    "row …, table says …". Deliberately simple: a cause is the reason's English wording.
-    """
-    text = _QUOTED.sub("…", reason.strip())
-    text = _DOCUMENT_TEXT.sub("…", text)
-    text = _NUMBER.sub("#", text)
-    text = _RUN.sub("…", text)
-    return re.sub(r"\s+", " ", text).strip() or "(no reason given)"
+    """The cause a reason names: the document page's grouping (`flag_groups.normalise`), so the
+    dashboard and the page count the same problem under the same words."""
+    return normalise(reason) if reason.strip() else NO_REASON
 
 
 # ------------------------------------------------------------------------------------- dashboard
@@ -463,10 +446,6 @@ def _document_counts(session: Session, processing: Collection[int]) -> tuple[dic
     return counts, {"unreviewed": total - reviewed, "reviewed": reviewed}
 
 
-def _section(key: str) -> str:
-    return key.split(".", 1)[0]
-
-
 Breakdown = tuple[list[tuple[str, int]], list[tuple[str, int]]]  # (flags by section, flags by cause)
 # Per database: the breakdown and the set of newest finished runs it was computed over. It depends
 # on nothing else (fields never change), so it is recomputed only when a reading finishes.
@@ -489,8 +468,8 @@ def _breakdown(session: Session, runs: frozenset[int]) -> Breakdown:
     sections: Counter[str] = Counter()
     causes: Counter[str] = Counter()
     for key, reasons, n in rows:
-        sections[_section(key)] += int(n)
-        for name in {cause(r) for r in (reasons or [])} or {"(no reason given)"}:
+        sections[section_of(key)] += int(n)
+        for name in {cause(r) for r in (reasons or [])} or {NO_REASON}:
             causes[name] += int(n)
     result: Breakdown = (sorted(sections.items()), causes.most_common())
     with _RUN_FLAGS_LOCK:

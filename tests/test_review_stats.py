@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from extractor import review_stats
 from extractor.confidence import CERTAIN, FLAG_BELOW
+from extractor.flag_groups import NO_REASON
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue
 from extractor.review import ReviewService
@@ -264,8 +265,8 @@ def test_dashboard(svc: ReviewService, docs: dict[str, int]) -> None:
     assert figures.flags_total == 3 + 5 + 10 and figures.flagged_documents == 3
     assert figures.flags_by_section == [("t2", 5), ("t3", 12), ("t4", 1)]
     causes = dict(figures.flags_by_cause)
-    assert causes == {"cell not found in the document": 2, "in a broken sum: row …, table says …": 1,
-                      "placed by position": 5, "(no reason given)": 10}  # fmt: skip
+    assert causes == {"cell not found in the document": 2, "in a broken sum: row …: N+… = N, table says N": 1,
+                      "placed by position": 5, NO_REASON: 10}  # fmt: skip
     by_key = {c["key"]: (c["corrections"], c["accepts"], c["reviewed_documents"], c["reviewed_with_field"],
                          c["error_rate"]) for c in figures.corrections}  # fmt: skip
     # (corrections, accepts, reviewed documents corrected, reviewed documents whose template has it, rate)
@@ -283,20 +284,20 @@ def test_dashboard(svc: ReviewService, docs: dict[str, int]) -> None:
     ("reason", "expected"),
     [
         ("cell not found in the document", "cell not found in the document"),
-        (BROKEN, "in a broken sum: row …, table says …"),
+        (BROKEN, "in a broken sum: row …: N+… = N, table says N"),
         ("in a broken sum: row 四、结转下年度继续办理: 0+0+0 = 0, table says 3",
-         "in a broken sum: row …, table says …"),
+         "in a broken sum: row …: N+… = N, table says N"),
         ("row (三)1.属于国家秘密: only 1 of 7 cells shown (empty cells dropped); placement uncertain",
-         "row …: only … of … cells shown (empty cells dropped); placement uncertain"),
+         "row …: only N of N cells shown (empty cells dropped); placement uncertain"),
         ("row 二、上年结转政府信息公开申请数量: only 2 of 7 cells shown (empty cells dropped); placement uncertain",
-         "row …: only … of … cells shown (empty cells dropped); placement uncertain"),
+         "row …: only N of N cells shown (empty cells dropped); placement uncertain"),
         ("printed with a unit ('592万元') where the template's column names none: check the scale",
-         "printed with a unit … where the template's column names none: check the scale"),
+         "printed with a unit ('…') where the template's column names none: check the scale"),
         ("not shown in the document; inferred from column 自然人 = 66",
-         "not shown in the document; inferred from column …"),
+         "not shown in the document; inferred from column … = N"),
         ("row 规范性文件 is printed more than once, with different numbers: 0 0 0 / 87 0 0",
-         "row … is printed more than once, with different numbers: …"),
-        ("", "(no reason given)"),
+         "row … is printed more than once, with different numbers: N N N / N N N"),
+        ("", NO_REASON),
     ],
 )  # fmt: skip
 def test_cause_groups_reasons_that_differ_only_in_particulars(reason: str, expected: str) -> None:
