@@ -3,6 +3,8 @@
 - Refuse to test stale compiled modules: Python loads a mypyc-built .so before its .py.
 - Load tests/llm_local_fixture.py as a plugin: its `local_llm` fixture is found by name in every
   module, and its hook explains a failure when the local model's server died during a test.
+- Load tests/api_support.py as a plugin too: the API, UI and browser tests' fixtures (`db_url`,
+  `service`, `token`, `client`) are found by name; a module with its own fixture of a name wins.
 - Tests that need a service (PostgreSQL, Redis, the local model) go through
   tests/services.require_service: a skip with a reason here, a failure under CI=true.
 """
@@ -15,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytest_plugins = ("tests.llm_local_fixture",)
+pytest_plugins = ("tests.llm_local_fixture", "tests.api_support")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -10,13 +10,11 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,73 +22,22 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from extractor.api import ApiSettings, create_app
 from extractor.review import ReviewService
-from extractor.settings import SAMPLE_REPORT
 from extractor.uploads import clean_name
+from tests.api_support import (
+    CELL,
+    PASSWORD,
+    PLANTED,
+    SAMPLE,
+    api_client,
+    bearer,
+    login,
+    running_serve,
+    upload,
+    wait_done,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = SAMPLE_REPORT.read_bytes()
-PASSWORD = "correct horse battery"
-# The sample's table 3: natural persons 821 + companies 35 + legal 2 + other 1 = total 859.
-PLANTED = SAMPLE.replace(b">821<", b">822<", 1)
-CELL = "t3.new_received.natural"
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'api.db'}"
-
-
-@pytest.fixture
-def service(db_url: str) -> Iterator[ReviewService]:
-    svc = ReviewService(db_url)
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
-def token(service: ReviewService) -> str:
-    return service.create_user("ann", "reviewer", PASSWORD)
-
-
-def _client(service: ReviewService, workers: str = "thread") -> TestClient:
-    settings = ApiSettings(database_url=service.url, workers=workers)  # type: ignore[arg-type]
-    return TestClient(create_app(settings, service), base_url="http://testserver")
-
-
-@pytest.fixture
-def client(service: ReviewService, token: str) -> Iterator[TestClient]:
-    with _client(service) as c:
-        yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def upload(client: TestClient, token: str, *files: tuple[str, bytes]) -> httpx.Response:
-    return client.post("/api/documents", files=[("files", (n, d)) for n, d in files], headers=bearer(token))
-
-
-def wait_done(client: TestClient, token: str, document_id: int, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/api/documents/{document_id}", headers=bearer(token)).json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"document {document_id} not read within {timeout} s")
-
-
-def login(client: TestClient, name: str = "ann", password: str = PASSWORD) -> str:
-    """Log in like a browser: fetch the CSRF token, post the form; returns the session's CSRF token."""
-    csrf = client.get("/login").json()["csrf_token"]
-    answer = client.post("/login", data={"name": name, "password": password, "csrf_token": csrf})
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["csrf_token"]
-    assert token != csrf  # a fresh session at login
-    return token
 
 
 def _zip(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -196,7 +143,7 @@ def test_upload_over_the_limit_is_413(monkeypatch: pytest.MonkeyPatch, db_url: s
     svc = ReviewService(db_url)
     token = svc.create_user("ann", "reviewer", PASSWORD)
     try:
-        with _client(svc, "none") as client:
+        with api_client(svc, "none") as client:
             answer = upload(client, token, ("big.txt", "年度报告\n".encode() * 5000))
             assert answer.status_code == 413
             assert "GONGKAI_MAX_FILE_MB" in answer.json()["reason"]
@@ -208,7 +155,7 @@ def test_upload_over_the_limit_is_413(monkeypatch: pytest.MonkeyPatch, db_url: s
             many = _zip({f"r{i}.txt": b"x" for i in range(1001)}, zipfile.ZIP_STORED)
             monkeypatch.setenv("GONGKAI_MAX_FILE_MB", "1")
         svc2 = ReviewService(db_url)
-        with _client(svc2, "none") as client:
+        with api_client(svc2, "none") as client:
             assert upload(client, token, ("many.zip", many)).status_code == 413
         svc2.close()
     finally:
@@ -305,7 +252,7 @@ def test_accept_records_the_value_as_confirmed(client: TestClient, token: str) -
 
 def test_concurrent_corrections_of_one_cell_one_wins_the_other_gets_409(service: ReviewService, token: str) -> None:
     bob = service.create_user("bob", "reviewer", PASSWORD)
-    with _client(service) as first, _client(service, "none") as second:
+    with api_client(service) as first, api_client(service, "none") as second:
         document_id = _stored(first, token)
         barrier = threading.Barrier(2)
         answers: dict[str, httpx.Response] = {}
@@ -337,7 +284,7 @@ def test_concurrent_corrections_of_one_cell_one_wins_the_other_gets_409(service:
 
 
 def test_flat_of_a_document_not_read_yet_is_409(service: ReviewService, token: str) -> None:
-    with _client(service, "none") as client:
+    with api_client(service, "none") as client:
         [doc] = upload(client, token, ("s.html", SAMPLE)).json()["documents"]
         assert client.get(f"/api/documents/{doc['id']}", headers=bearer(token)).json()["status"] == "queued"
         answer = client.get(f"/api/documents/{doc['id']}/flat", headers=bearer(token))
@@ -423,12 +370,6 @@ def test_openapi_and_docs_for_logged_in_callers(client: TestClient, token: str) 
 # ------------------------------------------------------------------------------------ gongkai serve
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_reads_an_upload_with_its_in_process_worker(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'serve.db'}"
     gongkai = [str(Path(sys.executable).parent / "gongkai")]
@@ -437,35 +378,19 @@ def test_serve_reads_an_upload_with_its_in_process_worker(tmp_path: Path) -> Non
                              capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
-    command = [*gongkai, "serve", "--workers", "thread", "--port", str(port), "--log-level", "warning"]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).json() == {"status": "ok"}:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            assert time.monotonic() < deadline, "gongkai serve did not answer /healthz"
-            time.sleep(0.2)
+    with running_serve(db, tmp_path / "serve.log") as base:
         headers = bearer(token)
         answer = httpx.post(f"{base}/api/documents", files=[("files", ("s.html", SAMPLE))], headers=headers)
         assert answer.status_code == 201, answer.text
         document_id = answer.json()["documents"][0]["id"]
+        deadline = time.monotonic() + 60
         while (status := httpx.get(f"{base}/api/documents/{document_id}", headers=headers).json()["status"]) in (
             "queued", "processing",
         ):  # fmt: skip
-            assert time.monotonic() < deadline + 60, "the in-process worker did not read the upload"
+            assert time.monotonic() < deadline, "the in-process worker did not read the upload"
             time.sleep(0.1)
         assert status == "done"
         assert httpx.get(f"{base}/api/documents/{document_id}/flat", headers=headers).json()["fields"][CELL] == 821
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_mark_reviewed_raises_the_version_and_filters(client: TestClient, token: str) -> None:

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from extractor.api import ApiSettings, create_app
 from extractor.review import ReviewService
-from tests.test_api import CELL, PASSWORD, SAMPLE, upload, wait_done
+from tests.api_support import CELL, PASSWORD, SAMPLE, upload, wait_done
 from tests.test_workers import Workers, celery_app, pg_url, queue, workers  # noqa: F401 - fixtures by name
 
 

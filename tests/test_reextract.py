@@ -7,10 +7,8 @@ is exactly what a new reader version storing through `Service.store_run` does. N
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
 
 from extractor import exports
 from extractor.flag_groups import group_flags
@@ -26,11 +23,11 @@ from extractor.ingest import SourceDocument, load_bytes
 from extractor.model import Extraction, FieldValue, Number
 from extractor.review import ReviewService
 from extractor.settings import SAMPLE_REPORT
-from extractor.storage import make_engine, repository
+from extractor.storage import repository
 from extractor.storage.carry import Conflict, flag_conflict
 from extractor.storage.models import CorrectionRow, ReviewRow
+from tests.test_storage import _pg_schema_url, pg_admin  # noqa: F401  (pg_admin is a fixture, found by name)
 
-PG_URL = os.environ.get("GONGKAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PLANTED = SAMPLE_REPORT.read_bytes().replace(b">821<", b">822<", 1)
 CORRECTED = "t3.new_received.natural"  # planted 822, corrected to 821; the new run reads 822 again
 ACCEPTED = "t3.new_received.commercial"  # 35, accepted; the new run reads 35 again
@@ -39,41 +36,19 @@ AGREED = "t3.carried_over.natural"  # 18, corrected to 19; the new run reads 19
 CHANGED_UNREVIEWED = "t3.new_received.other_org"  # 1, never reviewed; the new run reads 5
 
 
-@pytest.fixture(scope="module")
-def pg_admin() -> Iterator[sa.Engine]:
-    engine = make_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-    except OperationalError as exc:
-        engine.dispose()
-        from tests.services import require_service
-
-        require_service(f"PostgreSQL not reachable at {PG_URL} (set GONGKAI_TEST_POSTGRES_URL): {exc}")
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewService]:
     """A review service on a new SQLite file or a fresh PostgreSQL schema (dropped afterwards)."""
     if request.param == "sqlite":
-        svc = ReviewService(f"sqlite:///{tmp_path / 'reextract.db'}")
-        yield svc
-        svc.close()
-        return
-    admin: sa.Engine = request.getfixturevalue("pg_admin")
-    schema = f"gk_reextract_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    svc = ReviewService(url.render_as_string(hide_password=False))
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'reextract.db'}"])
+    else:
+        urls = _pg_schema_url(request.getfixturevalue("pg_admin"))
+    svc = ReviewService(next(urls))
     try:
         yield svc
     finally:
         svc.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        next(urls, None)  # drops the PostgreSQL schema
 
 
 def reread(extraction: Extraction, version: str, changes: dict[str, Number | None]) -> Extraction:

@@ -17,14 +17,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from extractor.api import ApiSettings, create_app
 from extractor.review import ReviewService
-from extractor.settings import SAMPLE_REPORT
 from extractor.storage.models import RunRow
+from tests.api_support import CELL, PASSWORD, PLANTED, api_client, bearer, login, wait_done
 
-PASSWORD = "correct horse battery"
-PLANTED = SAMPLE_REPORT.read_bytes().replace(b">821<", b">822<", 1)
-CELL = "t3.new_received.natural"
 # What an anonymous caller may reach: the health check, the login (form and page) and the redirect home.
 PUBLIC = {("GET", "/healthz"), ("GET", "/login"), ("POST", "/login"), ("GET", "/ui/login"), ("POST", "/ui/login"),
           ("GET", "/")}  # fmt: skip
@@ -52,13 +48,6 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[ReviewService]:
-    svc = ReviewService(f"sqlite:///{tmp_path / 'roles.db'}")
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
 def tokens(service: ReviewService) -> dict[str, str]:
     return {"reviewer": service.create_user("ann", "reviewer", PASSWORD),
             "admin": service.create_user("root", "admin", PASSWORD)}  # fmt: skip
@@ -66,38 +55,15 @@ def tokens(service: ReviewService) -> dict[str, str]:
 
 @pytest.fixture
 def client(service: ReviewService, tokens: dict[str, str]) -> Iterator[TestClient]:
-    settings = ApiSettings(database_url=service.url, workers="thread")
-    with TestClient(create_app(settings, service), base_url="http://testserver") as c:
+    with api_client(service) as c:
         yield c
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def login(client: TestClient, name: str) -> str:
-    csrf = client.get("/login").json()["csrf_token"]
-    answer = client.post("/login", data={"name": name, "password": PASSWORD, "csrf_token": csrf})
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["csrf_token"]
-    return token
-
-
-def wait_for(client: TestClient, token: str, document_id: int, timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/api/documents/{document_id}", headers=bearer(token)).json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"document {document_id} not read within {timeout} s")
 
 
 def upload_read(client: TestClient, token: str) -> int:
     answer = client.post("/api/documents", files=[("files", ("s.html", PLANTED))], headers=bearer(token))
     assert answer.status_code == 201, answer.text
     document_id: int = answer.json()["documents"][0]["id"]
-    assert wait_for(client, token, document_id)["status"] == "done"
+    assert wait_done(client, token, document_id, timeout=60)["status"] == "done"
     return document_id
 
 

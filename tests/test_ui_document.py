@@ -6,48 +6,21 @@ go through the JSON API with the session's CSRF token, as the page's script send
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from html import escape
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from lxml import html
 
-from extractor.api import ApiSettings, create_app
 from extractor.api.ui.document import STATES
 from extractor.review import ReviewService
 from extractor.storage import repository
 from schemas import DISCLOSURE_REPORT
-from tests.test_api import CELL, PASSWORD, PLANTED, bearer, wait_done
+from tests.api_support import CELL, PASSWORD, PLANTED, api_client, bearer, wait_done
 
 ROW_RULE = "t3.row.new_received"
 HOSTILE = "<script>alert(1)</script> <b>html</b>"
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[ReviewService]:
-    svc = ReviewService(f"sqlite:///{tmp_path / 'ui.db'}")
-    yield svc
-    svc.close()
-
-
-@pytest.fixture
-def token(service: ReviewService) -> str:
-    return service.create_user("ann", "reviewer", PASSWORD)
-
-
-def _client(service: ReviewService, workers: str = "thread") -> TestClient:
-    settings = ApiSettings(database_url=service.url, workers=workers)  # type: ignore[arg-type]
-    return TestClient(create_app(settings, service), base_url="http://testserver")
-
-
-@pytest.fixture
-def client(service: ReviewService, token: str) -> Iterator[TestClient]:
-    with _client(service) as c:
-        yield c
 
 
 def parse(text: str) -> Any:
@@ -173,7 +146,7 @@ def test_a_missing_document_is_a_404_page(client: TestClient) -> None:
 
 
 def test_a_queued_document_shows_its_status_and_refreshes(service: ReviewService, token: str) -> None:
-    with _client(service, workers="none") as client:
+    with api_client(service, workers="none") as client:
         answer = client.post("/api/documents", files=[("files", ("q.html", PLANTED))], headers=bearer(token))
         document_id = answer.json()["documents"][0]["id"]
         ui_login(client)
@@ -213,7 +186,7 @@ def test_a_reextraction_shows_carried_reviews_and_lists_its_conflicts(
 
 
 def test_a_failed_read_shows_its_error(service: ReviewService, token: str) -> None:
-    with _client(service, workers="none") as client:
+    with api_client(service, workers="none") as client:
         answer = client.post("/api/documents", files=[("files", ("f.html", PLANTED))], headers=bearer(token))
         document_id = answer.json()["documents"][0]["id"]
         with service.session() as session:  # a reader's crash, as extract_document stores it

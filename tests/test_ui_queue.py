@@ -26,8 +26,8 @@ from extractor.confidence import FLAG_BELOW
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction
 from extractor.review import ReviewService
+from tests.api_support import CELL, PASSWORD, PLANTED, SAMPLE, bearer, login, wait_done
 from tests.helpers import SHARED_REAL
-from tests.test_api import CELL, PASSWORD, PLANTED, SAMPLE, bearer, login, wait_done
 
 REAL = ["real-changchun-xinqu-2025-x.txt", "real-gaoling-xzsp-2021-x.txt", "real-donggang-2020-x.txt"]
 EVIL_NAME = "<script>alert(1)</script>.html"
