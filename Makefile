@@ -12,7 +12,7 @@ COMPILED := $(addprefix extractor/readers/rules/,cells.py choose.py reader.py) \
 COMPILE_STAMP := build/.compiled-stamp
 SHARED ?= ../shared/benchmark/real
 
-.PHONY: install compile pure run test lint typecheck layers unit eval bench clean
+.PHONY: install compile pure run test lint typecheck layers unit eval bench serve-bench review-load clean
 
 install: $(STAMP) $(COMPILE_STAMP)
 
@@ -56,6 +56,12 @@ eval: install
 
 bench: install
 	$(BIN)/gongkai bench $(SHARED) evals/data --max-kb 20
+
+serve-bench: install  # 1,000 uploads through gongkai serve (thread, then Celery), page and correction times
+	$(BIN)/python -m evals.serve_bench --docs 1000 --mode both --out out/serve-bench.json
+
+review-load: install  # cells a reviewer looks at and keystrokes to clear them, on make eval's reports
+	$(BIN)/python -m evals.review_load $(SHARED) evals/data --only txt,md,html --out out/review-load.json
 
 clean: pure
 	rm -rf $(VENV) out gongkai.db build build.log
