@@ -325,9 +325,9 @@ class ReviewService(Service):
                                          .order_by(RunRow.id.desc()))
             ]  # fmt: skip
             if run is not None and run.status == "done":
-                extraction = repository.load_extraction(session, run.id)
-                out["result"] = extraction.detailed()
                 trail = repository.list_corrections(session, run.id)
+                extraction = repository.load_extraction(session, run.id, trail=trail)
+                out["result"] = extraction.detailed()
                 sources = self._correction_runs(session, [c.carried_from for c in trail if c.carried_from])
                 out["history"] = [
                     {"id": c.id, "key": c.key, "action": c.action, "from": c.old, "to": c.new,

@@ -13,7 +13,7 @@ updates or deletes one, and the model refuses it too (`AppendOnlyError`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -478,18 +478,22 @@ def _field_value(row: FieldRow) -> FieldValue:
     )
 
 
-def load_extraction(session: Session, run_id: int, *, apply_corrections: bool = True) -> Extraction:
+def load_extraction(
+    session: Session, run_id: int, *, apply_corrections: bool = True, trail: Sequence[CorrectionRow] | None = None
+) -> Extraction:
     """Rebuild the `Extraction` a run stored, so the reconciler can run again after review.
 
     With `apply_corrections` (the default) each corrected cell carries the newest reviewer
     value: status "read" (or "missing" if the reviewer cleared it), confidence 1.0, no reasons
     (the reconciler re-derives them), source "review"; span and raw still point at the
-    document. Without it, the result equals what `save_run` was given.
+    document. Without it, the result equals what `save_run` was given. `trail`: the run's
+    corrections (`list_corrections`), when the caller has them already.
     """
     run = _require_run(session, run_id)
     fields = {key: _field_value(row) for key, row in run_fields(session, run_id).items()}
     if apply_corrections:
-        for key, correction in _newest_corrections(session, run_id).items():
+        newest = {c.key: c for c in trail} if trail is not None else _newest_corrections(session, run_id)
+        for key, correction in newest.items():
             base = fields.get(key)
             new = correction.new
             fields[key] = FieldValue(
