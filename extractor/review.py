@@ -19,7 +19,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
@@ -236,19 +236,6 @@ class ReviewService(Service):
 
     # -- documents -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _latest_runs() -> Any:
-        """Each document's run to show: the newest *done* run, else (nothing read yet) the newest run.
-
-        A failed re-extraction must not hide the run that was read and reviewed.
-        """
-        newest_done = func.max(case((RunRow.status == "done", RunRow.id)))
-        return (
-            select(RunRow.document_id, func.coalesce(newest_done, func.max(RunRow.id)).label("run_id"))
-            .group_by(RunRow.document_id)
-            .subquery()
-        )
-
     def list_documents(
         self, *, agency: str | None = None, year: int | None = None, template: str | None = None,
         status: str | None = None, review: str | None = None, reader: str | None = None,
@@ -257,7 +244,7 @@ class ReviewService(Service):
         """(how many match, one page of them newest first), each with its newest run's summary."""
         if not 0 < limit <= MAX_PAGE or offset < 0:
             raise ValueError(f"limit is 1 to {MAX_PAGE}, offset at least 0")
-        latest = self._latest_runs()
+        latest = repository.shown_runs()
         stmt = (
             select(DocumentRow, RunRow, ReviewRow)
             .outerjoin(latest, latest.c.document_id == DocumentRow.id)
@@ -303,7 +290,7 @@ class ReviewService(Service):
         if doc is None:
             raise repository.NotFound(f"no document with id {document_id}")
         newest = select(RunRow).where(RunRow.document_id == document_id).order_by(RunRow.id.desc()).limit(1)
-        # The newest done run (see `_latest_runs`), else the newest of any status.
+        # The newest done run (see `repository.shown_runs`), else the newest of any status.
         run = session.scalar(newest.where(RunRow.status == "done")) or session.scalar(newest)
         return doc, run, repository.get_review(session, document_id)
 

@@ -54,6 +54,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from extractor.confidence import FLAG_BELOW
 from extractor.flag_groups import NO_REASON, normalise, section_of
+from extractor.storage import repository
 from extractor.storage.models import CorrectionRow, DocumentRow, FieldRow, ReviewRow, RunRow
 from schemas import DISCLOSURE_REPORT, ReportType
 
@@ -76,11 +77,6 @@ def _weight() -> ColumnElement[Any]:
     """One open flag's weight: how far below the flag line it is (never negative)."""
     below = literal(FLAG_BELOW) - FieldRow.confidence
     return case((below > 0, below), else_=literal(0.0))
-
-
-def _latest_runs() -> Any:
-    """Each document's newest run, whatever its status: what its status is."""
-    return select(RunRow.document_id, func.max(RunRow.id).label("run_id")).group_by(RunRow.document_id).subquery()
 
 
 def _latest_done_runs() -> Any:
@@ -245,7 +241,7 @@ class _Base:
 
 
 def _filtered(session: Session, filters: QueueFilters, processing: Collection[int]) -> _Base:
-    latest = _latest_runs()
+    latest = repository.shown_runs()
     latest_done = _latest_done_runs()
     status_run = RunRow.__table__.alias("status_run")
     done_run = RunRow.__table__.alias("done_run")
@@ -419,7 +415,7 @@ class Dashboard:
 
 
 def _document_counts(session: Session, processing: Collection[int]) -> tuple[dict[str, int], dict[str, int]]:
-    latest = _latest_runs()
+    latest = repository.shown_runs()
     rows = session.execute(
         select(RunRow.status, func.count())
         .select_from(DocumentRow)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import case, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -353,6 +353,18 @@ def documents_without_any_run(session: Session, created_before: datetime, *, lim
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def shown_runs() -> Any:
+    """A subquery (document_id, run_id) of each document's run to show: its newest *done* run, else
+    (nothing read yet) its newest run. A failed re-extraction must not hide the run that was read and
+    reviewed; the API, the page, the queue and the dashboard all show this one."""
+    newest_done = func.max(case((RunRow.status == "done", RunRow.id)))
+    return (
+        select(RunRow.document_id, func.coalesce(newest_done, func.max(RunRow.id)).label("run_id"))
+        .group_by(RunRow.document_id)
+        .subquery()
+    )
 
 
 def list_runs(session: Session, limit: int = 50, offset: int = 0) -> list[RunRow]:
