@@ -90,8 +90,11 @@
     where.className = "where";
     const conf = Number(td.dataset.confidence || info.confidence || 0);
     const printed = info.raw ? `printed "${info.raw}"` : "printed blank or not found";
+    const reviewedNow = td.dataset.state === "corrected" || td.dataset.state === "accepted";
+    // A reviewer's value needs no confidence; the reader's is only worth saying as what it was.
+    const confidence = reviewedNow ? `the reader's confidence was ${conf.toFixed(2)}` : `confidence ${conf.toFixed(2)}`;
     where.textContent = `${input ? input.getAttribute("aria-label") : ""} — ${td.dataset.state}, ` +
-      `confidence ${conf.toFixed(2)}, ${printed}`;
+      `${confidence}, ${printed}`;
     const list = document.createElement("ul");
     const reasons = info.reasons || [];
     for (const reason of reasons) {
