@@ -122,20 +122,15 @@ class InProcessWorker:
 class CeleryDispatcher:
     """Queue stored documents for `gongkai worker`s through the broker (GONGKAI_BROKER_URL)."""
 
-    def __init__(self, reader: str = "rules", queue: str | None = None) -> None:
-        self.reader = reader
+    def __init__(self, reader: Reader = "rules", queue: str | None = None) -> None:
+        self.reader: Reader = reader
         self.queue = queue
 
     def processing(self) -> frozenset[int]:
         return frozenset()
 
     def submit(self, documents: Sequence[tuple[int, str]]) -> None:
-        from workers.sweep import enqueue
-        from workers.tasks import reader_version
-
-        hashes = [sha for _id, sha in documents if sha]
-        if hashes:
-            enqueue(hashes, self.reader, reader_version(self.reader), self.queue)
+        self.reextract(documents, self.reader)
 
     def reextract(self, documents: Sequence[tuple[int, str]], reader: Reader) -> bool:
         from workers.sweep import enqueue
