@@ -31,7 +31,7 @@ from extractor.flag_groups import FlagGroup, group_flags
 from extractor.form_layout import FormSection, form_layout
 from extractor.model import format_number
 from extractor.service import Recheck, recheck_sums
-from extractor.storage.repository import NotFound
+from extractor.storage.repository import REVIEW_SOURCE, NotFound
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -44,7 +44,6 @@ STATE_LABELS = {
     "corrected": "corrected by a reviewer",
     "accepted": "accepted by a reviewer",
 }
-REVIEW_SOURCE = "review"
 NOT_FOUND_REASON = "cell not found in the document"
 # Statuses that mean the page is waiting for the worker: it refreshes itself.
 WAITING = ("queued", "processing")
