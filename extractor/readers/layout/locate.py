@@ -115,6 +115,36 @@ def _anchor(text: Searchable, section: SectionSpec, start: int, end: int) -> int
     return None
 
 
+def printed_copies(template: TemplateSpec, plain: str | Searchable) -> int:
+    """How many reports the text prints: more than one means a compilation (a 汇编) or a report
+    printed twice; the reader reads only the first, and the user must be told.
+
+    Counted on the most distinctive anchored table (the first of `locate_order` with anchors): a
+    copy is a confirmed anchor past the previous copy's confirming row, with a heading or anchor of
+    a table printed before it (table 2's, in a disclosure report) in between, since each report of
+    a compilation prints its own earlier tables again while one report's summary table does not.
+    """
+    keys = [s.key for s in template.sections]
+    section = next((s for key in template.locate_order if (s := template.section(key)).location.anchors), None)
+    if section is None:
+        return 0
+    earlier = tuple(
+        phrase
+        for s in template.sections[: keys.index(section.key)]
+        for phrase in (*s.location.headings, *s.location.anchors)
+    )
+    text = plain if isinstance(plain, Searchable) else Searchable(plain)
+    where, size = section.location, len(text.text)
+    start, copies, previous = 0, 0, None
+    while (pos := _anchor(text, section, start, size)) is not None:
+        if previous is None or not earlier or _first(text, earlier, previous, pos) is not None:
+            copies += 1
+            previous = pos
+        confirmed = _first(text, where.confirm, pos, pos + where.confirm_within) if where.confirm else None
+        start = (confirmed if confirmed is not None else pos) + 1
+    return copies
+
+
 def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_anchor: bool) -> _Found | None:
     """Where one table begins within [start, end); `after_anchor`: the previous table was anchored."""
     where = section.location
@@ -138,15 +168,15 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
     return _Found(begin, None) if begin is not None else None
 
 
-def locate(template: TemplateSpec, plain: str) -> dict[str, tuple[int, int] | None]:
+def locate(template: TemplateSpec, plain: str | Searchable) -> dict[str, tuple[int, int] | None]:
     """Character range of each of the template's tables in the normalised text (None where absent).
 
     Tables are located in the template's `locate_order`, the most distinctive first; each one is
     searched between the tables already found around it (in printed order), so a later table's
     words in an earlier table's prose do not move it.
     """
-    size = len(plain)
-    text = Searchable(plain)
+    text = plain if isinstance(plain, Searchable) else Searchable(plain)
+    size = len(text.text)
     order = [s.key for s in template.sections]
     found: dict[str, _Found | None] = {}
     for key in template.locate_order or order:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from extractor.confidence import NONE
 from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue
-from extractor.readers.layout.locate import locate
+from extractor.readers.layout.locate import Searchable, locate, printed_copies
 from extractor.readers.layout.meta import detect_template, read_agency, read_year
 from schemas import DISCLOSURE_REPORT, ReportType
 
@@ -51,7 +51,14 @@ def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -
     if template is None:
         notes.append("no known table template found")
     else:
-        regions = locate(template, text)
+        searchable = Searchable(text)  # one flat copy of the text for both searches
+        regions = locate(template, searchable)
+        copies = printed_copies(template, searchable)
+        if copies > 1:
+            notes.append(
+                f"this file seems to hold {copies} reports (its tables are printed {copies} times): only the "
+                "first was read; split the file to read the others"
+            )
     return DocumentPlan(
         doc=doc.name.rsplit(".", 1)[0],
         template=template.version if template else None,
