@@ -56,6 +56,11 @@ def render(extraction: Extraction, template: TemplateSpec | None) -> Group:
         style="bold",
     )
     parts: list[Table | Text] = [header]
+    if extraction.notes:  # what the reader says of the document as a whole (a compilation, a table not found…)
+        notes = Text("notes:\n", style="bold cyan")
+        for note in extraction.notes:
+            notes.append(f"  {note}\n")
+        parts.append(notes)
     if template is not None:
         parts.extend(_section_table(section, extraction) for section in template.sections)
     flagged = [f for f in extraction.fields.values() if f.flagged and f.status != "missing"]

@@ -60,3 +60,16 @@ def test_no_report_of_the_dev_set_claims_to_be_a_compilation() -> None:
         if any(NOTE in note for note in plan_document(doc).notes):
             claimed.append(path.name)
     assert claimed == []
+
+
+def test_the_command_line_tells_the_user(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from extractor.cli import app
+    from extractor.settings import SAMPLE_REPORT
+
+    twice = tmp_path / "twice.html"
+    twice.write_bytes(SAMPLE_REPORT.read_bytes() * 2)
+    result = CliRunner().invoke(app, ["extract", str(twice), "--no-store"])
+    assert result.exit_code == 0, result.output
+    assert "seems to hold 2 reports" in " ".join(result.output.split())
