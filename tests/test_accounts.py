@@ -4,7 +4,6 @@ and the optimistic lock on SQLite and on PostgreSQL (two writers really at the s
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,10 @@ from extractor.cli import app
 from extractor.review import ReviewService, VersionConflict, token_hash
 from extractor.settings import SAMPLE_REPORT
 from extractor.storage import ApiTokenRow, UserRow, list_corrections
-from tests.test_storage import _pg_schema_url, pg_admin  # noqa: F401 - the fixture is used by name
 
-PASSWORD = "correct horse battery"
-CELL = "t3.new_received.natural"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewService]:
-    """A migrated database: a new SQLite file, or a new PostgreSQL schema."""
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'accounts.db'}"])
-    else:
-        urls = _pg_schema_url(request.getfixturevalue("pg_admin"))
-    url = next(urls)
-    svc = ReviewService(url)
-    yield svc
-    svc.close()
-    next(urls, None)  # drops the PostgreSQL schema
+# db_url and pg_admin: test_storage's SQLite-or-PostgreSQL database, under tests/api_support's `service` fixture
+from tests.api_support import CELL, PASSWORD
+from tests.test_storage import db_url, pg_admin  # noqa: F401
 
 
 def test_passwords_are_argon2_hashes_and_tokens_only_their_hash(service: ReviewService) -> None:

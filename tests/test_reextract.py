@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +24,9 @@ from extractor.settings import SAMPLE_REPORT
 from extractor.storage import repository
 from extractor.storage.carry import Conflict, flag_conflict
 from extractor.storage.models import CorrectionRow, ReviewRow
-from tests.test_storage import _pg_schema_url, pg_admin  # noqa: F401  (pg_admin is a fixture, found by name)
+
+# db_url and pg_admin: test_storage's SQLite-or-PostgreSQL database, under tests/api_support's `service` fixture
+from tests.test_storage import db_url, pg_admin  # noqa: F401
 
 PLANTED = SAMPLE_REPORT.read_bytes().replace(b">821<", b">822<", 1)
 CORRECTED = "t3.new_received.natural"  # planted 822, corrected to 821; the new run reads 822 again
@@ -34,21 +34,6 @@ ACCEPTED = "t3.new_received.commercial"  # 35, accepted; the new run reads 35 ag
 CONFLICT = "t3.new_received.legal"  # 2, corrected to 3; the new run reads 4
 AGREED = "t3.carried_over.natural"  # 18, corrected to 19; the new run reads 19
 CHANGED_UNREVIEWED = "t3.new_received.other_org"  # 1, never reviewed; the new run reads 5
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewService]:
-    """A review service on a new SQLite file or a fresh PostgreSQL schema (dropped afterwards)."""
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'reextract.db'}"])
-    else:
-        urls = _pg_schema_url(request.getfixturevalue("pg_admin"))
-    svc = ReviewService(next(urls))
-    try:
-        yield svc
-    finally:
-        svc.close()
-        next(urls, None)  # drops the PostgreSQL schema
 
 
 def reread(extraction: Extraction, version: str, changes: dict[str, Number | None]) -> Extraction:

@@ -9,8 +9,6 @@ reachable, a failure under CI=true.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -24,23 +22,15 @@ from extractor.review import ReviewService
 from extractor.review_stats import QueueFilters, cause
 from extractor.storage import repository
 from extractor.storage.models import DocumentRow
-from tests.test_storage import _pg_schema_url, pg_admin  # noqa: F401  (pg_admin is a fixture)
+from tests.test_storage import db_url, pg_admin  # noqa: F401  (fixtures, found by name)
 
 Cell = tuple[float, str, list[str]]  # confidence, status, reasons
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def svc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewService]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'stats.db'}"
-        service = ReviewService(url)
-        yield service
-        service.close()
-        return
-    for url in _pg_schema_url(request.getfixturevalue("pg_admin")):
-        service = ReviewService(url)
-        yield service
-        service.close()
+@pytest.fixture
+def svc(service: ReviewService) -> ReviewService:
+    """tests/api_support's review service, on test_storage's SQLite-or-PostgreSQL `db_url`."""
+    return service
 
 
 def source(name: str) -> SourceDocument:
