@@ -59,6 +59,7 @@ from typing import Any
 
 import httpx
 
+from evals.review_load import quantile
 from evals.synth import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,9 +154,8 @@ def percentiles(values: Sequence[float]) -> dict[str, float | int | None]:
     """Median and 95th percentile (milliseconds, one decimal) of a sample."""
     if not values:
         return {"n": 0, "median_ms": None, "p95_ms": None}
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"n": len(values), "median_ms": round(statistics.median(ordered), 1), "p95_ms": round(p95, 1)}
+    p95 = quantile(values, 0.95)
+    return {"n": len(values), "median_ms": round(statistics.median(values), 1), "p95_ms": round(p95, 1)}
 
 
 @dataclass
