@@ -185,8 +185,15 @@ def plan(session: Session, document_id: int, extraction: Extraction, replacing: 
     Call before the run's fields are written (conflicting cells are stored flagged); `replacing`
     is the id of a failed run being replaced, which holds no review of its own.
     """
-    lock_review(session, document_id)
     out = Plan(document_id, fields=dict(extraction.fields))
+    # A document's first reading has no review to take over (reviews hang on runs): one cheap query
+    # instead of the lock and the review lookup, on the path every new upload takes.
+    others = select(RunRow.id).where(RunRow.document_id == document_id)
+    if replacing is not None:
+        others = others.where(RunRow.id != replacing)
+    if session.scalar(others.limit(1)) is None:
+        return out
+    lock_review(session, document_id)
     for key, review in newest_reviews(session, document_id, exclude_run=replacing).items():
         value = extraction.fields.get(key)
         new = Reading.of(value.value if value is not None else None)

@@ -215,8 +215,7 @@ def save_run(
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
     key = run_key(document.sha256, extraction.reader, extraction.reader_version)
-    for value in extraction.fields.values():  # validate before writing
-        _field_values(value)
+    rows = [_field_values(value) for value in extraction.fields.values()]  # validate before writing
 
     def find() -> RunRow | None:
         return session.scalar(select(RunRow).where(RunRow.idempotency_key == key))
@@ -231,7 +230,8 @@ def save_run(
         review = carry.plan(session, document.id, extraction, existing.id if existing else None)
     fields = review.fields if review is not None else extraction.fields
     if existing is None:
-        rows = [_field_values(value) for value in fields.values()]
+        if review is not None and review.conflicts:  # cells stored flagged: their rows change
+            rows = [_field_values(value) for value in fields.values()]
         run = RunRow(
             # The id, not the relationship: setting `document=` would queue the run on
             # document.runs, and that pending append would be flushed outside the savepoint.
