@@ -44,17 +44,22 @@ class FieldValue:
     reasons: list[str] = field(default_factory=list)
     source: str = "rules"
     hard: bool = False  # a doubt about the value itself, not only about where the layout put it
+    sums_settle: bool = True  # every doubt so far is one that sums holding around the cell settle
 
-    def doubt(self, reason: str, confidence: float, layout: bool = True) -> None:
+    def doubt(self, reason: str, confidence: float, layout: bool = True, sums_settle: bool = False) -> None:
         """Record a reason for a reviewer; confidence only ever goes down.
 
         `layout` doubts (which column, which row, where a run of digits splits) can be settled by
-        a second, independent reading that agrees; other doubts cannot.
+        a second, independent reading that agrees; other doubts cannot. `sums_settle` doubts are
+        those a wrong choice would show in the arithmetic: a row placed by its position between
+        labelled rows, digits re-cut to fit the row sum. The reconciler lifts them when every sum
+        the cell is in holds, one of them beyond the cell's own row.
         """
         if reason not in self.reasons:
             self.reasons.append(reason)
         self.confidence = min(self.confidence, confidence)
         self.hard = self.hard or not layout
+        self.sums_settle = self.sums_settle and sums_settle
 
     @property
     def flagged(self) -> bool:

@@ -333,7 +333,7 @@ TEMPLATE_2021 = TemplateSpec(
         "本年废止件数",
         "现行有效件数",
         "本年处理决定数量",
-        "本年收费金额",
+        "收费金额",  # 本年收费金额 / 本年度收费金额: the 2019 form counts fee items, never an amount
         "逾期不补正",
         "逾期未按收费",
         "行政规范性文件",

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from extractor.confidence import EVEN, IN_BROKEN_SUM, SUSPECT, UNVERIFIED
+from extractor.confidence import CHECKED, EVEN, IN_BROKEN_SUM, SUSPECT, UNVERIFIED
 from extractor.model import FieldValue, Number, format_number
 from schemas import SumRule, TemplateSpec
 
@@ -147,12 +147,15 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
     blame = Counter(k for o in failed for k in o.rule.cells)
     clean = {k for k in blame if not fields[k].reasons}
     lone = _lone_culprits(failed)
+    confirmed = _confirmed(outcomes, blame, clean)
     for index, outcome in enumerate(failed):
-        keys = outcome.rule.cells
         if index in lone:
             key = lone[index]
             fields[key].doubt(f"{outcome.message} — {_origin(fields[key], blame[key], key in clean)}", SUSPECT)
             continue
+        # a cell that another sum confirms did not break this one; if every cell is confirmed, the
+        # confirmations contradict each other (two errors that cancel in one sum) and all stay in doubt
+        keys = [k for k in outcome.rule.cells if k not in confirmed] or list(outcome.rule.cells)
         worst = max(blame[k] for k in keys)
         suspects = [k for k in keys if blame[k] == worst]
         for key in keys:
@@ -163,8 +166,48 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
                 cell.doubt(f"in a broken sum: {outcome.message}", IN_BROKEN_SUM)
     if verify:
         _flag_unverified(template, fields, outcomes, verify)
+    _lift_settled(template, fields, outcomes)
     _infer_missing(template, fields)
     return outcomes
+
+
+def _lift_settled(template: TemplateSpec, fields: dict[str, FieldValue], outcomes: list[RuleOutcome]) -> int:
+    """Clear layout doubts the arithmetic has settled; returns how many cells were cleared.
+
+    A cell whose only doubts are of the kind a wrong choice would show in the sums (a row placed by
+    its position, digits re-cut to fit its row) is no longer in doubt when every sum it is in could
+    be checked and holds, and one of them reaches beyond the cell's own row: the row's own sum chose
+    the reading, so only another sum is independent evidence. Runs before inference, so a value the
+    reconciler proposes never confirms anything.
+    """
+    results: dict[str, list[RuleOutcome]] = {}
+    for outcome in outcomes:
+        for key in outcome.rule.cells:
+            results.setdefault(key, []).append(outcome)
+    rules_of: dict[str, int] = Counter(k for rule in template.constraints for k in rule.cells)
+    lifted = 0
+    for key, cell in fields.items():
+        if not cell.reasons or not cell.sums_settle or cell.status not in ("read", "blank"):
+            continue
+        mine = results.get(key, [])
+        if len(mine) != rules_of.get(key, 0) or not all(o.ok for o in mine):
+            continue  # a sum with a gap checks nothing; a broken one blames someone
+        row = key.rsplit(".", 1)[0]
+        beyond = [o for o in mine if any(k.rsplit(".", 1)[0] != row for k in o.rule.cells)]
+        if any(any(fields[k].value for k in o.rule.cells) for o in beyond):
+            cell.reasons.clear()
+            cell.confidence = CHECKED
+            lifted += 1
+    return lifted
+
+
+def _confirmed(outcomes: list[RuleOutcome], blame: Counter[str], clean: set[str]) -> set[str]:
+    """Cells of a broken sum that another sum vouches for: read cleanly, in no other broken sum, and
+    in at least one sum that holds. A value misread there would break that sum too, so the broken
+    sum's fault lies with its other cells (a publisher who left a row's total blank breaks the row,
+    not the columns the row's other cells are checked by)."""
+    holding = {k for o in outcomes if o.ok for k in o.rule.cells}
+    return {k for k in clean if blame[k] == 1 and k in holding}
 
 
 def _lone_culprits(failed: list[RuleOutcome]) -> dict[int, str]:

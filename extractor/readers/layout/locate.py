@@ -86,6 +86,18 @@ def _first(text: Searchable, phrases: tuple[str, ...], start: int = 0, end: int 
     return min(found) if found else None
 
 
+def _all(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> list[int]:
+    return sorted(p for phrase in phrases for p in find_all(text, phrase, start, end))
+
+
+def _in_sentence(plain: str, position: int) -> bool:
+    """A row word inside a sentence of prose ('无“予以公开”案例,…0件。'): the line it is on ends a
+    sentence. A table's rows are cells, never sentences, however the page lost its layout."""
+    line_end = plain.find("\n", position)
+    line = plain[plain.rfind("\n", 0, position) + 1 : line_end if line_end >= 0 else len(plain)]
+    return "。" in line
+
+
 def _last(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> int | None:
     found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
     return max(found) if found else None
@@ -153,7 +165,7 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
         heading = _last(text, where.headings, max(0, anchor - where.heading_lookback), anchor)
         return _Found(heading if heading is not None else anchor, anchor)
     if where.fallback:
-        label = _first(text, where.fallback, start, end)
+        label = next((p for p in _all(text, where.fallback, start, end) if not _in_sentence(text.text, p)), None)
         if label is None:
             return None
         heading = _last(text, where.headings, start, label)

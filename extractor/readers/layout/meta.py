@@ -85,11 +85,24 @@ def read_agency(text: str, normalized: str | None = None) -> str | None:
 
 
 def detect_template(report: ReportType, text: str, year: int | None) -> tuple[TemplateSpec | None, str]:
-    """The template whose distinctive labels the text prints most; the year breaks ties."""
-    flat = compact(text)
-    scores = [(sum(1 for m in t.markers if m in flat), t) for t in report.templates]
+    """The template whose distinctive labels the text prints most; the year breaks ties.
+
+    A report that prints some labels of each version and neither form in full (a 2021 report that
+    kept the 2019 columns in one block of table 2) is a hybrid: its year says which form it follows.
+    """
+    # table words count where tables are: lines that end no sentence (prose names rows too)
+    tables = compact("\n".join(line for line in text.split("\n") if "。" not in line))
+    scores = [(sum(1 for m in t.markers if m in tables), t) for t in report.templates]
+    if not any(score for score, _ in scores):  # a page whose lines all run together: read it whole
+        flat = compact(text)
+        scores = [(sum(1 for m in t.markers if m in flat), t) for t in report.templates]
     scores.sort(key=lambda pair: pair[0], reverse=True)
     best_score, best = scores[0]
+    hybrid = len(scores) > 1 and scores[1][0] > 0 and best_score * 2 < len(best.markers)
+    if hybrid and year is not None:
+        for template in report.templates:
+            if template.years[0] <= year <= template.years[1]:
+                return template, f"labels of more than one template version printed; template chosen by the report year {year}"
     if best_score == 0 or (len(scores) > 1 and scores[1][0] == best_score):
         if year is not None:
             for template in report.templates:

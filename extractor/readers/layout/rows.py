@@ -16,6 +16,9 @@ from schemas import RowSpec, SectionSpec
 
 _NOISE_CHARS = 3
 _DIGIT = re.compile(r"\d")
+# a bracketed instruction after a label ('其他对外管理服务事项(指…行政处罚、行政强制…)'): it may name
+# other rows, but it labels nothing; row numbers like (一) are too short to match
+_INSTRUCTION = re.compile(r"[(（][^()（）]{6,}[)）]")
 
 
 @dataclass
@@ -67,7 +70,7 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
     order = list(section.rows)
     for piece in _pieces(tokens):
         if isinstance(piece, list):
-            text = compact("".join(t.text for t in piece))
+            text = _label_text(section, "".join(t.text for t in piece))
             span = (piece[0].start, piece[-1].end)
             expected = _expected(order, rows)
             row = _label_of(section, text, expected)
@@ -101,6 +104,15 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             rows.append(current)
         current.add(piece)
     return [r for r in rows if r.tokens or r.row is not None]
+
+
+def _label_text(section: SectionSpec, raw: str) -> str:
+    """The compact label of a text piece, without the instructions some forms print in brackets
+    (unless only the brackets hold a row's words)."""
+    bare = _INSTRUCTION.sub("", raw)
+    if bare != raw and find_labels(section, compact(bare)):
+        return compact(bare)
+    return compact(raw)
 
 
 def _earlier_labels(section: SectionSpec, text: str, last: RowSpec, span: tuple[int, int]) -> list[RawRow]:
@@ -143,6 +155,7 @@ class Assigned:
     row: RowSpec
     doubt: str = ""
     level: float = 1.0
+    sums_settle: bool = False  # placed by position between labelled rows: the sums check the place
 
 
 # Dropping a row of values is rarely right (stray numbers are few), so it costs more than a
@@ -230,5 +243,5 @@ def _judge(
     slots_between = next_anchor[1] - prev_anchor[1] - 1
     if rows_between == slots_between:
         reason = f"row label not found; placed as '{row.label}' by its position in the table"
-        return Assigned(raw, row, reason, PROBABLE)
+        return Assigned(raw, row, reason, PROBABLE, sums_settle=True)
     return Assigned(raw, row, f"row label not found; '{row.label}' is a guess from its position", DOUBTFUL)

@@ -48,6 +48,9 @@ class Placement:
     doubt: str = ""
     level: float = 1.0
     alternatives: list[Cells] = field(default_factory=list)
+    sums_settle: bool = False  # a wrong choice here would break a sum beyond the row
+    settled: frozenset[int] = frozenset()  # columns on which every candidate agrees: the doubt spares them
+    dropped: bool = False  # fewer values than columns: which columns they belong to is a guess
 
 
 def _cell(token: Token) -> PlacedCell:
@@ -186,6 +189,7 @@ def place_row(
         if placement is not None and not placement.doubt:
             placement.doubt = f"{label}: digits re-cut across misplaced spaces to fit the row sum"
             placement.level = PROBABLE
+            placement.sums_settle = True
     if placement is not None:
         return placement
     with_empty = _trim_empty([t for t in tokens if t.kind in ("num", "blank", "empty")], width)
@@ -221,7 +225,18 @@ def _split(
     ranked: list[Cells] = [list(o) for o in sorted(options, key=_plausibility)[:MAX_ALTERNATIVES]]
     shown = "; ".join("|".join(c.raw for c in o if c) for o in ranked[:4])
     reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
-    return Placement(ranked[0], reason, reason, SUSPECT, ranked)
+    settled = _agreeing(ranked) if len(options) <= MAX_ALTERNATIVES else frozenset()
+    return Placement(ranked[0], reason, reason, SUSPECT, ranked, settled=settled)
+
+
+def _agreeing(candidates: Sequence[Cells]) -> frozenset[int]:
+    """Columns whose value is the same in every candidate (e.g. the total of a row whose applicant
+    cells were dropped): whichever candidate is right, these cells are."""
+    first = candidates[0]
+    return frozenset(
+        i for i, cell in enumerate(first)
+        if cell is not None and all(c[i] is not None and c[i].value == cell.value for c in candidates[1:])  # type: ignore[union-attr]
+    )  # fmt: skip
 
 
 def _trim_empty(tokens: list[Token], width: int) -> list[Token]:
@@ -277,13 +292,15 @@ def _dropped_cells(
     order = ([default] if default in fits or not fits else []) + [f for f in fits if f != default]
     span = (values[0].start, values[-1].end)
     candidates = [_place_at(positions, values, width, span) for positions in order[:MAX_ALTERNATIVES]]
+    complete = bool(fits) and len(fits) < MAX_PLACEMENTS and len(order) <= MAX_ALTERNATIVES
     if len(fits) == 1 and shown > 1 and all(v.value for v in values):
         reason = f"{label}: {shown} of {width} cells shown; placed by the row sum"
         level = PROBABLE
     else:
         reason = f"{label}: only {shown} of {width} cells shown (empty cells dropped); placement uncertain"
         level = DOUBTFUL
-    return Placement(candidates[0], reason, reason, level, candidates)
+    settled = _agreeing(candidates) if complete else frozenset()
+    return Placement(candidates[0], reason, reason, level, candidates, settled=settled, dropped=True)
 
 
 def _fits(values: list[Token], segments: Sequence[Segment]) -> Iterator[tuple[int, ...]]:

@@ -97,3 +97,6 @@ def choose_by_identities(
         if ties == 1 and best == len(table.by_row[row]):
             placement.doubt = f"{placement.doubt}; chosen as the only candidate that satisfies the table's sums"
             placement.level = max(placement.level, PROBABLE)
+            # a split that alone fits the column sums is settled by them; dropped cells are not, since
+            # shifting every row's cells into the same other column leaves every sum holding
+            placement.sums_settle = placement.sums_settle or not placement.dropped

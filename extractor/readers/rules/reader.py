@@ -39,7 +39,30 @@ def read_section(
     tokens = tokenize(normalized, *region)
     reader = _read_labelled if section.labelled else _read_sequence
     reading.fields = reader(section, template, tokens, reading.notes)
+    _doubt_foreign_columns(report, template, section, normalized[region[0] : region[1]], reading)
+    if reading.fields is _NO_VALUES:
+        # more of the document follows the table, so it was printed whole, not cut off mid-table
+        closed = bool(normalized[region[1] :].strip())
+        reading.fields = _empty_table(section, template, tokens, closed, reading.notes)
     return reading
+
+
+def _doubt_foreign_columns(
+    report: ReportType, template: TemplateSpec, section: SectionSpec, text: str, reading: SectionReading
+) -> None:
+    """A table that prints another template version's column words (本年新制作数量 in a 2021 report)
+    may hold its values in columns that are not this template's: every cell of it is in doubt."""
+    flat = compact(text)
+    foreign = sorted({m for other in report.templates if other is not template for m in other.markers if m in flat})
+    if not foreign or not reading.fields:
+        return
+    reason = (
+        f"{section.title}: it prints column words of another template version ({'、'.join(foreign[:3])}): "
+        "a value may sit in a column this template does not have"
+    )
+    reading.notes.append(reason)
+    for value in reading.fields:
+        value.doubt(reason, EVEN, layout=False)
 
 
 def read_sections(
@@ -47,6 +70,9 @@ def read_sections(
 ) -> list[SectionReading]:
     return [read_section(doc.normalized, plan, key, report) for key in section_keys]
 
+
+_NO_VALUES: list[FieldValue] = []  # the table shows no number at all (read_section decides what that means)
+_LABELS_SHOWN = 0.9  # share of a table's row labels that must be printed for it to count as empty, not absent
 
 _CHECKS: dict[tuple[str, str, tuple[str, ...]], RowCheck | None] = {}
 
@@ -123,6 +149,9 @@ def _read_labelled(
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
     last_with_values = max((i for i, a in enumerate(assigned) if a.raw.value_count()), default=-1)
+    if last_with_values < 0:
+        # every row label and no number: an empty table; a few row words and no number: prose
+        return _NO_VALUES if len(assigned) >= len(section.rows) * _LABELS_SHOWN else []
     placed: list[tuple[Assigned, Placement]] = []
     for position, item in enumerate(assigned):
         row = item.row
@@ -142,17 +171,30 @@ def _read_labelled(
         placed.append((item, placement))
     if any(len(p.alternatives) > 1 for _, p in placed):
         choose_by_identities(template, section, placed)
-    for item, placement in placed:
+    for index, (item, placement) in enumerate(placed):
         values = _fields_of(section, item.row, placement)
+        # the last row may be cut off rather than printed with its empty cells dropped: spare none
+        spared = _spared(section, item.row, placement) if index < len(placed) - 1 else set()
         for value in values:
             if item.raw.garbled:
-                value.doubt(f"unreadable text in the row: {' '.join(item.raw.garbled)}", DOUBTFUL, layout=False)
+                # text that is no number: a value hidden in it would leave its row or column short
+                garbled = f"unreadable text in the row: {' '.join(item.raw.garbled)}"
+                value.doubt(garbled, DOUBTFUL, layout=False, sums_settle=True)
             if placement.doubt:
-                value.doubt(placement.doubt, placement.level)
+                value.doubt(placement.doubt, placement.level, sums_settle=placement.sums_settle or value.key in spared)
             if item.doubt:
-                value.doubt(item.doubt, item.level)
+                value.doubt(item.doubt, item.level, sums_settle=item.sums_settle)
         out.extend(values)
     return out
+
+
+def _spared(section: SectionSpec, row: RowSpec, placement: Placement) -> set[str]:
+    """Keys of the cells every candidate placement agrees on: the placement's doubt is not about them,
+    only whether the row is the row its label says, which the sums around the cell check."""
+    if not placement.settled:
+        return set()
+    keys = _keys(section, row)
+    return {keys[i] for i in placement.settled if i < len(keys)}
 
 
 _KEYS: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
@@ -253,7 +295,7 @@ def _read_sequence(
     if not started:
         values = [t for t in tokens if t.kind in ("num", "blank")]
     elif not any(t.kind in ("num", "blank") for t in values):
-        return _empty_table(section, tokens)
+        return _NO_VALUES
     width = sum(len(row.columns) for row in section.rows)
     check = _row_check(template, section, section.rows)
     segments = [(len(row.columns), _row_check(template, section, [row])) for row in section.rows]
@@ -265,21 +307,41 @@ def _read_sequence(
     position = 0
     for row in section.rows:
         part = Placement(placement.cells[position : position + len(row.columns)])
+        spared = {i - position for i in placement.settled if position <= i < position + len(row.columns)}
         position += len(row.columns)
+        spared_keys = _spared(section, row, Placement(part.cells, settled=frozenset(spared)))
         for value in _fields_of(section, row, part):
             if placement.doubt:
-                value.doubt(placement.doubt, placement.level)
+                settle = placement.sums_settle or value.key in spared_keys
+                value.doubt(placement.doubt, placement.level, sums_settle=settle)
             out.append(value)
     return out
 
 
-def _empty_table(section: SectionSpec, tokens: list[Token]) -> list[FieldValue]:
-    """A table whose header is printed but not one value: blanks (0), flagged — it may be an image."""
+def _empty_table(
+    section: SectionSpec, template: TemplateSpec, tokens: list[Token], closed: bool, notes: list[str]
+) -> list[FieldValue]:
+    """A table whose header and rows are printed but not one value: blanks (0), as the form's rule
+    for empty cells says, but perhaps an image or a scraper that lost the numbers.
+
+    That is one doubt about the whole table, not one per cell, so it is put once, on the cell most
+    sums run through (the grand total), and said in a note; every other cell is a plain blank. A
+    table that runs to the end of the text may be cut off there, so each of its cells stays flagged.
+    """
     span = (tokens[0].start, tokens[-1].end)
+    keys = [key for row in section.rows for key in _keys(section, row)]
+    weight = {key: sum(key in rule.cells for rule in template.constraints) for key in keys}
+    anchor = max(reversed(keys), key=lambda k: weight[k])
+    reason = (
+        f"{section.title}: the table is printed with no values at all: its {len(keys)} cells are read as "
+        "blanks (0); if the numbers were lost (an image, a scraper), every cell of it is wrong"
+    )
+    if closed:
+        notes.append(reason)
     out = []
-    for row in section.rows:
-        for key in _keys(section, row):
-            value = FieldValue(key, 0, raw="", span=span, status="blank")
-            value.doubt("the table is printed with no values at all: read as blanks (0)", UNVERIFIED)
-            out.append(value)
+    for key in keys:
+        value = FieldValue(key, 0, raw="", span=span, status="blank")
+        if key == anchor or not closed:
+            value.doubt(reason, UNVERIFIED)
+        out.append(value)
     return out
