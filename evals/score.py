@@ -22,6 +22,8 @@ class DocScore:
     errors_by_section: Counter[str] = field(default_factory=Counter)
     silent_by_section: Counter[str] = field(default_factory=Counter)
     silent_keys: list[str] = field(default_factory=list)
+    false_flag_keys: list[str] = field(default_factory=list)
+    invented_keys: list[str] = field(default_factory=list)
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -54,6 +56,7 @@ def score(
             result.correct += 1
             if key in flags:
                 result.false_flags += 1
+                result.false_flag_keys.append(key)
         elif key in flags:
             result.flagged_errors += 1
             result.errors_by_section[section] += 1
@@ -62,7 +65,8 @@ def score(
             result.errors_by_section[section] += 1
             result.silent_by_section[section] += 1
             result.silent_keys.append(key)
-    result.invented = sum(1 for key in fields if key not in gold_fields and key not in flags)
+    result.invented_keys = [key for key in fields if key not in gold_fields and key not in flags]
+    result.invented = len(result.invented_keys)
     return result
 
 
