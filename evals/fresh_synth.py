@@ -23,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.fresh_synth", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs=2, default=(100, 120), metavar=("FIRST", "END"))
     parser.add_argument(
-        "--count", type=int, default=2 * len(LAYOUTS), help=f"documents per seed ({2 * len(LAYOUTS)} = every layout twice)"
+        "--count",
+        type=int,
+        default=2 * len(LAYOUTS),
+        help=f"documents per seed ({2 * len(LAYOUTS)} = every layout twice)",
     )
     args = parser.parse_args(argv)
     documents = fields = correct = silent = invented = false_flags = 0
@@ -39,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         invented += result.summary.invented
         false_flags += result.summary.false_flags
         for s in result.scores:
-            for kind, keys in (("SILENT", s.silent_keys), ("FALSE FLAG", s.false_flag_keys), ("INVENTED", s.invented_keys)):
+            for kind, keys in (
+                ("SILENT", s.silent_keys),
+                ("FALSE FLAG", s.false_flag_keys),
+                ("INVENTED", s.invented_keys),
+            ):
                 if keys:
                     lines[kind].append(f"seed {seed} {s.doc}: {len(keys)} — {', '.join(keys[:4])}")
     summary = {

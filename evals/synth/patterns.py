@@ -142,7 +142,9 @@ def render_prose3(v: ReportValues, rng: random.Random, k: int) -> Rendered:
             parts.append(emit(t, rng))
         elif inside:  # the paragraph interrupts the table after 二、上年结转
             cut = next(i for i, line in enumerate(t.lines) if line.row == "carried_over") + 1
-            parts.extend([emit(replace(t, lines=t.lines[:cut]), rng), prose, emit(replace(t, lines=t.lines[cut:]), rng)])
+            parts.extend(
+                [emit(replace(t, lines=t.lines[:cut]), rng), prose, emit(replace(t, lines=t.lines[cut:]), rng)]
+            )
         else:
             parts.extend([prose, emit(t, rng)])
     parts.extend(outro(v, rng))
@@ -205,7 +207,8 @@ def render_flippage(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     parts.append(f"- {page[-1].page} -")
     notes = [
         f"one flip-book page opening in {where} with no heading; column headers printed one "
-        "character per line; " + ("labels on their own line, " if label_apart else "")
+        "character per line; "
+        + ("labels on their own line, " if label_apart else "")
         + "a row's values (table 4: all 15) space-separated on one line; cells before the page are absent"
     ]
     return _utf8("\n".join(parts) + "\n", shown=shown_keys(page), notes=notes)

@@ -219,9 +219,7 @@ def identities(template: Template, merged_other: bool = False) -> list[Identity]
     return out
 
 
-def broken_identities(
-    fields: Mapping[str, Number], template: Template, merged_other: bool = False
-) -> list[Identity]:
+def broken_identities(fields: Mapping[str, Number], template: Template, merged_other: bool = False) -> list[Identity]:
     """Identities that ``fields`` violates, among those whose keys are all present.
 
     An identity with a missing key (a cut-off document) cannot be checked and
