@@ -52,7 +52,7 @@ unit: install
 test: lint typecheck layers unit
 
 eval: install
-	$(BIN)/gongkai eval $(SHARED) evals/data --only txt,md,html --no-docs
+	$(BIN)/gongkai eval $(SHARED) evals/data --no-docs
 
 bench: install
 	$(BIN)/gongkai bench $(SHARED) evals/data --max-kb 20

@@ -62,15 +62,17 @@ def run_benchmark(
     for case in cases:
         started = time.perf_counter()
         flat: dict[str, Any] | None = None
+        confidence: dict[str, float] = {}
         error = ""
         try:
             extraction = reader(case)
             flat = extraction.flat()
+            confidence = {key: cell.confidence for key, cell in extraction.fields.items()}
             totals.add(extraction)
         except IngestError as exc:
             error = str(exc)
         seconds = time.perf_counter() - started
-        scores.append(score(case.name, flat, case.gold, seconds, error))
+        scores.append(score(case.name, flat, case.gold, seconds, error, confidence))
         if flat is not None:
             outputs[case.name] = flat
         if progress:

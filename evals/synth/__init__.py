@@ -9,7 +9,7 @@ a reader under test can be scored without anyone re-reading the text.
 
 Regenerate the committed dev set with::
 
-    python -m evals.synth --out evals/data/synth --seed 7 --count 48
+    python -m evals.synth --out evals/data/synth --seed 7 --count 52
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.synth.layouts import LAYOUTS, Layout
+from evals.synth.layouts import BASE_LAYOUTS, Layout
+from evals.synth.patterns import PATTERN_LAYOUTS
 from evals.synth.values import (
     TEMPLATES,
     Number,
@@ -33,6 +34,7 @@ from evals.synth.values import (
 __all__ = ["LAYOUTS", "Document", "generate", "plan", "write"]
 
 MISTAKE_RATE = 0.15
+LAYOUTS: tuple[Layout, ...] = BASE_LAYOUTS + PATTERN_LAYOUTS
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Document:
     template: Template
     mistake: str | None
     encoding: str
+    merged_other: bool = False  # (六)其他处理 printed as one row in a 2021 report
 
     @property
     def fields(self) -> dict[str, Number]:
@@ -62,13 +65,16 @@ def plan(count: int) -> list[tuple[Layout, int, Template]]:
     Layouts are cycled so each appears ``count // len(LAYOUTS)`` times or
     once more; the template alternates between a layout's successive
     documents (offset by the layout's index), so any layout produced twice
-    shows both templates.
+    shows both templates — unless the layout exists for one template only
+    (``Layout.templates``).
     """
     out: list[tuple[Layout, int, Template]] = []
     for i in range(count):
         idx = i % len(LAYOUTS)
         k = i // len(LAYOUTS)
-        out.append((LAYOUTS[idx], k, TEMPLATES[(k + idx) % 2]))
+        layout = LAYOUTS[idx]
+        choices = layout.templates or TEMPLATES
+        out.append((layout, k, choices[(k + idx) % len(choices)]))
     return out
 
 
@@ -90,22 +96,23 @@ def generate(seed: int, count: int) -> list[Document]:
         while layout.nonzero and values.fields["t3.total.total"] == 0:
             values = random_values(rng, template, values.year, values.agency)
         if layout.tweak is not None:
-            layout.tweak(values, rng)
+            layout.tweak(values, rng, k)
         mistake_note: str | None = None
         if i in mistaken:
-            mistake_note = inject_mistake(rng, values).describe(template)
+            mistake_note = inject_mistake(rng, values).describe(template, values.merged_other)
         # Gold is fixed here, before the renderer produces any text.
         truth = dict(values.fields)
         rendered = layout.render(values, rng, k)
         if values.fields != truth:
             raise AssertionError(f"layout {layout.name} changed the values while rendering")
         shown = set(rendered.shown) if rendered.shown is not None else set(truth)
-        fields = {key: truth[key] for key in field_keys(template) if key in shown}
+        merged = values.merged_other
+        fields = {key: truth[key] for key in field_keys(template, merged) if key in shown}
         name = f"synth-{layout.name}-{k + 1}"
         notes = [f"layout {layout.name}: {layout.description}", *rendered.notes]
         if mistake_note:
             notes.append(mistake_note)
-        elif not broken_identities(fields, template):
+        elif not broken_identities(fields, template, merged):
             notes.append("all identities of FIELDS.md hold")
         gold: dict[str, object] = {
             "doc": name,
@@ -126,6 +133,7 @@ def generate(seed: int, count: int) -> list[Document]:
                 template,
                 values.mistake.key if values.mistake else None,
                 rendered.encoding,
+                merged,
             )
         )
     return docs
@@ -174,6 +182,17 @@ def _readme(docs: list[Document], seed: int, count: int) -> str:
         "numformats, blanks, cutoff, encoding, dropped) print their tables in one of",
         "the plain styles (pipes, cellpipe, barline, paragraphs, markdown, flipbook);",
         "the gold `notes` say which.",
+        "",
+        "The last seven layouts (`evals/synth/patterns.py`) reproduce patterns met in real",
+        "reports (issue 9): `barcells` (one cell per line, empty cells as lone `|` lines),",
+        "`prosethree` (a paragraph in or before table 3 restating it with numbers that",
+        "sometimes differ; gold is the table, prose numbers are never gold), `flippage`",
+        "(one flip-book page: no heading, vertical headers; cells before the page are",
+        "absent), `tradpage` (no title, traditional characters, pinyin glosses),",
+        "`hybridtwo` (odd/stripped 第二十条 labels, unlabelled table-2 rows; in a 2021",
+        "report a 2019-style table 2 of which only the three 处理决定数量 cells are gold),",
+        "`dedup` (every repeated line dropped; every other one has all-zero tables 3",
+        "and 4) and `otherrow` (2021 template, (六)其他处理 as one row: `t3.other.*`).",
         "",
         "## Documents",
         "",

@@ -1,4 +1,4 @@
-"""CLI: ``python -m evals.synth --out evals/data/synth --seed 7 --count 48``.
+"""CLI: ``python -m evals.synth --out evals/data/synth --seed 7 --count 52``.
 
 A command line (rather than a test fixture) because the generated files are
 committed as data: anyone can rebuild them bit for bit from the seed.
@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=Path("evals/data/synth"), help="output directory (synth-* files there are replaced)"
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed")
-    parser.add_argument("--count", type=int, default=48, help="number of documents")
+    parser.add_argument("--count", type=int, default=52, help="number of documents")
     args = parser.parse_args(argv)
     docs = generate(args.seed, args.count)
     write(docs, args.out, args.seed, args.count)

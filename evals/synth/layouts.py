@@ -7,8 +7,10 @@ markdown …).  All of them go through a structured table model (``Table`` /
 shows is known from the model — the gold never comes from parsing the text
 that a renderer produced.
 
-The layouts are registered in :data:`LAYOUTS` in a fixed order; the CLI
-cycles through them so that every layout is produced at least twice.
+The layouts here are registered in :data:`BASE_LAYOUTS` in a fixed order
+(the real-world patterns of :mod:`evals.synth.patterns` come after them in
+``evals.synth.LAYOUTS``); the CLI cycles through them so that every layout is
+produced at least twice.
 """
 
 from __future__ import annotations
@@ -235,9 +237,13 @@ _ORDINAL = re.compile(r"[（(]([一二三四五六七八九十]+)[）)]")
 
 
 def _subgroup_of(row: str, template: Template) -> str | None:
-    """The (三)/(四)/(五)/(六) group a result row belongs to, if any."""
+    """The (三)/(四)/(五)/(六) group a result row belongs to, if any.
+
+    ``other`` alone is the one-row (六)其他处理 (template 2019, or a 2021
+    report printing it merged): no group, it is its own labelled row.
+    """
     prefix = row.split("_")[0]
-    if prefix == "other" and template == "2019":
+    if prefix == "other" and (template == "2019" or row == "other"):
         return None
     return prefix if prefix in SUBGROUPS else None
 
@@ -345,14 +351,14 @@ def build_t3(v: ReportValues, fmt: Formatter, opt: Options, rng: random.Random) 
                 cells.append(Cell(fmt("", sub), "value"))
         return cells
 
-    results = list(result_rows(tpl))
+    results = list(result_rows(tpl, v.merged_other))
     sub_rows: dict[str, list[str]] = {}
     for row in results:
         g = _subgroup_of(row, tpl)
         if g:
             sub_rows.setdefault(g, []).append(row)
     group_len = len(results) + 1 + (3 if opt.t3_subtotal_rows else 0)
-    for row in t3_rows(tpl):
+    for row in t3_rows(tpl, v.merged_other):
         cols = {c: v.fields[f"t3.{row}.{c}"] for c in T3_COLS}
         label_cells: list[Cell] = []
         g = _subgroup_of(row, tpl) if row in results else None
@@ -734,20 +740,24 @@ PINYIN: dict[str, str] = {
 }
 
 
-def to_traditional(text: str, rng: random.Random, *, zixun: bool, gloss: float) -> str:
+def to_traditional(
+    text: str, rng: random.Random, *, zixun: bool, gloss: float, glosses: dict[str, str] | None = None
+) -> str:
     """Convert to traditional characters (政府資訊公開 style), optionally glossed.
 
     ``zixun`` also uses the Taiwanese term 資訊 for 信息; ``gloss`` is the
-    chance that a glossable character is followed by its pinyin, ``項(xiàng)``.
+    chance that a glossable character is followed by its pinyin, ``項(xiàng)``;
+    ``glosses`` replaces the default :data:`PINYIN` table.
     """
+    table = PINYIN if glosses is None else glosses
     if zixun:
         text = text.replace("信息", "資訊")
     out = []
     for ch in text:
         tc = S2T.get(ch, ch)
         out.append(tc)
-        if gloss and tc in PINYIN and rng.random() < gloss:
-            out.append(f"({PINYIN[tc]})")
+        if gloss and tc in table and rng.random() < gloss:
+            out.append(f"({table[tc]})")
     return "".join(out)
 
 
@@ -893,7 +903,7 @@ def render_markdown(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     return _utf8(assemble(v, _std(v, rng), emit_markdown, rng), "md")
 
 
-def tweak_runtogether(v: ReportValues, rng: random.Random) -> None:
+def tweak_runtogether(v: ReportValues, rng: random.Random, k: int = 0) -> None:
     """Redraw table 3/4 a few times to keep run-together rows uniquely splittable.
 
     The brief allows ambiguous rows if the notes say so; we try up to 30
@@ -1034,7 +1044,7 @@ def render_fullwidth(v: ReportValues, rng: random.Random, k: int) -> Rendered:
     )
 
 
-def tweak_numformats(v: ReportValues, rng: random.Random) -> None:
+def tweak_numformats(v: ReportValues, rng: random.Random, k: int = 0) -> None:
     """Make sure the cells that carry special number formats are non-zero."""
     f = v.fields
     if v.template == "2019":
@@ -1331,14 +1341,17 @@ class Layout:
     and dropped zeros are split with the identities; a cut-off document might
     hide the wrong cell).  ``nonzero`` asks for a table 3 that is not all zero,
     where an all-zero table would make the layout's difficulty moot (a missing
-    label or a dropped cell is trivially 0 there).
+    label or a dropped cell is trivially 0 there).  ``templates`` restricts a
+    layout to the template(s) its pattern exists in.  The tweak gets the
+    layout's document number ``k`` so a variant can be pinned to it.
     """
 
     name: str
     render: Callable[[ReportValues, random.Random, int], Rendered]
-    tweak: Callable[[ReportValues, random.Random], None] | None = None
+    tweak: Callable[[ReportValues, random.Random, int], None] | None = None
     mistakes: bool = True
     nonzero: bool = False
+    templates: tuple[Template, ...] | None = None  # None: both, alternating
 
     @property
     def description(self) -> str:
@@ -1346,7 +1359,7 @@ class Layout:
         return (self.render.__doc__ or "").strip().splitlines()[0]
 
 
-LAYOUTS: tuple[Layout, ...] = (
+BASE_LAYOUTS: tuple[Layout, ...] = (
     Layout("pipes", render_pipes),
     Layout("cellpipe", render_cellpipe),
     Layout("barline", render_barline),

@@ -115,24 +115,48 @@ T4_KEYS: tuple[str, ...] = tuple(f"t4.{g}.{c}" for g in T4_GROUPS for c in T4_CO
 DECIMAL_KEYS: frozenset[str] = frozenset({"t2.fees.amount", "t2.procurement.amount"})
 
 
-def result_rows(template: Template) -> tuple[str, ...]:
-    """Rows whose column sums make up the ``(七)总计`` row, in print order."""
-    return _RESULT_HEAD + _OTHER_ROWS[template]
+def result_rows(template: Template, merged_other: bool = False) -> tuple[str, ...]:
+    """Rows whose column sums make up the ``(七)总计`` row, in print order.
+
+    ``merged_other`` is a 2021-template report that prints (六)其他处理 as one
+    row (FIELDS.md: its cells are ``t3.other.*`` and the sub-rows are absent).
+    """
+    return _RESULT_HEAD + (("other",) if merged_other else _OTHER_ROWS[template])
 
 
-def t3_rows(template: Template) -> tuple[str, ...]:
+def t3_rows(template: Template, merged_other: bool = False) -> tuple[str, ...]:
     """All table-3 rows of a template, in print order."""
-    return ("new_received", "carried_over", *result_rows(template), "total", "carried_forward")
+    return ("new_received", "carried_over", *result_rows(template, merged_other), "total", "carried_forward")
 
 
-def t3_keys(template: Template) -> tuple[str, ...]:
+def t3_keys(template: Template, merged_other: bool = False) -> tuple[str, ...]:
     """Table-3 keys in reading order (row by row, left to right)."""
-    return tuple(f"t3.{r}.{c}" for r in t3_rows(template) for c in T3_COLS)
+    return tuple(f"t3.{r}.{c}" for r in t3_rows(template, merged_other) for c in T3_COLS)
 
 
-def field_keys(template: Template) -> tuple[str, ...]:
+def field_keys(template: Template, merged_other: bool = False) -> tuple[str, ...]:
     """Every key a complete report of ``template`` shows, in reading order."""
-    return T2_KEYS[template] + t3_keys(template) + T4_KEYS
+    return T2_KEYS[template] + t3_keys(template, merged_other) + T4_KEYS
+
+
+def merge_other_rows(fields: dict[str, Number]) -> None:
+    """Replace the three 2021 (六) sub-rows by the one ``t3.other`` row they sum to, in place.
+
+    Keeps reading order (the merged row where the sub-rows were), so the
+    identities still hold with ``merged_other=True``.
+    """
+    subs = _OTHER_ROWS["2021"]
+    merged: dict[str, Number] = {}
+    for key, value in fields.items():
+        row = key.split(".")[1] if key.startswith("t3.") else ""
+        if row in subs:
+            if row == subs[0]:
+                col = key.split(".")[2]
+                merged[f"t3.other.{col}"] = sum(fields[f"t3.{r}.{col}"] for r in subs)
+            continue
+        merged[key] = value
+    fields.clear()
+    fields.update(merged)
 
 
 # ---------------------------------------------------------------------------
@@ -158,10 +182,10 @@ class Identity:
         return self.lhs + self.rhs
 
 
-def identities(template: Template) -> list[Identity]:
+def identities(template: Template, merged_other: bool = False) -> list[Identity]:
     """The identities of FIELDS.md that every true report of ``template`` obeys."""
     out: list[Identity] = []
-    for row in t3_rows(template):
+    for row in t3_rows(template, merged_other):
         out.append(
             Identity(
                 f"t3 row {row}: total = sum of applicant columns",
@@ -174,7 +198,7 @@ def identities(template: Template) -> list[Identity]:
             Identity(
                 f"t3 column {col}: (七)总计 = sum of result rows",
                 (f"t3.total.{col}",),
-                tuple(f"t3.{r}.{col}" for r in result_rows(template)),
+                tuple(f"t3.{r}.{col}" for r in result_rows(template, merged_other)),
             )
         )
         out.append(
@@ -195,14 +219,14 @@ def identities(template: Template) -> list[Identity]:
     return out
 
 
-def broken_identities(fields: Mapping[str, Number], template: Template) -> list[Identity]:
+def broken_identities(fields: Mapping[str, Number], template: Template, merged_other: bool = False) -> list[Identity]:
     """Identities that ``fields`` violates, among those whose keys are all present.
 
     An identity with a missing key (a cut-off document) cannot be checked and
     is skipped rather than reported, mirroring what a careful reader can do.
     """
     broken: list[Identity] = []
-    for ident in identities(template):
+    for ident in identities(template, merged_other):
         if not all(k in fields for k in ident.keys):
             continue
         if sum(fields[k] for k in ident.lhs) != sum(fields[k] for k in ident.rhs):
@@ -328,9 +352,9 @@ class Mistake:
     printed: int
     consistent: int
 
-    def describe(self, template: Template) -> str:
+    def describe(self, template: Template, merged_other: bool = False) -> str:
         """A gold-notes sentence naming the cell and the identities it breaks."""
-        names = [i.name for i in identities(template) if self.key in i.keys]
+        names = [i.name for i in identities(template, merged_other) if self.key in i.keys]
         return (
             f"publisher's mistake injected: {self.key} is printed as "
             f"{self.printed} (the consistent value would be {self.consistent}); "
@@ -352,6 +376,7 @@ class ReportValues:
     agency: Agency
     fields: dict[str, Number]
     mistake: Mistake | None = None
+    merged_other: bool = False  # 2021 template printing (六)其他处理 as one row
 
 
 def _multinomial(rng: random.Random, n: int, weights: Mapping[str, float]) -> dict[str, int]:
@@ -518,7 +543,7 @@ def inject_mistake(rng: random.Random, values: ReportValues, keys: tuple[str, ..
     group identity, so any non-zero change of one such cell breaks a sum.
     The change is recorded in ``values.mistake`` for the gold notes.
     """
-    candidates = keys if keys is not None else (t3_keys(values.template) + T4_KEYS)
+    candidates = keys if keys is not None else (t3_keys(values.template, values.merged_other) + T4_KEYS)
     weights = [4.0 if ".total" in k or k.startswith("t3.granted") else 1.0 for k in candidates]
     key = rng.choices(list(candidates), weights)[0]
     old = int(values.fields[key])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -20,6 +20,11 @@ from extractor.cli.options import (
     out_console,
 )
 from extractor.readers.llm import LLMConfigError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from evals.score import CalibrationBin
 
 
 def eval_command(
@@ -38,6 +43,7 @@ def eval_command(
     from evals.benchmark import make_reader, run_benchmark
     from evals.gold import load_cases
     from evals.report import write_report
+    from evals.score import calibration
 
     chosen, llm = choose_reader(reader, llm_base_url, llm_model, llm_mode)
     suffixes = tuple(f".{s.strip().lstrip('.').lower()}" for s in only.split(",")) if only else None
@@ -80,6 +86,7 @@ def eval_command(
         "unreadable": s.failed_documents,
         "docs_per_second": round(s.docs_per_second, 1),
     }
+    out_console.print(calibration_table(calibration(result.scores)))
     if llm is not None:
         t, u = result.llm, result.llm.usage
         summary["llm"] = {
@@ -92,6 +99,17 @@ def eval_command(
     out_console.print_json(json.dumps(summary))
     page = write_report(result.scores, s, report, f"gongkai benchmark: {reader} reader")
     err_console.print(f"report: {page}", highlight=False)
+
+
+def calibration_table(bins: list[CalibrationBin]) -> Table:
+    """The CLI's calibration table: flagged gold cells per confidence bin, and the share wrong."""
+    from rich.table import Table
+
+    table = Table("confidence", "flagged", "wrong", "wrong rate", title="flagged cells by confidence")
+    for b in bins:
+        rate = "" if b.wrong_rate is None else f"{b.wrong_rate:.0%}"
+        table.add_row(b.label, str(b.flagged), str(b.wrong), rate)
+    return table
 
 
 def bench_command(
