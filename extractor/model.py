@@ -24,8 +24,6 @@ def format_number(value: Number | None) -> str:
     return str(value)
 
 
-
-
 @dataclass(slots=True)
 class FieldValue:
     """One table cell.

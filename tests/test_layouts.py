@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from extractor.confidence import FLAG_BELOW
 from extractor.ingest import load_bytes
 from extractor.model import Extraction
 from extractor.pipeline import extract
@@ -74,12 +75,24 @@ def test_dropped_empty_cells_are_flagged_not_silent() -> None:
     assert "t3.granted.commercial" in flat["flags"]
 
 
-def test_missing_row_label_is_placed_by_position_and_flagged() -> None:
+def test_missing_row_label_is_placed_by_position_and_the_sums_settle_it() -> None:
     rows = sample_t3(new=12, carried=2)
     lines = _layout(rows, "markdown")
     lines[3] = "| " + " | ".join(str(v) for v in rows["granted"]) + " |"  # (一)予以公开 lost its label
+    extraction = _read(report_2021(lines))
+    assert extraction.flat()["fields"]["t3.granted.natural"] == 11
+    # every sum the row is in holds, its column sums beyond the row among them: no flag is left
+    assert "t3.granted.natural" not in extraction.flat()["flags"]
+    assert extraction.fields["t3.granted.natural"].confidence >= FLAG_BELOW
+
+
+def test_missing_row_label_stays_flagged_when_a_sum_beyond_the_row_breaks() -> None:
+    rows = sample_t3(new=12, carried=2)
+    rows["granted"] = [10, *rows["granted"][1:-1], rows["granted"][-1] - 1]  # row sum holds, column 自然人 breaks
+    lines = _layout(rows, "markdown")
+    lines[3] = "| " + " | ".join(str(v) for v in rows["granted"]) + " |"
     flat = _read(report_2021(lines)).flat()
-    assert flat["fields"]["t3.granted.natural"] == 11
+    assert flat["fields"]["t3.granted.natural"] == 10
     assert any("position" in r for r in flat["flags"]["t3.granted.natural"])
 
 
@@ -161,4 +174,5 @@ def test_odd_digit_characters_do_not_crash() -> None:
     lines = _layout(sample_t3(), "markdown")
     lines[1] = "| 二、上年结转政府信息公开申请数量 | ① | 0² | 0 | 0 | 0 | 0 | 2 |"
     flat = _read(report_2021(lines)).flat()
-    assert "t3.carried_over.natural" in flat["flags"]
+    # the odd row lands where 一、 is due; its sums break there, the clean 二、 row below stays clean
+    assert "t3.new_received.natural" in flat["flags"]

@@ -158,5 +158,3 @@ def extract_command(
         err_console.print(f"{len(paths) - failures} of {len(paths)} files read", highlight=False)
     if failures:
         raise typer.Exit(code=1)
-
-

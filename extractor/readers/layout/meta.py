@@ -84,6 +84,14 @@ def read_agency(text: str, normalized: str | None = None) -> str | None:
     return None
 
 
+def _main_table_markers(template: TemplateSpec, flat: str) -> list[str]:
+    """Markers printed in `flat` that are row words of the template's most distinctive table (table 3's
+    (六) sub-rows in 2021): a report keeps that table's form even when table 2 mixes versions."""
+    key = template.locate_order[0] if template.locate_order else template.sections[0].key
+    words = [alias for row in template.section(key).rows for alias in row.aliases]
+    return [m for m in template.markers if m in flat and any(m in alias or alias in m for alias in words)]
+
+
 def detect_template(report: ReportType, text: str, year: int | None) -> tuple[TemplateSpec | None, str]:
     """The template whose distinctive labels the text prints most; the year breaks ties.
 
@@ -96,13 +104,19 @@ def detect_template(report: ReportType, text: str, year: int | None) -> tuple[Te
     if not any(score for score, _ in scores):  # a page whose lines all run together: read it whole
         flat = compact(text)
         scores = [(sum(1 for m in t.markers if m in flat), t) for t in report.templates]
+    main = [t for t in report.templates if _main_table_markers(t, tables)]
+    if len(main) == 1 and sum(1 for score, _ in scores if score) > 1:
+        return main[0], (
+            f"the main table's rows are of the {main[0].version} form; another version's column words are printed too"
+        )
     scores.sort(key=lambda pair: pair[0], reverse=True)
     best_score, best = scores[0]
     hybrid = len(scores) > 1 and scores[1][0] > 0 and best_score * 2 < len(best.markers)
     if hybrid and year is not None:
         for template in report.templates:
             if template.years[0] <= year <= template.years[1]:
-                return template, f"labels of more than one template version printed; template chosen by the report year {year}"
+                note = f"labels of more than one template version printed; template chosen by the report year {year}"
+                return template, note
     if best_score == 0 or (len(scores) > 1 and scores[1][0] == best_score):
         if year is not None:
             for template in report.templates:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from extractor.confidence import CHECKED, DOUBTFUL, EVEN, FLAG_BELOW, PROBABLE, SUSPECT, UNVERIFIED
+from extractor.confidence import CHECKED, DOUBTFUL, EVEN, PROBABLE, SUSPECT, UNVERIFIED
 from extractor.ingest import SourceDocument
 from extractor.model import FieldValue, Number
 from extractor.readers.layout.labels import compact, residue
@@ -148,6 +148,10 @@ def _read_labelled(
     else:
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
+    deduplicated = _deduplicated(tokens)
+    if deduplicated:
+        notes.append(f"{section.key}: no number is printed twice, as if repeated lines were dropped: rows printed "
+                     "without values may have lost them")  # fmt: skip
     last_with_values = max((i for i, a in enumerate(assigned) if a.raw.value_count()), default=-1)
     if last_with_values < 0:
         # every row label and no number: an empty table; a few row words and no number: prose
@@ -158,7 +162,7 @@ def _read_labelled(
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
             if position < last_with_values:
                 checked = any(k in r.cells for r in template.constraints for k in _keys(section, row))
-                out.extend(_blank_row(section, row, item, CHECKED if checked else PROBABLE))
+                out.extend(_blank_row(section, row, item, checked, deduplicated))
             continue
         check = _row_check(template, section, [row])
         signed = [col.signed for col in row.columns]
@@ -221,17 +225,34 @@ def _extra_columns(section: SectionSpec, tokens: list[Token]) -> int:
     return sum(flat.count(word) for word in section.extra_columns)
 
 
-def _blank_row(section: SectionSpec, row: RowSpec, item: Assigned, level: float) -> list[FieldValue]:
+_DEDUP_MIN_NUMBERS = 6
+
+
+def _deduplicated(tokens: list[Token]) -> bool:
+    """A table in which no number is printed twice: a scraper dropped every line equal to an earlier
+    one, so the zeros (and any repeated count) of most rows are gone, not blank."""
+    numbers = [t.text for t in tokens if t.kind == "num"]
+    return len(numbers) >= _DEDUP_MIN_NUMBERS and len(set(numbers)) == len(numbers)
+
+
+def _blank_row(
+    section: SectionSpec, row: RowSpec, item: Assigned, checked: bool, deduplicated: bool = False
+) -> list[FieldValue]:
     """A labelled row with no values inside a table that goes on: its cells were empty (0).
 
-    Below the flag line when no identity covers the row: a lost value would pass unseen there.
+    Below the flag line when no identity covers the row (a lost value would pass unseen there), or
+    when the table looks deduplicated (its values may have been dropped); the sums lift that doubt
+    where they all hold.
     """
     span = item.raw.label_span
     out = []
     for column in row.columns:
-        value = FieldValue(row.field_key(section.key, column), 0, raw="", span=span, status="blank", confidence=level)
-        if level < FLAG_BELOW:
-            value.doubt("row printed with no values: read as blanks (0); no sum can confirm it", level)
+        value = FieldValue(row.field_key(section.key, column), 0, raw="", span=span, status="blank", confidence=CHECKED)
+        if not checked:
+            value.doubt("row printed with no values: read as blanks (0); no sum can confirm it", PROBABLE)
+        elif deduplicated:
+            value.doubt("row printed with no values in a table that prints no number twice: its values may have "
+                        "been dropped; read as blanks (0)", PROBABLE, sums_settle=True)  # fmt: skip
         if item.doubt:
             value.doubt(item.doubt, item.level)
         out.append(value)
