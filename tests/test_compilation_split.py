@@ -53,3 +53,23 @@ def test_one_report_is_itself() -> None:
     doc = generate(11, 1)[0]
     one = load_bytes(doc.body, f"{doc.name}.{doc.ext}")
     assert split(one) == [one]
+
+
+def test_a_cover_a_table_of_contents_and_publisher_lines_stay_with_their_reports(items: list[Report]) -> None:
+    """A 汇编 opens with its own title and a table of contents naming every report; portals print
+    who published each report above its title. The cover stays with the first report (its first
+    title is that report's), and each publisher line goes with the report it names."""
+    from extractor.pipeline import extract
+
+    chosen = items[:6]
+    contents = "\n".join(f"{r.text.split(chr(10), 1)[0]} ……{3 * i + 1}" for i, r in enumerate(chosen))
+    body = "某市政府信息公开工作年度报告汇编\n目录\n" + contents + "\n"
+    body += "".join(f"发布机构：{r.gold['agency']}\n发布日期：2021-01-15\n{r.text}" for r in chosen)
+    parts = split(load_bytes(body.encode("utf-8"), "汇编.txt"))
+    assert len(parts) == len(chosen)
+    assert parts[0].text.startswith("某市政府信息公开工作年度报告汇编")
+    for part, report in zip(parts, chosen, strict=True):
+        if part is not parts[0]:
+            assert part.text.startswith(f"发布机构：{report.gold['agency']}\n")
+        reading = extract(part)
+        assert (reading.agency, reading.year) == (report.gold["agency"], report.gold["year"])
