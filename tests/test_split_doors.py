@@ -2,8 +2,9 @@
 stores each part, the API's upload answer lists the parts (and the file), the review queue shows
 "part k of N · file" and filters by file, and `gongkai submit` stores the parts for the workers.
 
-The compilation is three generated reports (evals/synth) joined in one text file; what each part
-must read (agency, year) is the generator's gold for that report, not copied from the doors.
+The API and queue tests run on SQLite and on PostgreSQL. The compilation is three generated reports
+(evals/synth) joined in one text file; what each part must read (agency, year) is the generator's
+gold for that report, not copied from the doors.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from evals.compilation import Report, reports, text_file
 from extractor.review import ReviewService
 from extractor.storage import DocumentRow, make_engine, session_factory
 from tests.api_support import SAMPLE, api_client, login, upload, wait_done
+from tests.test_storage import db_url, pg_admin  # noqa: F401  (fixtures, found by name)
 
 NAME = "汇编.txt"
 COUNT = 3
@@ -40,8 +42,9 @@ def compilation(items: list[Report]) -> bytes:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[ReviewService]:
-    svc = ReviewService(f"sqlite:///{tmp_path / 'split.db'}")
+def service(db_url: str) -> Iterator[ReviewService]:  # noqa: F811  (test_storage's fixture)
+    """The review service on a new SQLite file, and on a new PostgreSQL schema."""
+    svc = ReviewService(db_url)
     yield svc
     svc.close()
 
