@@ -261,9 +261,10 @@ class ReviewService(Service):
     def list_documents(
         self, *, agency: str | None = None, year: int | None = None, template: str | None = None,
         status: str | None = None, review: str | None = None, reader: str | None = None,
-        limit: int = 50, offset: int = 0,
+        file: str | None = None, limit: int = 50, offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
-        """(how many match, one page of them newest first), each with its newest run's summary."""
+        """(how many match, one page of them newest first), each with its newest run's summary.
+        `file`: only the reports cut out of the compilation file with this sha256."""
         if not 0 < limit <= MAX_PAGE or offset < 0:
             raise ValueError(f"limit is 1 to {MAX_PAGE}, offset at least 0")
         latest = repository.shown_runs()
@@ -281,6 +282,8 @@ class ReviewService(Service):
             stmt = stmt.where(RunRow.template == template)
         if reader is not None:
             stmt = stmt.where(RunRow.reader == reader)
+        if file is not None:
+            stmt = stmt.where(DocumentRow.parent_sha256 == file.lower())
         if status == "queued" or status == "processing":
             stmt = stmt.where(RunRow.id.is_(None))
         elif status is not None:

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from evals.compilation import Report, reports, text_file
 from extractor.review import ReviewService
 from extractor.storage import DocumentRow, make_engine, session_factory
-from tests.api_support import SAMPLE, api_client, login, upload, wait_done
+from tests.api_support import SAMPLE, api_client, bearer, login, upload, wait_done
 from tests.test_storage import db_url, pg_admin  # noqa: F401  (fixtures, found by name)
 
 NAME = "汇编.txt"
@@ -124,6 +124,9 @@ def test_upload_stores_one_document_per_report_and_lists_them(
         assert read["status"] == "done"
         assert read["part"] == document["part"]
         assert (read["run"]["agency"], read["run"]["year"]) == (report.gold["agency"], report.gold["year"])
+    listed = client.get("/api/documents", params={"file": file["sha256"]}, headers=bearer(token)).json()
+    assert listed["total"] == COUNT and sorted(d["id"] for d in listed["documents"]) == file["documents"]
+    assert client.get("/api/documents", params={"file": "汇编"}, headers=bearer(token)).status_code == 422
     again = upload(client, token, (NAME, compilation)).json()
     assert [d["duplicate"] for d in again["documents"]] == [True] * COUNT  # the same file: the same documents
     assert [d["id"] for d in again["documents"]] == [d["id"] for d in parts]

@@ -105,12 +105,14 @@ def list_documents(
     status: Literal["queued", "processing", "done", "failed"] | None = None,
     review: Literal["unreviewed", "reviewed"] | None = None,
     reader: Annotated[str | None, Query(max_length=64)] = None,
+    file: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$", description="a compilation file's sha256")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """Documents newest first with their status and newest run; `total` counts every match."""
+    """Documents newest first with their status and newest run; `total` counts every match. `file`: the
+    reports cut out of one compilation file (its sha256, as the upload answer's `files` gives it)."""
     total, items = service(request).list_documents(
-        agency=agency, year=year, template=template, status=status, review=review, reader=reader,
+        agency=agency, year=year, template=template, status=status, review=review, reader=reader, file=file,
         limit=limit, offset=offset,
     )  # fmt: skip
     items = [_with_processing(request, item) for item in items]
