@@ -70,6 +70,27 @@ class Uploaded:
     duplicate: bool = False
     error: str | None = None
     code: str | None = None  # IngestError / UploadRefused code when refused
+    part: Part | None = None  # one report of a compilation file (a 汇编)
+
+
+@dataclass(frozen=True)
+class Part:
+    """Which report of which file a document is: part `index` of `count` of `file` (its hash `sha256`)."""
+
+    file: str
+    sha256: str
+    index: int
+    count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "sha256": self.sha256, "index": self.index, "count": self.count}
+
+
+def part_of(row: DocumentRow) -> Part | None:
+    """The document's place in its compilation file, or None for a document that is a whole file."""
+    if row.parent_sha256 is None or row.part_index is None or row.part_count is None:
+        return None
+    return Part(row.parent_name or "", row.parent_sha256, row.part_index, row.part_count)
 
 
 @dataclass(frozen=True)
@@ -159,7 +180,8 @@ class ReviewService(Service):
     # -- uploads -------------------------------------------------------------------------------
 
     def upload(self, files: Sequence[tuple[str, bytes]], max_total: int | None = None) -> list[Uploaded]:
-        """Store each readable file (zips opened) once per content hash; one `Uploaded` per file.
+        """Store each readable file (zips opened) once per content hash; one `Uploaded` per file, or per
+        report of a file that holds several (a 汇编: `Service.parts`, each part its own document).
 
         Raises `UploadRefused` for a zip refused as a whole (unsafe names, a zip bomb).
         """
@@ -172,7 +194,7 @@ class ReviewService(Service):
                 except IngestError as exc:
                     answers.append(Uploaded(item.name, error=str(exc), code=exc.code))
                     continue
-                answers.append(self._store_upload(doc))
+                answers.extend(self._store_upload(part) for part in self.parts(doc))
         return answers
 
     def _store_upload(self, doc: SourceDocument) -> Uploaded:
@@ -181,7 +203,7 @@ class ReviewService(Service):
                 before = session.scalar(select(DocumentRow.id).where(DocumentRow.sha256 == doc.sha256))
                 row = repository.save_source(session, doc)
                 repository.get_review(session, row.id)
-                return Uploaded(doc.name, id=row.id, sha256=doc.sha256, duplicate=before is not None)
+                return Uploaded(doc.name, id=row.id, sha256=doc.sha256, duplicate=before is not None, part=part_of(row))
 
         from extractor.storage.database import retry_locked
 
@@ -239,9 +261,10 @@ class ReviewService(Service):
     def list_documents(
         self, *, agency: str | None = None, year: int | None = None, template: str | None = None,
         status: str | None = None, review: str | None = None, reader: str | None = None,
-        limit: int = 50, offset: int = 0,
+        file: str | None = None, limit: int = 50, offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:  # fmt: skip
-        """(how many match, one page of them newest first), each with its newest run's summary."""
+        """(how many match, one page of them newest first), each with its newest run's summary.
+        `file`: only the reports cut out of the compilation file with this sha256."""
         if not 0 < limit <= MAX_PAGE or offset < 0:
             raise ValueError(f"limit is 1 to {MAX_PAGE}, offset at least 0")
         latest = repository.shown_runs()
@@ -259,6 +282,8 @@ class ReviewService(Service):
             stmt = stmt.where(RunRow.template == template)
         if reader is not None:
             stmt = stmt.where(RunRow.reader == reader)
+        if file is not None:
+            stmt = stmt.where(DocumentRow.parent_sha256 == file.lower())
         if status == "queued" or status == "processing":
             stmt = stmt.where(RunRow.id.is_(None))
         elif status is not None:
@@ -279,6 +304,7 @@ class ReviewService(Service):
             "created_at": doc.created_at.isoformat() if doc.created_at else None,
             "status": _run_status(run),
             "review": {"status": review.status if review else "unreviewed", "version": review.version if review else 0},
+            "part": None if (part := part_of(doc)) is None else part.as_dict(),
             "run": None if run is None else {
                 "id": run.id, "reader": run.reader, "reader_version": run.reader_version, "template": run.template,
                 "year": run.year, "agency": run.agency, "error": run.error,

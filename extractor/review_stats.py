@@ -117,6 +117,8 @@ class QueueFilters:
     status: str | None = None
     review: str | None = None
     reason: str | None = None
+    # The compilation file (a 汇编) the documents were cut from: its sha256, or text in its name.
+    file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,10 @@ class QueueItem:
     corrections: int  # reviewers' `correct` actions on that run
     accepts: int
     error: str | None = None
+    file: str | None = None  # the compilation file this document is part `part` of `parts` of
+    file_sha256: str | None = None
+    part: int | None = None
+    parts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,10 @@ def _filtered(session: Session, filters: QueueFilters, processing: Collection[in
         select(
             DocumentRow.id,
             DocumentRow.name,
+            DocumentRow.parent_name,
+            DocumentRow.parent_sha256,
+            DocumentRow.part_index,
+            DocumentRow.part_count,
             agency.label("agency"),
             year.label("year"),
             template.label("template"),
@@ -287,6 +297,11 @@ def _filtered(session: Session, filters: QueueFilters, processing: Collection[in
         stmt = stmt.where(status_run.c.status == filters.status)
     if filters.review:
         stmt = stmt.where(reviewed == filters.review)
+    if filters.file:
+        stmt = stmt.where(
+            or_(DocumentRow.parent_sha256 == filters.file.lower(),
+                DocumentRow.parent_name.contains(filters.file, autoescape=True))
+        )  # fmt: skip
     if filters.reason:  # only finished runs have flags; the text itself is matched in `queue`
         stmt = stmt.where(latest_done.c.run_id.is_not(None))
     return _Base(stmt)
@@ -324,7 +339,8 @@ def queue(
             id=row.id, name=row.name, agency=row.agency, year=row.year, template=row.template,
             status=row.run_status or ("processing" if row.id in busy else "queued"), review=row.review,
             flags=flags, open_flags=flags - shut, weight=max(round(weight - shut_weight, 3), 0.0),
-            corrections=corrections, accepts=accepts, error=row.error,
+            corrections=corrections, accepts=accepts, error=row.error, file=row.parent_name,
+            file_sha256=row.parent_sha256, part=row.part_index, parts=row.part_count,
         ))  # fmt: skip
     items.sort(key=lambda i: (i.review == "reviewed", -i.weight, -i.flags, -i.id))
     return QueuePage(len(items), items[offset : offset + limit])

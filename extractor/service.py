@@ -24,6 +24,7 @@ from extractor.readers.llm import LLMSettings
 from extractor.readers.llm.client import BlockClient
 from extractor.reconcile import RuleOutcome, evaluate
 from extractor.settings import get_settings
+from extractor.split import split
 from extractor.storage import database, repository
 from schemas import DISCLOSURE_REPORT, ReportType, TemplateSpec
 
@@ -127,6 +128,15 @@ class Service:
     def ingest(self, path: Path) -> SourceDocument:
         """Bytes → text with the configured size limit; raises `IngestError` with a one-line reason."""
         return load_path(path, max_bytes=self.max_bytes)
+
+    def parts(self, doc: SourceDocument) -> list[SourceDocument]:
+        """One document per report the file holds (a 汇编 of several reports is cut at each report's
+        title); `[doc]` for a file with one report. Every door reads and stores these, not the file."""
+        return split(doc, self.report)
+
+    def ingest_parts(self, path: Path) -> list[SourceDocument]:
+        """`ingest` then `parts`: the documents one file on disk holds."""
+        return self.parts(self.ingest(path))
 
     def store_document(self, doc: SourceDocument) -> int:
         """Store a document once per content hash; the same bytes twice are one document."""

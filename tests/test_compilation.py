@@ -1,5 +1,5 @@
 """A file that holds several reports (a 汇编) says so: the reader reads the first, and the run's
-notes tell the user how many the file holds (issue 9 splits them; until then nobody is misled).
+notes tell the user how many the file holds when it is read whole (the doors split it: extractor/split.py).
 
 Counted by the tables, not by the file's name or title: synthetic reports joined into one text,
 and every report of the dev set read alone (none of them may claim to be a compilation).
@@ -62,7 +62,8 @@ def test_no_report_of_the_dev_set_claims_to_be_a_compilation() -> None:
     assert claimed == []
 
 
-def test_the_command_line_tells_the_user(tmp_path: Path) -> None:
+def test_the_command_line_splits_the_file(tmp_path: Path) -> None:
+    """`gongkai extract` cuts the file (extractor/split.py): each report is read, none with the note."""
     from typer.testing import CliRunner
 
     from extractor.cli import app
@@ -72,4 +73,5 @@ def test_the_command_line_tells_the_user(tmp_path: Path) -> None:
     twice.write_bytes(SAMPLE_REPORT.read_bytes() * 2)
     result = CliRunner().invoke(app, ["extract", str(twice), "--no-store"])
     assert result.exit_code == 0, result.output
-    assert "seems to hold 2 reports" in " ".join(result.output.split())
+    output = " ".join(result.output.split())
+    assert "twice.html: 2 reports → 2 documents" in output and NOTE not in output

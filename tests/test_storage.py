@@ -202,10 +202,10 @@ def test_migrations_build_every_table_from_empty_and_downgrade_to_base(db_url: s
 
     upgrade(db_url)
     assert table_names(db_url) == OUR_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == head_revision() == "0004"
+    assert current_revision(db_url) == head_revision() == "0005"
     upgrade(db_url)  # idempotent: already at head
-    assert current_revision(db_url) == "0004"
-    for revision in ("0003", "0002", "0001"):  # one step back and forth: each revision undoes cleanly
+    assert current_revision(db_url) == "0005"
+    for revision in ("0004", "0003", "0002", "0001"):  # one step back and forth: each revision undoes cleanly
         downgrade(db_url, revision)
         assert current_revision(db_url) == revision
     upgrade(db_url)

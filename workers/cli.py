@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from extractor.ingest import IngestError, SourceDocument, load_path
 from extractor.pipeline import READERS
 from extractor.settings import get_settings
+from extractor.split import describe, split
 from workers.config import get_worker_settings
 
 if TYPE_CHECKING:  # storage (SQLAlchemy, Alembic) and Celery load when a command runs, not with `gongkai`
@@ -51,6 +52,7 @@ class Submission:
     keys: dict[str, str] = field(default_factory=dict)  # run key → sha256
     names: dict[str, str] = field(default_factory=dict)  # sha256 → file name
     unreadable: list[str] = field(default_factory=list)  # one line per file that could not be ingested
+    compilations: list[str] = field(default_factory=list)  # one line per file cut into several documents
     finished: dict[str, str] = field(default_factory=dict)  # run key → "done" / "failed"
     retrying: set[str] = field(default_factory=set)  # keys whose stored run had failed: only "done" ends them
     already_done: int = 0
@@ -135,8 +137,10 @@ def worker_command(
 
 
 def _ingest(
-    paths: Iterable[Path], max_bytes: int, submission: Submission, report: Callable[[str], None]
-) -> list[SourceDocument]:
+    paths: Iterable[Path], max_bytes: int, submission: Submission, report: Callable[[str], None],
+    announce: Callable[[str], None] = lambda line: None,
+) -> list[SourceDocument]:  # fmt: skip
+    """The documents the files hold: unreadable files reported, a compilation cut into its reports."""
     docs: dict[str, SourceDocument] = {}
     for path in paths:
         try:
@@ -146,7 +150,13 @@ def _ingest(
             submission.unreadable.append(line)
             report(line)
             continue
-        docs.setdefault(doc.sha256, doc)  # the same content twice is one document
+        parts = split(doc)  # a 汇编 of several reports: one document (and run) per report
+        if len(parts) > 1:
+            line = describe(str(path), parts)
+            submission.compilations.append(line)
+            announce(line)
+        for part in parts:
+            docs.setdefault(part.sha256, part)  # the same content twice is one document
     return list(docs.values())
 
 
@@ -249,7 +259,10 @@ def submit(
             def report(line: str) -> None:
                 bar.console.print(f"[red]error[/red] {line}", highlight=False, soft_wrap=True)
 
-            docs = _ingest(files, settings.max_bytes, submission, report)
+            def announce(line: str) -> None:
+                bar.console.print(escape(line), highlight=False, soft_wrap=True)
+
+            docs = _ingest(files, settings.max_bytes, submission, report, announce)
             sent = bar.add_task("submitted", total=len(docs))
             read = bar.add_task("read", total=len(docs))
             factory = session_factory(engine)
@@ -412,6 +425,8 @@ def submit_command(
     total = len(submission.keys)
     done = total - len(submission.pending) - submission.failed
     parts = [f"{total} documents submitted ({submission.already_done} already read)"]
+    if submission.compilations:
+        parts.append(f"{len(submission.compilations)} files held several reports, each read as its own document")
     if submission.resumed:
         parts.append(f"{submission.resumed} stored documents resumed")
     if wait:

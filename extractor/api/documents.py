@@ -14,7 +14,7 @@ from extractor.api.errors import ApiError, SafeJSONResponse
 from extractor.api.worker import Dispatcher
 from extractor.pipeline import Reader
 from extractor.readers.llm import LLMConfigError
-from extractor.review import NotReady, Reviewed, VersionConflict
+from extractor.review import NotReady, Reviewed, Uploaded, VersionConflict
 from extractor.storage.repository import NotFound
 from extractor.uploads import UploadRefused, clean_name
 
@@ -42,7 +42,10 @@ def dispatcher(request: Request) -> Dispatcher:
 async def upload(
     request: Request, principal: Writer, files: Annotated[list[UploadFile], File(description="reports or zips")]
 ) -> Response:
-    """Store one or many files (or zips of them) once per content hash, and queue them to be read."""
+    """Store one or many files (or zips of them) once per content hash, and queue them to be read.
+
+    A file holding several reports (a 汇编) is stored as one document per report: each listed with
+    its `part` (file, file hash, index, count), and the file under `files` with its documents."""
     svc = service(request)
     settings = request.app.state.settings
     if len(files) > settings.max_files_per_request:
@@ -67,8 +70,23 @@ async def upload(
         raise ApiError(status, "upload refused", str(first["reason"]), files=refused)
     unread = set(await run_in_threadpool(svc.unread_documents, [a.id for a in stored if a.id is not None]))
     dispatcher(request).submit([(a.id, a.sha256 or "") for a in stored if a.id in unread])
-    documents = [{"id": a.id, "name": a.name, "sha256": a.sha256, "duplicate": a.duplicate} for a in stored]
-    return SafeJSONResponse({"documents": documents, "refused": refused}, status_code=201)
+    documents = [
+        {"id": a.id, "name": a.name, "sha256": a.sha256, "duplicate": a.duplicate,
+         "part": None if a.part is None else a.part.as_dict()}
+        for a in stored
+    ]  # fmt: skip
+    return SafeJSONResponse({"documents": documents, "refused": refused, "files": _files(stored)}, status_code=201)
+
+
+def _files(stored: list[Uploaded]) -> list[dict[str, Any]]:
+    """Each compilation file of the upload and the documents it was cut into (one per report)."""
+    files: dict[str, dict[str, Any]] = {}
+    for a in stored:
+        if a.part is not None:
+            entry = files.setdefault(a.part.sha256, {"name": a.part.file, "sha256": a.part.sha256,
+                                                     "reports": a.part.count, "documents": []})  # fmt: skip
+            entry["documents"].append(a.id)
+    return list(files.values())
 
 
 def _with_processing(request: Request, item: dict[str, Any]) -> dict[str, Any]:
@@ -87,12 +105,14 @@ def list_documents(
     status: Literal["queued", "processing", "done", "failed"] | None = None,
     review: Literal["unreviewed", "reviewed"] | None = None,
     reader: Annotated[str | None, Query(max_length=64)] = None,
+    file: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$", description="a compilation file's sha256")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """Documents newest first with their status and newest run; `total` counts every match."""
+    """Documents newest first with their status and newest run; `total` counts every match. `file`: the
+    reports cut out of one compilation file (its sha256, as the upload answer's `files` gives it)."""
     total, items = service(request).list_documents(
-        agency=agency, year=year, template=template, status=status, review=review, reader=reader,
+        agency=agency, year=year, template=template, status=status, review=review, reader=reader, file=file,
         limit=limit, offset=offset,
     )  # fmt: skip
     items = [_with_processing(request, item) for item in items]

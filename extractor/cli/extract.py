@@ -1,6 +1,9 @@
 """`gongkai extract`: read reports, print or write what was found, store each run.
 
 A thin door: files in, `Service` operations, rendering out. One broken file never stops a batch.
+A file holding several reports (a 汇编) is read as one document per report (`Service.parts`):
+the split is printed (`汇编.txt: 20 reports → 20 documents`), each part is stored as its own
+document and run, and written as NAME#k.json with --out.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from extractor.model import Extraction
 from extractor.readers.llm import LLMConfigError
 from extractor.service import Service
 from extractor.settings import SAMPLE_REPORT
+from extractor.split import describe
 from schemas import DISCLOSURE_REPORT
 
 
@@ -116,45 +120,64 @@ def extract_command(
         redirect_stdout=False,
         redirect_stderr=False,
     )
+    documents = 0
     with progress:
         task = progress.add_task("extracting", total=len(paths))
         for path in paths:
             shown = escape(str(path))
             progress.advance(task)
             try:
-                doc = service.ingest(path)
-                extraction = service.extract(doc, chosen, llm)
+                parts = service.ingest_parts(path)
             except IngestError as exc:
                 failures += 1
                 err_console.print(f"[red]error[/red] {shown}: {escape(str(exc))}", highlight=False)
                 continue
-            except LLMConfigError as exc:  # a wrong key or URL is wrong for every file: stop, say which setting
-                progress.stop()
-                service.close()
-                raise fail(escape(str(exc))) from exc
             except Exception as exc:  # one broken file must not stop a batch of a thousand
                 failures += 1
                 err_console.print(f"[red]error[/red] {shown}: internal error ({exc.__class__.__name__}: "
                                   f"{escape(str(exc))[:200]})", highlight=False)  # fmt: skip
                 continue
-            if extraction.template is None:
-                failures += 1
-                err_console.print(f"[red]error[/red] {shown}: none of the mandated tables was found", highlight=False)
-                continue
-            if out is not None:
-                _write(out, names[path], extraction)
-            if store:
+            if len(parts) > 1:  # a compilation (汇编): each report is its own document and run
+                err_console.print(escape(describe(path.name, parts)), highlight=False)
+            lines = many or len(parts) > 1
+            read = 0
+            for doc in parts:
+                label = shown if doc.origin is None else f"{shown} part {doc.origin.index} of {doc.origin.count}"
                 try:
-                    run_id = service.store_run(doc, extraction)
-                except SQLAlchemyError as exc:
+                    extraction = service.extract(doc, chosen, llm)
+                except LLMConfigError as exc:  # a wrong key or URL is wrong for every file: stop, say which setting
+                    progress.stop()
                     service.close()
-                    raise fail(f"{shown}: not stored: {escape(str(exc).splitlines()[0])[:300]}") from exc
-                if not many and fmt is Format.table:
-                    err_console.print(f"stored as run {run_id} in {escape(service.url)}", style="dim", highlight=False)
-            if not many or out is None:
-                _show(extraction, fmt, lines=many)
+                    raise fail(escape(str(exc))) from exc
+                except Exception as exc:  # one broken report must not stop a batch of a thousand
+                    err_console.print(f"[red]error[/red] {label}: internal error ({exc.__class__.__name__}: "
+                                      f"{escape(str(exc))[:200]})", highlight=False)  # fmt: skip
+                    continue
+                if extraction.template is None:
+                    err_console.print(f"[red]error[/red] {label}: none of the mandated tables was found",
+                                      highlight=False)  # fmt: skip
+                    continue
+                read += 1
+                if out is not None:
+                    stem = names[path] if doc.origin is None else f"{names[path]}#{doc.origin.index}"
+                    _write(out, stem, extraction)
+                if store:
+                    try:
+                        run_id = service.store_run(doc, extraction)
+                    except SQLAlchemyError as exc:
+                        service.close()
+                        raise fail(f"{label}: not stored: {escape(str(exc).splitlines()[0])[:300]}") from exc
+                    if not many and fmt is Format.table:
+                        err_console.print(f"stored as run {run_id} in {escape(service.url)}", style="dim",
+                                          highlight=False)  # fmt: skip
+                if not many or out is None:
+                    _show(extraction, fmt, lines=lines)
+            documents += read
+            if read < len(parts):
+                failures += 1
     service.close()
     if many:
-        err_console.print(f"{len(paths) - failures} of {len(paths)} files read", highlight=False)
+        err_console.print(f"{len(paths) - failures} of {len(paths)} files read ({documents} documents)",
+                          highlight=False)  # fmt: skip
     if failures:
         raise typer.Exit(code=1)

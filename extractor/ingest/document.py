@@ -24,6 +24,18 @@ _REPORT_WORDS = DISCLOSURE_REPORT.identifying_phrases
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a part of a compilation (a 汇编 of several reports) comes from: `extractor.split`."""
+
+    parent_name: str
+    parent_sha256: str
+    index: int  # 1-based: part `index` of `count`
+    count: int
+    start: int  # character offsets of the part in the parent's text
+    end: int
+
+
+@dataclass(frozen=True)
 class SourceDocument:
     name: str
     sha256: str
@@ -38,6 +50,8 @@ class SourceDocument:
     damage: str = ""
     # The file was cut off: it ends in the middle of a character, or in a run of zero bytes.
     truncated: bool = False
+    # A part cut out of a compilation file (None: the document is the whole file).
+    origin: Origin | None = None
 
 
 def _sniff_binary_kind(data: bytes) -> str | None:

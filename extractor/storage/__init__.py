@@ -28,6 +28,7 @@ from extractor.storage.models import (
 from extractor.storage.repository import (
     DocumentLike,
     NotFound,
+    PartLike,
     add_correction,
     count_runs,
     effective_values,
@@ -55,6 +56,7 @@ __all__ = [
     "DocumentRow",
     "FieldRow",
     "NotFound",
+    "PartLike",
     "ReviewRow",
     "RunRow",
     "UserRow",

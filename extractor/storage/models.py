@@ -121,7 +121,8 @@ class Base(DeclarativeBase):
 
 
 class DocumentRow(Base):
-    """One ingested file, stored once per content hash; `text` is what every span points into."""
+    """One ingested file (or one report cut out of a compilation file), stored once per content hash;
+    `text` is what every span points into."""
 
     __tablename__ = "documents"
 
@@ -134,6 +135,14 @@ class DocumentRow(Base):
     # Deferred: listing runs should not pull megabytes of report text.
     text: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
+    # A part of a compilation file (a 汇编, cut by `extractor.split`): the file it was cut from, which
+    # part of how many, and where in the file's text. All null for a document that is a whole file.
+    parent_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parent_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    part_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    part_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    part_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    part_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     runs: Mapped[list[RunRow]] = relationship(back_populates="document", order_by="RunRow.id")
 

@@ -69,6 +69,23 @@ class DocumentLike(Protocol):
     def text(self) -> str: ...
 
 
+class PartLike(Protocol):
+    """Where a part of a compilation file comes from (an `extractor.ingest.Origin` fits)."""
+
+    @property
+    def parent_name(self) -> str: ...
+    @property
+    def parent_sha256(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def count(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
 def run_key(sha256: str, reader: str, reader_version: str) -> str:
     """The idempotency key: one run per document content, reader and reader version."""
     return f"{sha256}:{reader}:{reader_version}"
@@ -98,12 +115,14 @@ def _insert_or_existing(
 
 
 def save_document(
-    session: Session, *, sha256: str, name: str, kind: str, encoding: str, size: int, text: str
-) -> DocumentRow:
+    session: Session, *, sha256: str, name: str, kind: str, encoding: str, size: int, text: str,
+    part: PartLike | None = None,
+) -> DocumentRow:  # fmt: skip
     """Store a document once per content hash and return its row.
 
     The same bytes uploaded under another name are the same document: the first name is kept,
-    so runs and corrections for that content are found whatever the file was called.
+    so runs and corrections for that content are found whatever the file was called. `part`: the
+    document is one report cut out of a compilation file (its hash is the part's, not the file's).
     """
 
     def find() -> DocumentRow | None:
@@ -113,11 +132,16 @@ def save_document(
     if existing is not None:
         return existing
     row = DocumentRow(sha256=sha256, name=name, kind=kind, encoding=encoding, size=size, text=text)
+    if part is not None:
+        row.parent_name, row.parent_sha256 = part.parent_name, part.parent_sha256
+        row.part_index, row.part_count, row.part_start, row.part_end = part.index, part.count, part.start, part.end
     return _insert_or_existing(session, row, find)[0]
 
 
 def save_source(session: Session, doc: DocumentLike) -> DocumentRow:
-    """`save_document` for anything shaped like an ingested `SourceDocument`."""
+    """`save_document` for anything shaped like an ingested `SourceDocument` (its `origin`, when it
+    has one, says which compilation file it was cut from)."""
+    part: PartLike | None = getattr(doc, "origin", None)
     return save_document(
         session,
         sha256=doc.sha256,
@@ -126,6 +150,7 @@ def save_source(session: Session, doc: DocumentLike) -> DocumentRow:
         encoding=doc.encoding,
         size=doc.size,
         text=doc.text,
+        part=part,
     )
 
 

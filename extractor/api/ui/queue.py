@@ -2,7 +2,8 @@
 
 The ranking and counting are `extractor.review_stats.queue` (two SQL queries per page whatever
 the number of documents); this page parses the filter form, adds what only the dispatcher knows
-(which documents a worker is reading now) and renders one page of 50.
+(which documents a worker is reading now) and renders one page of 50. A document cut out of a
+compilation file (a 汇编) shows "part k of N · file", the file a link to its parts (`?file=<hash>`).
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ async def queue_page(
     status: Literal["", "queued", "processing", "done", "failed"] | None = None,
     review: Literal["", "unreviewed", "reviewed"] | None = None,
     reason: Annotated[str | None, Query(max_length=200)] = None,
+    file: Annotated[str | None, Query(max_length=255)] = None,
     offset: Annotated[int, Query(ge=0, le=10**7)] = 0,
 ) -> Response:
     filters = review_stats.QueueFilters(
         agency=_blank_is_none(agency), year=int(year) if year else None, template=_blank_is_none(template),
-        status=status or None, review=review or None, reason=_blank_is_none(reason),
+        status=status or None, review=review or None, reason=_blank_is_none(reason), file=_blank_is_none(file),
     )  # fmt: skip
     busy = processing(request)
 

@@ -127,19 +127,20 @@ def _anchor(text: Searchable, section: SectionSpec, start: int, end: int) -> int
     return None
 
 
-def printed_copies(template: TemplateSpec, plain: str | Searchable) -> int:
-    """How many reports the text prints: more than one means a compilation (a 汇编) or a report
-    printed twice; the reader reads only the first, and the user must be told.
+def printed_copies(template: TemplateSpec, plain: str | Searchable) -> list[int]:
+    """Where each report the text prints has its most distinctive table: more than one position
+    means a compilation (a 汇编) or a report printed twice (`extractor.split` cuts it in parts).
 
     Counted on the most distinctive anchored table (the first of `locate_order` with anchors): a
     copy is a confirmed anchor past the previous copy's confirming row, with a heading or anchor of
     a table printed before it (table 2's, in a disclosure report) in between, since each report of
     a compilation prints its own earlier tables again while one report's summary table does not.
+    Returns each copy's anchor offset, in printed order (empty when the template has no anchors).
     """
     keys = [s.key for s in template.sections]
     section = next((s for key in template.locate_order if (s := template.section(key)).location.anchors), None)
     if section is None:
-        return 0
+        return []
     earlier = tuple(
         phrase
         for s in template.sections[: keys.index(section.key)]
@@ -147,11 +148,10 @@ def printed_copies(template: TemplateSpec, plain: str | Searchable) -> int:
     )
     text = plain if isinstance(plain, Searchable) else Searchable(plain)
     where, size = section.location, len(text.text)
-    start, copies, previous = 0, 0, None
+    start, copies = 0, list[int]()
     while (pos := _anchor(text, section, start, size)) is not None:
-        if previous is None or not earlier or _first(text, earlier, previous, pos) is not None:
-            copies += 1
-            previous = pos
+        if not copies or not earlier or _first(text, earlier, copies[-1], pos) is not None:
+            copies.append(pos)
         confirmed = _first(text, where.confirm, pos, pos + where.confirm_within) if where.confirm else None
         start = (confirmed if confirmed is not None else pos) + 1
     return copies

@@ -41,6 +41,14 @@ class SectionReading:
     notes: list[str] = field(default_factory=list)
 
 
+def _doc_id(name: str) -> str:
+    """The file name without its extension; a part of a compilation keeps its number (汇编.pdf#3 → 汇编#3)."""
+    file, mark, part = name.rpartition("#")
+    if mark and part.isdigit():
+        return f"{file.rsplit('.', 1)[0]}#{part}"
+    return name.rsplit(".", 1)[0]
+
+
 def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -> DocumentPlan:
     """Year, template and agency first: the template says which tables to look for, and how."""
     text = doc.normalized
@@ -53,14 +61,15 @@ def plan_document(doc: SourceDocument, report: ReportType = DISCLOSURE_REPORT) -
     else:
         searchable = Searchable(text)  # one flat copy of the text for both searches
         regions = locate(template, searchable)
-        copies = printed_copies(template, searchable)
+        copies = len(printed_copies(template, searchable))
         if copies > 1:
             notes.append(
                 f"this file seems to hold {copies} reports (its tables are printed {copies} times): only the "
-                "first was read; split the file to read the others"
+                "first was read; read the file through a door that splits it (gongkai extract, the API, "
+                "gongkai submit) to read each"
             )
     return DocumentPlan(
-        doc=doc.name.rsplit(".", 1)[0],
+        doc=_doc_id(doc.name),
         template=template.version if template else None,
         year=year,
         agency=read_agency(doc.text, text),
