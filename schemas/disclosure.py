@@ -126,8 +126,10 @@ T3_COLUMNS = _cols(
 _T3_PARTS = tuple(col.key for col in T3_COLUMNS[:-1])
 
 
-def _t3_row(key: str, label: str, *aliases: str, exact: tuple[str, ...] = ()) -> RowSpec:
-    return RowSpec(key=key, label=label, columns=T3_COLUMNS, aliases=aliases, exact=exact)
+def _t3_row(
+    key: str, label: str, *aliases: str, exact: tuple[str, ...] = (), replaces: tuple[str, ...] = ()
+) -> RowSpec:
+    return RowSpec(key=key, label=label, columns=T3_COLUMNS, aliases=aliases, exact=exact, replaces=replaces)
 
 
 _T3_HEAD = (
@@ -158,6 +160,13 @@ _T3_TAIL = (
 )
 _T3_OTHER_2019 = (_t3_row("other", "(六)其他处理", "其他处理"),)
 _T3_OTHER_2021 = (
+    # some 2021 reports print (六) as one row, as the 2019 form does (FIELDS.md: keys t3.other.*)
+    _t3_row(
+        "other",
+        "(六)其他处理",
+        "其他处理",
+        replaces=("other_overdue_correction", "other_overdue_fee", "other_misc"),
+    ),  # fmt: skip
     _t3_row("other_overdue_correction", "(六)1.申请人无正当理由逾期不补正…", "逾期不补正", "无正当理由逾期"),
     _t3_row("other_overdue_fee", "(六)2.申请人逾期未按收费通知要求缴纳费用…", "逾期未按收费", "缴纳费用", "收费通知"),
     _t3_row("other_misc", "(六)3.其他", exact=("其他", "3其他", "六3其他")),
@@ -270,16 +279,26 @@ def _t3_rules(t3: SectionSpec) -> tuple[SumRule, ...]:
                 right=tuple(f"t3.{row.key}.{part}" for part in _T3_PARTS),
             )
         )
-    outcome_rows = [r.key for r in t3.rows if r.key not in {"new_received", "carried_over", "total", "carried_forward"}]
+    outcome_rows = [
+        r.key
+        for r in t3.rows
+        if not r.replaces and r.key not in {"new_received", "carried_over", "total", "carried_forward"}
+    ]
+    forms = [("", outcome_rows)] + [
+        (f".{merged.key}", [k for k in outcome_rows if k not in merged.replaces] + [merged.key])
+        for merged in t3.rows
+        if merged.replaces
+    ]  # the mandated rows, and each printed variant that merges some of them into one row
     for col in T3_COLUMNS:
-        rules.append(
-            SumRule(
-                name=f"t3.col.{col.key}",
-                description=f"column {col.label}: (七)总计 = sum of the results (一)–(六)",
-                left=(f"t3.total.{col.key}",),
-                right=tuple(f"t3.{r}.{col.key}" for r in outcome_rows),
+        for suffix, rows in forms:
+            rules.append(
+                SumRule(
+                    name=f"t3.col.{col.key}{suffix}",
+                    description=f"column {col.label}: (七)总计 = sum of the results (一)–(六)",
+                    left=(f"t3.total.{col.key}",),
+                    right=tuple(f"t3.{r}.{col.key}" for r in rows),
+                )
             )
-        )
         rules.append(
             SumRule(
                 name=f"t3.balance.{col.key}",

@@ -30,7 +30,12 @@ class ColumnSpec(BaseModel):
 
 
 class RowSpec(BaseModel):
-    """One printed row; `aliases` match anywhere in a label, `exact` only the whole label."""
+    """One printed row; `aliases` match anywhere in a label, `exact` only the whole label.
+
+    `replaces`: the keys of rows this one stands for when a report prints it instead of them
+    (a 2021 report printing (六)其他处理 as one row, as the 2019 form does). Such a row is read only
+    when printed with values; then the rows it replaces are absent, not missing, and vice versa.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -39,6 +44,7 @@ class RowSpec(BaseModel):
     columns: tuple[ColumnSpec, ...]
     aliases: tuple[str, ...] = ()
     exact: tuple[str, ...] = ()
+    replaces: tuple[str, ...] = ()
 
     def field_key(self, section: str, column: ColumnSpec) -> str:
         return f"{section}.{self.key}.{column.key}"

@@ -175,23 +175,22 @@ def _lift_settled(template: TemplateSpec, fields: dict[str, FieldValue], outcome
     """Clear layout doubts the arithmetic has settled; returns how many cells were cleared.
 
     A cell whose only doubts are of the kind a wrong choice would show in the sums (a row placed by
-    its position, digits re-cut to fit its row) is no longer in doubt when every sum it is in could
-    be checked and holds, and one of them reaches beyond the cell's own row: the row's own sum chose
-    the reading, so only another sum is independent evidence. Runs before inference, so a value the
-    reconciler proposes never confirms anything.
+    its position, digits re-cut to fit its row) is no longer in doubt when every sum of it that can
+    be checked holds, and one of them, with a value that is not zero, reaches beyond the cell's own
+    row: the row's own sum chose the reading, so only another sum is independent evidence. Runs
+    before inference, so a value the reconciler proposes never confirms anything.
     """
     results: dict[str, list[RuleOutcome]] = {}
     for outcome in outcomes:
         for key in outcome.rule.cells:
             results.setdefault(key, []).append(outcome)
-    rules_of: dict[str, int] = Counter(k for rule in template.constraints for k in rule.cells)
     lifted = 0
     for key, cell in fields.items():
         if not cell.reasons or not cell.sums_settle or cell.status not in ("read", "blank"):
             continue
-        mine = results.get(key, [])
-        if len(mine) != rules_of.get(key, 0) or not all(o.ok for o in mine):
-            continue  # a sum with a gap checks nothing; a broken one blames someone
+        mine = results.get(key, [])  # the sums that could be checked: one with a gap checks nothing
+        if not all(o.ok for o in mine):
+            continue  # a broken sum blames someone
         row = key.rsplit(".", 1)[0]
         beyond = [o for o in mine if any(k.rsplit(".", 1)[0] != row for k in o.rule.cells)]
         if any(any(fields[k].value for k in o.rule.cells) for o in beyond):

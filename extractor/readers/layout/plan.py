@@ -15,7 +15,7 @@ from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue
 from extractor.readers.layout.locate import Searchable, locate, printed_copies
 from extractor.readers.layout.meta import detect_template, read_agency, read_year
-from schemas import DISCLOSURE_REPORT, ReportType
+from schemas import DISCLOSURE_REPORT, ReportType, TemplateSpec
 
 NOT_FOUND = "cell not found in the document"
 
@@ -92,7 +92,30 @@ def assemble(
         for value in reading.fields:
             result.fields.setdefault(value.key, value)
     if plan.template is not None:
-        for key in report.template(plan.template).keys:
-            if key not in result.fields:
+        template = report.template(plan.template)
+        absent = _not_printed(template, result.fields)
+        for key in template.keys:
+            if key not in result.fields and key not in absent:
                 result.fields[key] = FieldValue(key, None, status="missing", confidence=NONE, reasons=[NOT_FOUND])
     return result
+
+
+def _not_printed(template: TemplateSpec, fields: dict[str, FieldValue]) -> set[str]:
+    """Keys of the form a report did not use: a row that replaces others (六 printed as one row)
+    when it was not read, or the rows it replaces when it was. Absent, never missing."""
+    absent: set[str] = set()
+    for section in template.sections:
+        for merged in section.rows:
+            if not merged.replaces:
+                continue
+            merged_keys = [merged.field_key(section.key, c) for c in merged.columns]
+            if any(k in fields for k in merged_keys):
+                absent.update(
+                    row.field_key(section.key, c)
+                    for row in section.rows
+                    if row.key in merged.replaces
+                    for c in row.columns
+                )
+            else:
+                absent.update(merged_keys)
+    return absent

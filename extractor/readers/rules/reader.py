@@ -159,6 +159,8 @@ def _read_labelled(
     placed: list[tuple[Assigned, Placement]] = []
     for position, item in enumerate(assigned):
         row = item.row
+        if row.replaces and item.raw.value_count() == 0:
+            continue  # a row standing for others (六 as one row) counts only where it holds values
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
             if position < last_with_values:
                 checked = any(k in r.cells for r in template.constraints for k in _keys(section, row))
