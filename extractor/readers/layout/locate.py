@@ -98,6 +98,10 @@ def _in_sentence(plain: str, position: int) -> bool:
     return "。" in line
 
 
+def _lone_row(plain: str, position: int) -> bool:
+    return _row_follows(plain, position) and not _in_sentence(plain, position)
+
+
 def _last(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> int | None:
     found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
     return max(found) if found else None
@@ -166,6 +170,9 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
         return _Found(heading if heading is not None else anchor, anchor)
     if where.fallback:
         label = next((p for p in _all(text, where.fallback, start, end) if not _in_sentence(text.text, p)), None)
+        if label is None:
+            # its first row printed as a row, the page cut (or lost) before the confirming one
+            label = next((p for p in _all(text, where.anchors, start, end) if _lone_row(text.text, p)), None)
         if label is None:
             return None
         heading = _last(text, where.headings, start, label)

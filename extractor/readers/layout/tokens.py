@@ -214,7 +214,12 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[Token]:
     offset = start
     for number, line in enumerate(text[start:end].split("\n")):
         stripped = line.strip()
-        if (
+        if stripped == "|":
+            # a line holding only '|' in a page printing one cell per line ('18 |'): an empty cell.
+            # Where such lines only open or close rows, the row has its values without them and
+            # the placement trims them (rows.py / cells.py keep empties only to fill a row's width)
+            out.append(Token("empty", "", offset, offset + len(line), line=number))
+        elif (
             stripped
             and not ("-" in stripped and _RULE_LINE.match(line))
             and not (len(stripped) < 24 and _PAGE_NUMBER.match(line))
