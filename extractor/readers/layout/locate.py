@@ -181,7 +181,8 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
         begin = _last(text, where.headings, start, end)
         begin = begin if begin is not None else _first(text, where.anchors, start, end)
         return _Found(begin if begin is not None else start, None)
-    begin = _first(text, where.headings, start, end)
+    # a table known only by its heading: the heading printed as one, not named in a sentence
+    begin = next((p for p in _all(text, where.headings, start, end) if not _in_sentence(text.text, p)), None)
     if begin is None and after_anchor:
         begin = _first(text, where.loose_headings, start, end)
     return _Found(begin, None) if begin is not None else None
