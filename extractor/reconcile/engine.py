@@ -184,6 +184,7 @@ def _lift_settled(template: TemplateSpec, fields: dict[str, FieldValue], outcome
     for outcome in outcomes:
         for key in outcome.rule.cells:
             results.setdefault(key, []).append(outcome)
+    broken_sections = {k.split(".", 1)[0] for o in outcomes if not o.ok for k in o.rule.cells}
     lifted = 0
     for key, cell in fields.items():
         if not cell.reasons or not cell.sums_settle or cell.status not in ("read", "blank"):
@@ -193,7 +194,10 @@ def _lift_settled(template: TemplateSpec, fields: dict[str, FieldValue], outcome
             continue  # a broken sum blames someone
         row = key.rsplit(".", 1)[0]
         beyond = [o for o in mine if any(k.rsplit(".", 1)[0] != row for k in o.rule.cells)]
-        if any(any(fields[k].value for k in o.rule.cells) for o in beyond):
+        # a blank in a column of blanks is vouched for by that column's sum only while the whole table
+        # adds up: in a table whose sums fail somewhere, its lost values may be anywhere
+        trusted_blank = cell.status == "blank" and key.split(".", 1)[0] not in broken_sections
+        if any(trusted_blank or any(fields[k].value for k in o.rule.cells) for o in beyond):
             cell.reasons.clear()
             cell.confidence = CHECKED
             lifted += 1

@@ -148,7 +148,8 @@ def _read_labelled(
     else:
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
-    deduplicated = _deduplicated(tokens)
+    checked_section = any(key.startswith(f"{section.key}.") for rule in template.constraints for key in rule.cells)
+    deduplicated = checked_section and _deduplicated(tokens)
     if deduplicated:
         notes.append(f"{section.key}: no number is printed twice, as if repeated lines were dropped: rows printed "
                      "without values may have lost them")  # fmt: skip
@@ -255,6 +256,8 @@ def _blank_row(
         elif deduplicated:
             value.doubt("row printed with no values in a table that prints no number twice: its values may have "
                         "been dropped; read as blanks (0)", PROBABLE, sums_settle=True)  # fmt: skip
+        else:
+            value.doubt("row printed with no values: read as blanks (0)", PROBABLE, sums_settle=True)
         if item.doubt:
             value.doubt(item.doubt, item.level)
         out.append(value)
@@ -352,7 +355,7 @@ def _empty_table(
     table that runs to the end of the text may be cut off there, so each of its cells stays flagged.
     """
     span = (tokens[0].start, tokens[-1].end)
-    keys = [key for row in section.rows for key in _keys(section, row)]
+    keys = [key for row in section.rows if not row.replaces for key in _keys(section, row)]  # the mandated form
     weight = {key: sum(key in rule.cells for rule in template.constraints) for key in keys}
     anchor = max(reversed(keys), key=lambda k: weight[k])
     reason = (
