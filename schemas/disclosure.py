@@ -166,7 +166,7 @@ _T3_OTHER_2021 = (
         "(六)其他处理",
         "其他处理",
         replaces=("other_overdue_correction", "other_overdue_fee", "other_misc"),
-    ),  # fmt: skip
+    ),
     _t3_row("other_overdue_correction", "(六)1.申请人无正当理由逾期不补正…", "逾期不补正", "无正当理由逾期"),
     _t3_row("other_overdue_fee", "(六)2.申请人逾期未按收费通知要求缴纳费用…", "逾期未按收费", "缴纳费用", "收费通知"),
     _t3_row("other_misc", "(六)3.其他", exact=("其他", "3其他", "六3其他")),

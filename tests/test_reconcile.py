@@ -16,7 +16,10 @@ T3_PARTS = ["natural", "commercial", "research", "social", "legal", "other_org"]
 def consistent_table(draw: st.DrawFn, template: TemplateSpec) -> dict[str, int]:
     """Random table 3 + table 4 satisfying every identity of the template."""
     t3 = template.section("t3")
-    outcome_rows = [r.key for r in t3.rows if r.key not in {"new_received", "carried_over", "total", "carried_forward"}]
+    mandated = [r for r in t3.rows if not r.replaces]  # the form as mandated, not a row printed instead of others
+    outcome_rows = [
+        r.key for r in mandated if r.key not in {"new_received", "carried_over", "total", "carried_forward"}
+    ]
     values: dict[str, int] = {}
     small = st.integers(min_value=0, max_value=40)
     for col in T3_PARTS:
@@ -31,7 +34,7 @@ def consistent_table(draw: st.DrawFn, template: TemplateSpec) -> dict[str, int]:
         values[f"t3.carried_forward.{col}"] = forward
         values[f"t3.carried_over.{col}"] = carried
         values[f"t3.new_received.{col}"] = column_total + forward - carried
-    for row in t3.rows:
+    for row in mandated:
         values[f"t3.{row.key}.total"] = sum(values[f"t3.{row.key}.{c}"] for c in T3_PARTS)
     for group in ("review", "suit_direct", "suit_after_review"):
         parts = [draw(small) for _ in range(4)]

@@ -8,6 +8,7 @@ Damaged bytes are read as U+FFFD, never refused one by one: `replaced` says wher
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +20,31 @@ from extractor.ingest.pdf import pdf_to_text
 from schemas import DISCLOSURE_REPORT
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-# What the text must say to be taken for a report at all: the report type's own words (schemas).
+# What the text must say to be taken for a report at all: the report type's own words (schemas) …
 _REPORT_WORDS = DISCLOSURE_REPORT.identifying_phrases
+# … or its tables: a page that starts with a table (no title, no heading) prints their header words
+_TABLE_WORDS = tuple(
+    sorted(
+        {
+            word
+            for t in DISCLOSURE_REPORT.templates
+            for s in t.sections
+            for word in (*t.markers, *s.header_words)
+            if len(word) >= 4
+        }
+    )
+)
+_TABLE_WORDS_NEEDED = 4
+_GAPS = re.compile(r"[\s|]+")
+
+
+def is_report(normalized: str) -> bool:
+    """The report type's wording, or at least four of its tables' header words (spaces, line breaks and
+    pipes ignored: a page may split '本年新 收'). Any other document is refused with one clear line."""
+    flat = _GAPS.sub("", normalized)
+    if any(word in flat for word in _REPORT_WORDS):
+        return True
+    return sum(1 for word in _TABLE_WORDS if word in flat) >= _TABLE_WORDS_NEEDED
 
 
 @dataclass(frozen=True)
@@ -105,9 +129,10 @@ def _document(
     data: bytes, name: str, text: str, kind: str, encoding: str, damage: str = "", truncated: bool = False
 ) -> SourceDocument:
     normalized = normalize(text)
-    if not any(word in normalized for word in _REPORT_WORDS):
+    if not is_report(normalized):
         raise IngestError(
-            "not_a_report", f"not a government information-disclosure report (no {_REPORT_WORDS[0]} wording found)"
+            "not_a_report",
+            f"not a government information-disclosure report (no {_REPORT_WORDS[0]} wording and none of its tables)",
         )
     return SourceDocument(
         name=name,

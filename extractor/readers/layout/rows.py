@@ -16,6 +16,8 @@ from schemas import RowSpec, SectionSpec
 
 _NOISE_CHARS = 3
 _DIGIT = re.compile(r"\d")
+# text inside a row that may hide a value: digits we could not read as one, or bytes lost to damage (U+FFFD)
+_UNREADABLE = re.compile("[\\d\ufffd]")
 # a bracketed instruction after a label ('其他对外管理服务事项(指…行政处罚、行政强制…)'): it may name
 # other rows, but it labels nothing; row numbers like (一) are too short to match
 _INSTRUCTION = re.compile(r"[(（][^()（）]{6,}[)）]")
@@ -70,7 +72,8 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
     order = list(section.rows)
     for piece in _pieces(tokens):
         if isinstance(piece, list):
-            text = _label_text(section, "".join(t.text for t in piece))
+            joined = "".join(t.text for t in piece)
+            text = _label_text(section, joined)
             span = (piece[0].start, piece[-1].end)
             expected = _expected(order, rows)
             row = _label_of(section, text, expected)
@@ -78,11 +81,13 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
                 if width is not None:
                     rows.extend(_earlier_labels(section, text, row, span))
                 current = RawRow(row, label=text, label_span=span)
+                if "\ufffd" in joined:  # damaged bytes beside the label: the row's first cell may be lost
+                    current.garbled.append(joined)
                 rows.append(current)
             elif _is_other_row(section, text, width) and (current is None or current.tokens):
                 current = RawRow(None, label=text, label_span=span, unknown=True)
                 rows.append(current)
-            elif current is not None and current.row is not None and _DIGIT.search("".join(t.text for t in piece)):
+            elif current is not None and current.row is not None and _UNREADABLE.search(joined):
                 current.garbled.append("".join(t.text for t in piece))
             continue
         if piece.kind == "break":

@@ -186,7 +186,8 @@ def _read_labelled(
             if item.raw.garbled:
                 # text that is no number: a value hidden in it would leave its row or column short
                 garbled = f"unreadable text in the row: {' '.join(item.raw.garbled)}"
-                value.doubt(garbled, DOUBTFUL, layout=False, sums_settle=True)
+                damaged = any("\ufffd" in text for text in item.raw.garbled)  # a lost value may sit anywhere
+                value.doubt(garbled, DOUBTFUL, layout=False, sums_settle=not damaged)
             if placement.doubt:
                 value.doubt(placement.doubt, placement.level, sums_settle=placement.sums_settle or value.key in spared)
             if item.doubt:
