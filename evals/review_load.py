@@ -32,7 +32,7 @@ import json
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,11 +83,12 @@ class ReportLoad:
     silent_keys: list[str] = field(default_factory=list)
 
 
-def template_keys(template: str | None) -> list[str]:
+def template_keys(template: str | None, present: Collection[str] = ()) -> list[str]:
+    """The keys of the form the report used (the mandated form when nothing was read)."""
     if not template:
         return []
     try:
-        return list(DISCLOSURE_REPORT.template(str(template)).field_keys())
+        return DISCLOSURE_REPORT.template(str(template)).used_keys(present)
     except (KeyError, ValueError):
         return []
 
@@ -116,7 +117,7 @@ def load_of(case: GoldCase, reader: Reader = rules_reader) -> ReportLoad:
                 load.keystrokes += len(typed(gold[key])) + ENTER
         return load
     template = str(extraction.template or "")
-    keys = template_keys(template) or sorted(extraction.fields)
+    keys = template_keys(template, extraction.fields) or sorted(extraction.fields)
     load = ReportLoad(case.name, folder, gold_template or template, template == gold_template, len(keys), len(gold))
     for key in keys:
         cell = extraction.fields.get(key)

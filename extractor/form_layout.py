@@ -16,6 +16,7 @@ Two shapes come out of a section:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from schemas import ColumnSpec, RowSpec, SectionSpec, TemplateSpec
@@ -88,7 +89,7 @@ def _column_headings(columns: tuple[ColumnSpec, ...]) -> tuple[Heading, ...]:
     return tuple(Heading(c.label) for c in columns)
 
 
-def _labelled(section: SectionSpec) -> tuple[FormBlock, ...]:
+def _labelled(section: SectionSpec, rows_used: tuple[RowSpec, ...]) -> tuple[FormBlock, ...]:
     blocks: list[FormBlock] = []
     run: list[RowSpec] = []
 
@@ -98,7 +99,7 @@ def _labelled(section: SectionSpec) -> tuple[FormBlock, ...]:
             blocks.append(FormBlock(header=(_column_headings(run[0].columns),), rows=rows, row_labels=True))
             run.clear()
 
-    for row in section.rows:
+    for row in rows_used:
         if run and _signature(run[0]) != _signature(row):
             close()
         run.append(row)
@@ -144,20 +145,22 @@ def _across(section: SectionSpec) -> tuple[FormBlock, ...]:
     return (FormBlock(header=tuple(header), rows=(FormRow("", "", cells),), row_labels=False),)
 
 
-def section_layout(section: SectionSpec) -> FormSection:
-    """One section's grid as the form prints it."""
-    blocks = _labelled(section) if section.labelled else _across(section)
+def section_layout(section: SectionSpec, present: Collection[str] = ()) -> FormSection:
+    """One section's grid as the form prints it (the form the report used, given its keys)."""
+    blocks = _labelled(section, section.rows_used(present)) if section.labelled else _across(section)
     return FormSection(section.key, section.title, blocks)
 
 
-_LAYOUTS: dict[int, tuple[TemplateSpec, tuple[FormSection, ...]]] = {}
+_LAYOUTS: dict[tuple[int, tuple[str, ...]], tuple[TemplateSpec, tuple[FormSection, ...]]] = {}
 
 
-def form_layout(template: TemplateSpec) -> tuple[FormSection, ...]:
-    """Every section of `template` in order; built once per template (a page asks on every view)."""
-    cached = _LAYOUTS.get(id(template))
+def form_layout(template: TemplateSpec, present: Collection[str] = ()) -> tuple[FormSection, ...]:
+    """Every section of `template` in order, in the form a report with keys `present` used (the
+    mandated form by default); built once per template and form (a page asks on every view)."""
+    used = tuple(row.key for section in template.sections for row in section.rows_used(present) if row.replaces)
+    cached = _LAYOUTS.get((id(template), used))
     if cached is not None and cached[0] is template:
         return cached[1]
-    layout = tuple(section_layout(section) for section in template.sections)
-    _LAYOUTS[id(template)] = (template, layout)
+    layout = tuple(section_layout(section, present) for section in template.sections)
+    _LAYOUTS[(id(template), used)] = (template, layout)
     return layout

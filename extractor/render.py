@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from extractor.model import Extraction, FieldValue, format_number
-from schemas import RowSpec, SectionSpec, TemplateSpec
+from schemas import SectionSpec, TemplateSpec
 
 
 def _cell(value: FieldValue | None) -> Text:
@@ -19,11 +19,6 @@ def _cell(value: FieldValue | None) -> Text:
     if value.flagged:
         return Text(f"{shown}*", style="bold yellow")
     return Text(shown)
-
-
-def _printed_rows(section: SectionSpec, extraction: Extraction) -> list[RowSpec]:
-    """The rows of the form the report used: a row printed instead of others, or those others."""
-    return [row for row in section.rows if any(row.field_key(section.key, c) in extraction.fields for c in row.columns)]
 
 
 def _section_table(section: SectionSpec, extraction: Extraction) -> Table:
@@ -38,13 +33,13 @@ def _section_table(section: SectionSpec, extraction: Extraction) -> Table:
     if uniform:
         for col in section.rows[0].columns:
             table.add_column(col.label, justify="right")
-        for row in _printed_rows(section, extraction):
+        for row in section.rows_used(extraction.fields):
             table.add_row(
                 row.label, *[_cell(extraction.fields.get(row.field_key(section.key, c))) for c in row.columns]
             )
     else:
         table.add_column("cells")
-        for row in _printed_rows(section, extraction):
+        for row in section.rows_used(extraction.fields):
             parts = Text()
             for col in row.columns:
                 parts.append(f"{col.label} ")

@@ -7,6 +7,7 @@ beside the keys, means a new report type is a new data module, not new reader co
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property
 from typing import Literal
 
@@ -105,6 +106,16 @@ class SectionSpec(BaseModel):
     def field_keys(self) -> list[str]:
         return [row.field_key(self.key, col) for row in self.rows for col in row.columns]
 
+    def rows_used(self, present: Collection[str] = ()) -> tuple[RowSpec, ...]:
+        """The rows of the form a report used, given the keys it holds: a row that replaces others
+        (六 printed as one row) where one of its cells is present, else the rows it replaces."""
+        merged = [row for row in self.rows if row.replaces]
+        if not merged:
+            return self.rows
+        used = {row.key for row in merged if any(row.field_key(self.key, c) in present for c in row.columns)}
+        replaced = {key for row in merged if row.key in used for key in row.replaces}
+        return tuple(row for row in self.rows if (row.key in used if row.replaces else row.key not in replaced))
+
     def row(self, key: str) -> RowSpec:
         for row in self.rows:
             if row.key == key:
@@ -135,6 +146,16 @@ class TemplateSpec(BaseModel):
 
     def field_keys(self) -> list[str]:
         return list(self.keys)
+
+    def used_keys(self, present: Collection[str] = ()) -> list[str]:
+        """Every key of the form a report used (`SectionSpec.rows_used`), in printed order; with no
+        keys given, the mandated form's."""
+        return [
+            row.field_key(section.key, col)
+            for section in self.sections
+            for row in section.rows_used(present)
+            for col in row.columns
+        ]
 
     @cached_property
     def keys(self) -> tuple[str, ...]:

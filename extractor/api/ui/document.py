@@ -128,8 +128,8 @@ def review_view(request: Request, doc: Mapping[str, Any]) -> ReviewView | None:
         return None
     raw_cells: Mapping[str, Any] = result.get("cells") or {}
     actions = _newest_actions(doc.get("history") or [])
-    sections = form_layout(template)
-    keys = template.keys
+    sections = form_layout(template, raw_cells)
+    keys = template.used_keys(raw_cells)
     cells = {key: _cell_view(key, raw_cells.get(key), actions.get(key)) for key in keys}
     open_cells = {k: list(c.reasons) for k, c in cells.items() if c.state in ("flagged", "inferred")}
     groups = group_flags(open_cells, keys)

@@ -15,7 +15,7 @@ from extractor.ingest import SourceDocument
 from extractor.model import Extraction, FieldValue
 from extractor.readers.layout.locate import Searchable, locate, printed_copies
 from extractor.readers.layout.meta import detect_template, read_agency, read_year
-from schemas import DISCLOSURE_REPORT, ReportType, TemplateSpec
+from schemas import DISCLOSURE_REPORT, ReportType
 
 NOT_FOUND = "cell not found in the document"
 
@@ -92,30 +92,8 @@ def assemble(
         for value in reading.fields:
             result.fields.setdefault(value.key, value)
     if plan.template is not None:
-        template = report.template(plan.template)
-        absent = _not_printed(template, result.fields)
-        for key in template.keys:
-            if key not in result.fields and key not in absent:
+        # the form the report used: a row printed instead of others (六 as one row) or those others
+        for key in report.template(plan.template).used_keys(result.fields):
+            if key not in result.fields:
                 result.fields[key] = FieldValue(key, None, status="missing", confidence=NONE, reasons=[NOT_FOUND])
     return result
-
-
-def _not_printed(template: TemplateSpec, fields: dict[str, FieldValue]) -> set[str]:
-    """Keys of the form a report did not use: a row that replaces others (六 printed as one row)
-    when it was not read, or the rows it replaces when it was. Absent, never missing."""
-    absent: set[str] = set()
-    for section in template.sections:
-        for merged in section.rows:
-            if not merged.replaces:
-                continue
-            merged_keys = [merged.field_key(section.key, c) for c in merged.columns]
-            if any(k in fields for k in merged_keys):
-                absent.update(
-                    row.field_key(section.key, c)
-                    for row in section.rows
-                    if row.key in merged.replaces
-                    for c in row.columns
-                )
-            else:
-                absent.update(merged_keys)
-    return absent
