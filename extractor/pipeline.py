@@ -182,6 +182,8 @@ def extract(
         readings.llm, readings.usage = read_llm(
             doc, readings.plan, readings.sent, settings, client, report, budget, readings.windows
         )
+        if reader == "auto":  # what was sent: a fallback window with no row printed in it is not
+            readings.sent = [k for k in readings.sent if k in readings.usage.sections]
     result = finish(doc, readings, reader, settings, report)
     result.seconds = time.perf_counter() - started
     return result

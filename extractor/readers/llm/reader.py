@@ -201,6 +201,7 @@ def read_sections_llm(
     `budget` is the document's: pass the same one to every call that reads part of one document.
     `windows` are text windows for sections the rules reader could not place (`windows.py`): such a
     section is read there, with narrative lines blanked, instead of in its (missing) region.
+    The usage's `sections` are those for which at least one block was asked for.
     """
     settings.require()
     windows = windows or {}
@@ -227,6 +228,7 @@ def read_sections_llm(
             continue
         for block in plan_blocks(section, doc.normalized, region, settings.block_rows):
             jobs.append(_Job(reading, block, doc.normalized))
+    usage.sections = [key for key in section_keys if any(job.reading.section == key for job in jobs)]
     with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
         answers = list(pool.map(lambda job: _answer(job, settings, client, cache, budget, usage, lock), jobs))
     for job, answer in zip(jobs, answers, strict=True):

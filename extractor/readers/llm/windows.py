@@ -58,15 +58,15 @@ def narrative(segment: str) -> bool:
 
 @dataclass(frozen=True)
 class Blanked:
-    """The document's text with a window's narrative blanked (same offsets), and the sentences blanked."""
+    """The document's text with a window's narrative blanked (same offsets), and the stretches blanked."""
 
     text: str
-    sentences: tuple[tuple[int, int], ...]
+    blanks: tuple[tuple[int, int], ...]
 
     def shown(self, start: int, end: int) -> str:
-        """`[start, end)` as the model is shown it: a blanked sentence (or a run of them) is one `OMITTED`."""
+        """`[start, end)` as the model is shown it: a blanked stretch (or a run of them) is one `OMITTED`."""
         pieces, cursor = [], start
-        for first, last in self.sentences:
+        for first, last in self.blanks:
             if last <= start or first >= end:
                 continue
             pieces += [self.text[cursor:first], f" {OMITTED} "]
@@ -88,20 +88,24 @@ def blank_narrative(text: str, window: tuple[int, int]) -> Blanked:
     """
     start, end = window
     chars = list(text)
-    sentences: list[tuple[int, int]] = []
+    blanks: list[tuple[int, int]] = []
+
+    def blank(first: int, last: int) -> None:
+        chars[first:last] = " " * (last - first)
+        if blanks and not text[blanks[-1][1] : first].strip():
+            blanks[-1] = (blanks[-1][0], last)  # a run of blanked stretches is shown as one
+        else:
+            blanks.append((first, last))
+
     for match in _SEGMENT.finditer(text, start, end):
         if not match.group().strip():
             continue
         if narrative(match.group()):
-            chars[match.start() : match.end()] = " " * (match.end() - match.start())
-            if sentences and not text[sentences[-1][1] : match.start()].strip():
-                sentences[-1] = (sentences[-1][0], match.end())
-            else:
-                sentences.append((match.start(), match.end()))
+            blank(match.start(), match.end())
             continue
         for count in _COUNTED.finditer(text, match.start(), match.end()):
-            chars[count.start() : count.end()] = " " * (count.end() - count.start())
-    return Blanked("".join(chars), tuple(sentences))
+            blank(count.start(), count.end())
+    return Blanked("".join(chars), tuple(blanks))
 
 
 def _last(text: str, phrases: Sequence[str], start: int, end: int) -> int | None:
