@@ -98,7 +98,7 @@ def test_the_local_model_is_chosen_by_name_or_environment(monkeypatch: pytest.Mo
     monkeypatch.setenv(llm_local.MODEL_ENV, "1.5b")
     assert llm_local.model_spec() is llm_local.QWEN_CODER_15B
     assert llm_local.model_spec("0.5b") is llm_local.QWEN_CODER_05B  # the option wins over the environment
-    with pytest.raises(llm_local.LocalLLMError, match="0.5b, 1.5b"):
+    with pytest.raises(llm_local.LocalLLMError, match=r"0\.5b, 1\.5b"):
         llm_local.model_spec("7b")
     with pytest.raises(llm_local.LocalLLMError, match=r"requirements/local-model-1\.5b\.txt"):
         llm_local.find_parts(replace(llm_local.QWEN_CODER_15B, distributions=("gongkai-test-no-such-part",)))
