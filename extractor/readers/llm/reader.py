@@ -23,7 +23,7 @@ from extractor.readers.llm.client import Answer, BlockClient
 from extractor.readers.llm.config import LLMSettings
 from extractor.readers.llm.grounding import ground_row
 from extractor.readers.llm.prompts import block_prompt, system_prompt
-from extractor.readers.llm.windows import Blanked, blank_narrative
+from extractor.readers.llm.windows import Blanked, blank_narrative, trim
 from schemas import DISCLOSURE_REPORT, ReportType, SectionSpec, block_model, block_name, row_cells
 
 LLM_READER_VERSION = "llm-0.1.0"
@@ -220,7 +220,8 @@ def read_sections_llm(
         readings.append(reading)
         section = template.section(key)
         if key in windows:
-            jobs.extend(_fallback_jobs(reading, section, doc.normalized, windows[key], settings.block_rows))
+            later = template.sections[[s.key for s in template.sections].index(key) + 1 :]
+            jobs.extend(_fallback_jobs(reading, section, later, doc.normalized, windows[key], settings.block_rows))
             continue
         region = plan.regions.get(key)
         if region is None:
@@ -240,14 +241,15 @@ def read_sections_llm(
 
 
 def _fallback_jobs(
-    reading: SectionReading, section: SectionSpec, normalized: str, window: tuple[int, int], block_rows: int
-) -> list[_Job]:
+    reading: SectionReading, section: SectionSpec, later: Sequence[SectionSpec], normalized: str,
+    window: tuple[int, int], block_rows: int,
+) -> list[_Job]:  # fmt: skip
     """The blocks of a table the rules reader could not place, read in its window with the prose blanked.
 
     A labelled table none of whose row labels is printed in the window (outside prose) is not sent,
     nor is a block of rows none of which is: no value the model gave for them could be grounded. A
     table without row labels (table 4) is sent only from its heading on, so that its run of cells
-    is not mistaken for the numbers before it.
+    is not mistaken for the numbers before it. The window is cut to the table (`windows.trim`).
     """
     blanked = blank_narrative(normalized, window)
     text, (start, end) = blanked.text, window
@@ -256,12 +258,13 @@ def _fallback_jobs(
         if not anchors:
             reading.notes.append(f"{section.key}: not placed, and no row of it is printed near: not sent to the LLM")
             return []
+        start, end = trim(section, later, text, window, min(anchors.values()), max(anchors.values()))
     else:
         heading = min((p for h in section.location.headings if (p := text.find(h, start, end)) >= 0), default=None)
         if heading is None:
             reading.notes.append(f"{section.key}: not placed, and its heading is not printed near: not sent to the LLM")
             return []
-        start = heading
+        start, end = heading, trim(section, later, text, window, heading, heading + 1)[1]
     reading.notes.append(
         f"{section.key}: not placed by the rules reader; the LLM read characters {start}-{end} around it "
         "(narrative lines left out)"

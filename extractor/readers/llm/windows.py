@@ -22,8 +22,9 @@ from schemas import SectionSpec
 #: What the model is shown in place of a blanked narrative line (the scripted server splits on it).
 OMITTED = "[…]"
 
-#: A window is at most this many characters: the longest mandated table printed one cell a line.
-DEFAULT_LIMIT = 6000
+#: A window is at most this many characters: table 3 printed one cell a line takes ~2000, and a small
+#: model's context (4096 tokens) must hold the window, the prompt and the answer.
+DEFAULT_LIMIT = 4000
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ASIDE = re.compile(r"[(（][^()（）]*[)）]")  # a parenthesised note inside a row label
@@ -106,6 +107,20 @@ def blank_narrative(text: str, window: tuple[int, int]) -> Blanked:
         for count in _COUNTED.finditer(text, match.start(), match.end()):
             blank(count.start(), count.end())
     return Blanked("".join(chars), tuple(blanks))
+
+
+def trim(
+    section: SectionSpec, later: Sequence[SectionSpec], text: str, window: tuple[int, int], first: int, last: int
+) -> tuple[int, int]:
+    """The part of `window` that can hold the table whose rows are printed from `first` to `last`:
+    from its own heading before them (else the window's start), to where a later table's heading
+    or the next part of the report begins after them (else the window's end). A window shared by
+    two unplaced tables is so cut in two, and the model is not shown the other table."""
+    start, end = window
+    heading = _last(text, section.location.headings, start, first)
+    ends = [*section.location.ends, *(p for s in later for p in (*s.location.headings, *s.location.anchors))]
+    after = [found for phrase in ends if (found := text.find(phrase, last, end)) > last]
+    return (heading if heading is not None else start), min(after, default=end)
 
 
 def _last(text: str, phrases: Sequence[str], start: int, end: int) -> int | None:
