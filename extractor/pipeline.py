@@ -98,7 +98,7 @@ def sections_for_llm(reader: Reader, readings: Readings, report: ReportType = DI
     template = report.template(plan.template)
     draft = assemble(plan, readings.rules, reader, "", report)
     unplaced = set(sections_unplaced(template, draft.fields, plan.regions))
-    found = [key for key, region in plan.regions.items() if region is not None and key not in unplaced]
+    found = [key for key, region in plan.regions.items() if region is not None]
     checked = set(sections_to_check(template, draft.fields, found))
     return [key for key in plan.regions if key in checked or key in unplaced]
 
