@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.fallback_measure import measure_document, real_excerpts, summary
 from evals.llm_safety import judge
 from evals.llm_server.failures import FailureConfig, Mode
 from extractor.ingest import load_path
@@ -22,6 +23,7 @@ from extractor.readers.llm import LLMSettings
 from extractor.readers.llm.windows import OMITTED, blank_narrative, fallback_window, gaps, narrative
 from schemas import DISCLOSURE_REPORT
 from tests import fallback_docs
+from tests.helpers import SHARED_REAL
 from tests.test_llm_server import RunningServer
 
 NAME = "fallback-cut"
@@ -143,3 +145,25 @@ def test_bad_answers_never_become_unflagged_values(server: RunningServer, folder
     assert any(i["changes"] for i in injected), f"{mode} was never applied"
     assert judge(injected, {NAME: result.flat()}).escaped == []
     assert _silent(result, gold) == []
+
+
+# --- on the shared real excerpts -----------------------------------------------------------------
+
+
+@pytest.mark.skipif(not SHARED_REAL.exists(), reason="shared benchmark not beside the checkout")
+def test_on_the_real_excerpts_auto_rescues_cells_and_adds_no_silent_error() -> None:
+    """With an honest model (the scripted server answering from gold), on the cut-off real excerpts."""
+    running = RunningServer([SHARED_REAL])
+    try:
+        results = []
+        for case in real_excerpts(SHARED_REAL):
+            running.post("/_focus", {"doc": case.name})
+            results.append(measure_document(case, _settings(running)))
+    finally:
+        running.stop()
+    totals = summary(results)
+    assert totals["new_silent"] == 0 and totals["lost"] == 0 and totals["llm_invented_unflagged"] == 0
+    assert totals["rescued"] > 0 and totals["tables_sent_as_fallback"] > 0
+    # a table read in a fallback window still counts as found: the table before it is sent when it lacks a cell
+    lintong = next(r for r in results if r.doc == "real-lintong-qlbh-2022-x")
+    assert lintong.sent == ["t2", "t3"] and lintong.fallback == ["t3"]
