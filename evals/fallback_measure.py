@@ -12,9 +12,10 @@ class per side:
 
 From the two sides: `rescued` (flagged-wrong or missing under rules, right under auto, trusted or
 flagged), `new_silent` (silent or unflagged-invented under auto, not under rules: must be 0),
-`llm_invented` (values the LLM put where gold has none), and per document the seconds, the LLM
-calls and tokens, and what was sent: each table, and whether it went as its located region or as a
-fallback window (the text around a table the rules reader could not place).
+`llm_invented` (values the LLM put where gold has none and the rules reader had none), and per
+document the seconds, the LLM calls and tokens, and what was sent: each table, and whether it went
+as its located region or as a fallback window (the text around a table the rules reader could not
+place).
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ class DocumentResult:
 
     @property
     def llm_invented(self) -> list[str]:
-        return [k for k in self.llm_cells if self.auto.get(k) in ("invented", "invented_flagged")]
+        """Values the LLM put where gold has none and the rules reader had none (an LLM agreeing with
+        a value the rules reader invented is counted under the rules: `invented` on both sides)."""
+        invented = ("invented", "invented_flagged")
+        return [k for k in self.llm_cells if self.auto.get(k) in invented and self.rules.get(k) not in invented]
 
 
 def measure_document(case: GoldCase, settings: LLMSettings) -> DocumentResult:

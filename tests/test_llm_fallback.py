@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.fallback_measure import measure_document, real_excerpts, summary
+from evals.fallback_measure import DocumentResult, classify, measure_document, real_excerpts, summary
 from evals.llm_safety import judge
 from evals.llm_server.failures import FailureConfig, Mode
 from extractor.ingest import load_path
@@ -167,3 +167,20 @@ def test_on_the_real_excerpts_auto_rescues_cells_and_adds_no_silent_error() -> N
     # a table read in a fallback window still counts as found: the table before it is sent when it lacks a cell
     lintong = next(r for r in results if r.doc == "real-lintong-qlbh-2022-x")
     assert lintong.sent == ["t2", "t3"] and lintong.fallback == ["t3"]
+
+
+def test_the_measure_classes_each_cell_and_counts_only_the_llms_own_inventions() -> None:
+    gold = {"t2.a": 1, "t2.b": 0}
+    values = {"t2.a": 1, "t2.b": 5, "t2.c": 7, "t2.d": 3}
+    flags = {"t2.b": ["x"], "t2.d": ["y"]}
+    assert [classify(gold, values, flags, k) for k in ("t2.a", "t2.b", "t2.c", "t2.d", "t2.e")] == [
+        "right", "wrong_flagged", "invented", "invented_flagged", None,
+    ]  # fmt: skip
+    result = DocumentResult(
+        "d", rules={"t2.c": "invented", "t2.a": "missing"},
+        auto={"t2.c": "invented", "t2.a": "right", "t2.d": "invented"},
+        seconds_rules=0, seconds_auto=0, sent=["t2"], fallback=["t2"], usage={}, llm_cells=["t2.c", "t2.d", "t2.a"],
+    )  # fmt: skip
+    assert result.rescued == ["t2.a"]
+    assert result.llm_invented == ["t2.d"]  # t2.c was the rules reader's, the LLM only agreed
+    assert result.new_silent == ["t2.d"]
