@@ -26,7 +26,7 @@ from extractor.readers.llm.prompts import block_prompt, system_prompt
 from extractor.readers.llm.windows import Blanked, blank_narrative, trim
 from schemas import DISCLOSURE_REPORT, ReportType, SectionSpec, block_model, block_name, row_cells
 
-LLM_READER_VERSION = "llm-0.1.0"
+LLM_READER_VERSION = "llm-0.2.0"  # 0.2: auto falls back to text windows; whole rows settled by the sums
 
 
 @dataclass
