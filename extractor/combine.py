@@ -80,6 +80,25 @@ def sections_to_check(template: TemplateSpec, fields: Mapping[str, FieldValue], 
     return wanted
 
 
+def sections_unplaced(
+    template: TemplateSpec, fields: Mapping[str, FieldValue], regions: Mapping[str, tuple[int, int] | None]
+) -> list[str]:
+    """The sections the rules reader could not place: no region found, or most of its cells missing.
+
+    Such a table may still be printed in the text around the tables that were read (a layout the
+    locator does not know, a region anchored on the introduction's mention of the table); the LLM
+    reads that text instead (`readers.llm.windows`). A section with at least half its cells read
+    is placed: its gaps are left to `sections_to_check`.
+    """
+    wanted = []
+    for section in template.sections:
+        keys = [k for k in template.keys if k.startswith(f"{section.key}.")]
+        missing = sum(1 for k in keys if (cell := fields.get(k)) is None or cell.status == "missing")
+        if regions.get(section.key) is None or (keys and missing * 2 > len(keys)):
+            wanted.append(section.key)
+    return wanted
+
+
 def combine(
     template: TemplateSpec, rules: Mapping[str, FieldValue], llm: Mapping[str, FieldValue], sections: Iterable[str]
 ) -> Combined:
@@ -113,6 +132,10 @@ def combine(
     return out
 
 
+def _none_read(fields: Mapping[str, FieldValue], keys: Iterable[str]) -> bool:
+    return all((cell := fields.get(key)) is None or cell.value is None for key in keys)
+
+
 def _clean_read(cell: FieldValue | None) -> bool:
     return cell is not None and cell.value is not None and cell.status == "read" and not cell.reasons
 
@@ -127,13 +150,17 @@ def _settle(
     for key in keys:
         theirs_values[key] = llm[key].value  # type: ignore[assignment]
     ours_ok, checkable = _satisfied(template, base, keys)
-    theirs_ok, _ = _satisfied(template, theirs_values, keys)
+    theirs_ok, theirs_checkable = _satisfied(template, theirs_values, keys)
     grounded = all(not llm[k].reasons for k in keys)
     described = "; ".join(
         f"{k}: rules {format_number(rules[k].value if k in rules else None)}, LLM {format_number(llm[k].value)}"
         for k in keys
     )
-    if checkable and theirs_ok > ours_ok and grounded:
+    # a row the rules reader missed whole (a table it could not place) has no sum of its own to
+    # check; the LLM's row, grounded, is then settled by the sums it completes (a gap in a row the
+    # rules reader did read stays flagged when the LLM fills it: one value that makes a sum hold)
+    whole_row = [k for k in template.field_keys() if k.rsplit(".", 1)[0] == row]
+    if (checkable or (theirs_checkable and _none_read(rules, whole_row))) and theirs_ok > ours_ok and grounded:
         out.settled += len(keys)
         out.notes.append(f"row {row}: readers disagreed ({described}); the LLM reading satisfies the sums")
         for key in keys:

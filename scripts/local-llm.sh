@@ -7,6 +7,8 @@
 #   scripts/local-llm.sh --smoke URL   only one chat completion against a server already running at URL
 #                                      (e.g. http://127.0.0.1:8090/v1), printing the answer
 #   (any other arguments go to `python -m evals.local_llm serve`, e.g. --port 8080 --threads 2)
+#   GONGKAI_LOCAL_MODEL=1.5b scripts/local-llm.sh   Qwen2.5-Coder-1.5B instead of the 0.5B (slower, ~1.1 GB;
+#                                                   its model name is then qwen2.5-coder-1.5b-instruct)
 #
 # It prints the lines to export, e.g.
 #   export GONGKAI_LLM_BASE_URL=http://127.0.0.1:PORT/v1

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -87,6 +89,30 @@ def test_missing_model_packages_are_named_with_the_install_command() -> None:
         llm_local.find_parts(spec)
     with pytest.raises(llm_local.LocalLLMError, match=r"requirements/local-model\.txt"):
         llm_local.find_parts(spec)
+
+
+def test_the_local_model_is_chosen_by_name_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(llm_local.MODEL_ENV, raising=False)
+    assert llm_local.model_spec() is llm_local.QWEN_CODER_05B  # the tests' and CI's default
+    assert llm_local.model_spec("1.5B") is llm_local.QWEN_CODER_15B
+    monkeypatch.setenv(llm_local.MODEL_ENV, "1.5b")
+    assert llm_local.model_spec() is llm_local.QWEN_CODER_15B
+    assert llm_local.model_spec("0.5b") is llm_local.QWEN_CODER_05B  # the option wins over the environment
+    with pytest.raises(llm_local.LocalLLMError, match=r"0\.5b, 1\.5b"):
+        llm_local.model_spec("7b")
+    with pytest.raises(llm_local.LocalLLMError, match=r"requirements/local-model-1\.5b\.txt"):
+        llm_local.find_parts(replace(llm_local.QWEN_CODER_15B, distributions=("gongkai-test-no-such-part",)))
+
+
+@pytest.mark.parametrize("key", sorted(llm_local.MODELS))
+def test_each_local_model_is_pinned_by_hash_part_by_part(key: str) -> None:
+    """Every package carrying the model is in its requirements file, in join order, with a wheel hash."""
+    spec = llm_local.MODELS[key]
+    text = (Path(__file__).parents[1] / llm_local.MODEL_REQUIREMENTS[key]).read_text(encoding="utf-8")
+    pins = re.findall(r"^([a-z0-9-]+)==[^ ]+ \\\n\s+--hash=sha256:([0-9a-f]{64})$", text, re.MULTILINE)
+    assert [name for name, _ in pins] == list(spec.distributions)
+    assert len({digest for _, digest in pins}) == len(pins)
+    assert spec.sha256 in text  # the joined file's own hash is written down beside the pins
 
 
 def test_start_server_says_how_to_install_llama_cpp(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,8 +3,10 @@
 The LLM reader sends one request per *block* (a few consecutive rows of one section); the block's
 JSON schema (from `schemas.block_model`) says which cells are asked for, and the user message
 carries the section's text between a `<text>` line and a `</text>` line. This server finds the
-gold document whose normalised text contains that slice and answers every cell from its gold
-file (null where gold has no value), in whichever of instructor's modes the request uses:
+gold document whose normalised text contains that slice (a fallback window's slice, whose
+narrative lines the reader left out, is its pieces between `[…]` marks, printed in that order)
+and answers every cell from its gold file (null where gold has no value), in whichever of
+instructor's modes the request uses:
 
 - TOOLS: `tools[0].function` is the block model → `message.tool_calls[0].function.arguments`;
 - JSON: `response_format: {"type": "json_object"}` → the JSON as `message.content`;
@@ -70,6 +72,7 @@ from evals.llm_server.failures import (
 )
 from extractor.ingest import IngestError, load_path
 from extractor.ingest.normalize import normalize
+from extractor.readers.llm.windows import OMITTED
 from schemas import DISCLOSURE_REPORT
 
 log = logging.getLogger("evals.llm_server")
@@ -137,6 +140,18 @@ def load_gold_documents(gold_dirs: Sequence[str | Path]) -> list[GoldDocument]:
     return docs
 
 
+def _in_order(pieces: Sequence[str], text: str) -> bool:
+    """Whether the pieces are printed in `text` one after another (a fallback window's text with its
+    narrative lines left out, `OMITTED` between the pieces, is one slice of the document)."""
+    position = 0
+    for piece in pieces:
+        found = text.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
 class Library:
     """The gold documents, searched by the text slice a request quotes."""
 
@@ -151,13 +166,14 @@ class Library:
         a reader that re-flows or trims lines still finds its document.
         """
         docs = self.docs if within is None else list(within)
-        needle = normalize(slice_text).strip()
-        if not needle:
+        pieces = [normalize(piece).strip() for piece in slice_text.split(OMITTED)]
+        pieces = [piece for piece in pieces if piece]
+        if not pieces:
             return []
-        found = [d for d in docs if needle in d.normalized]
+        found = [d for d in docs if _in_order(pieces, d.normalized)]
         if not found:
-            squashed = _WHITESPACE.sub("", needle)
-            found = [d for d in docs if squashed in d.squashed]
+            squashed = [_WHITESPACE.sub("", piece) for piece in pieces]
+            found = [d for d in docs if _in_order(squashed, d.squashed)]
         return found
 
     def find(self, slice_text: str, keys: Sequence[str]) -> GoldDocument | None:

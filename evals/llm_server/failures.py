@@ -42,6 +42,8 @@ Mode = Literal[
     "timeout",
     "http_429",
     "http_500",
+    "swap_columns",
+    "invent_row",
 ]
 
 MODES: tuple[Mode, ...] = (
@@ -57,10 +59,19 @@ MODES: tuple[Mode, ...] = (
     "timeout",
     "http_429",
     "http_500",
+    "swap_columns",
+    "invent_row",
 )
+#: The modes `failure_rate` is spread over. The later ones (two columns swapped, a row the text does not
+#: print answered with numbers from elsewhere in the text, prose included) are injected only when named
+#: in `rates`, so that the failure mix of a given `failure_rate`, and the figures measured with it, stay.
+SPREAD_MODES: tuple[Mode, ...] = MODES[:12]
 VALUE_MODES: frozenset[Mode] = frozenset(
-    {"shift_column", "merge_numbers", "split_number", "drop_row", "duplicate_row", "plausible_number"}
-)
+    {
+        "shift_column", "merge_numbers", "split_number", "drop_row", "duplicate_row", "plausible_number",
+        "swap_columns", "invent_row",
+    }
+)  # fmt: skip
 """Failures that send well-formed JSON with wrong values: the ones the reconciler should catch."""
 
 REFUSAL_TEXT = "I'm sorry, I can't help with that."
@@ -101,9 +112,9 @@ class FailureConfig(BaseModel):
 
     def effective_rates(self) -> dict[Mode, float]:
         """The rate of every mode after spreading `failure_rate` over the modes not named."""
-        unnamed = [m for m in MODES if m not in self.rates]
+        unnamed = [m for m in SPREAD_MODES if m not in self.rates]
         share = self.failure_rate / len(unnamed) if unnamed else 0.0
-        return {m: self.rates.get(m, share) for m in MODES}
+        return {m: self.rates.get(m, share if m in SPREAD_MODES else 0.0) for m in MODES}
 
     @classmethod
     def only(cls, mode: Mode, rate: float = 1.0, **knobs: Any) -> FailureConfig:
@@ -196,6 +207,15 @@ def plausible_value(true: int | float, rng: random.Random, text: str = "") -> in
     return rng.choice(pool)
 
 
+def invent_cells(width: int, text: str, rng: random.Random) -> list[Cell]:
+    """Values for a row the text does not print, taken from the numbers the text does print (its
+    prose included: '全年处理申请数量423件'), as a model that fills every row it is asked for does."""
+    printed = [int(n) for n in re.findall(r"(?<![\d.])\d{1,6}(?![\d.])", text)]
+    pool = printed or list(range(1, 10))
+    start = rng.randrange(len(pool))
+    return [pool[(start + i) % len(pool)] for i in range(width)]
+
+
 def diff_blocks(section: str, before: Block, after: Block) -> list[Change]:
     """Every cell whose value differs, as field keys with the gold and the sent value."""
     changes = []
@@ -278,6 +298,17 @@ def corrupt_block(
                     options.append((duplicate_row(block, row, source), f"{row}: copied from {source}"))
         elif mode == "plausible_number":
             cells.extend((row, col) for col, value in block[row].items() if value is not None)
+        elif mode == "swap_columns":
+            for i in range(len(values)):
+                for j in range(i + 1, len(values)):
+                    if values[i] != values[j] and _movable(values[i]) and _movable(values[j]):
+                        swapped = list(values)
+                        swapped[i], swapped[j] = values[j], values[i]
+                        options.append((with_row(swapped), f"{row}: {cols[i]} and {cols[j]} swapped"))
+        elif mode == "invent_row":
+            if all(v is None for v in values):
+                invented = invent_cells(len(values), text, rng)
+                options.append((with_row(invented), f"{row}: not in the text, answered {invented}"))
         else:
             raise ValueError(f"{mode} is not a value failure")
     if mode == "plausible_number":

@@ -60,6 +60,7 @@ class LLMSettings(BaseSettings):
     cache_dir: Path | None = Path.home() / ".cache" / "gongkai" / "llm"
     block_rows: int = 6  # rows per call: small enough for a small model, few enough calls to save tokens
     prompt_version: str = "v1"
+    fallback_window: int = 4000  # characters of text around a table the rules reader could not place (`auto`)
 
     @property
     def configured(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,15 +17,16 @@ from extractor.confidence import EVEN, GROUNDED, SUSPECT
 from extractor.ingest import SourceDocument
 from extractor.model import FieldValue
 from extractor.readers.layout import DocumentPlan, SectionReading
-from extractor.readers.llm.blocks import Block, plan_blocks
+from extractor.readers.llm.blocks import Block, plan_blocks, row_anchors
 from extractor.readers.llm.cache import ResponseCache
 from extractor.readers.llm.client import Answer, BlockClient
 from extractor.readers.llm.config import LLMSettings
 from extractor.readers.llm.grounding import ground_row
 from extractor.readers.llm.prompts import block_prompt, system_prompt
-from schemas import DISCLOSURE_REPORT, ReportType, block_model, block_name, row_cells
+from extractor.readers.llm.windows import Blanked, blank_narrative, trim
+from schemas import DISCLOSURE_REPORT, ReportType, SectionSpec, block_model, block_name, row_cells
 
-LLM_READER_VERSION = "llm-0.1.0"
+LLM_READER_VERSION = "llm-0.2.0"  # 0.2: auto falls back to text windows; whole rows settled by the sums
 
 
 @dataclass
@@ -92,9 +93,20 @@ class TokenBudget:
             self.spent += tokens
 
 
-def _answer(block: Block, normalized: str, settings: LLMSettings, client: BlockClient, cache: ResponseCache,
+@dataclass(frozen=True)
+class _Job:
+    """One block to ask for; `text` is what it is read and grounded in (prose blanked in a fallback window)."""
+
+    reading: SectionReading
+    block: Block
+    text: str
+    blanked: Blanked | None = None  # a fallback window: what the model is shown leaves the prose out
+
+
+def _answer(job: _Job, settings: LLMSettings, client: BlockClient, cache: ResponseCache,
             budget: Budget, usage: LLMUsage, lock: threading.Lock) -> Answer:  # fmt: skip
-    text = block.text(normalized)
+    block = job.block
+    text = job.blanked.shown(block.start, block.end) if job.blanked else block.text(job.text)
     name = block_name(block.section, block.rows)
     key = cache.key(settings.model or "", settings.prompt_version, settings.mode, name, text)
     cached = cache.get(key)
@@ -182,12 +194,17 @@ def _fields(block: Block, answer: Answer, normalized: str) -> list[FieldValue]:
 def read_sections_llm(
     doc: SourceDocument, plan: DocumentPlan, section_keys: Sequence[str], settings: LLMSettings,
     client: BlockClient | None = None, report: ReportType = DISCLOSURE_REPORT, budget: Budget | None = None,
+    windows: Mapping[str, tuple[int, int]] | None = None,
 ) -> tuple[list[SectionReading], LLMUsage]:  # fmt: skip
     """Read the named sections with the LLM, blocks in parallel up to the configured concurrency.
 
     `budget` is the document's: pass the same one to every call that reads part of one document.
+    `windows` are text windows for sections the rules reader could not place (`windows.py`): such a
+    section is read there, with narrative lines blanked, instead of in its (missing) region.
+    The usage's `sections` are those for which at least one block was asked for.
     """
     settings.require()
+    windows = windows or {}
     usage = LLMUsage(sections=list(section_keys))
     if plan.template is None:
         return [], usage
@@ -197,22 +214,62 @@ def read_sections_llm(
     budget = budget if budget is not None else TokenBudget(settings.token_budget)
     lock = threading.Lock()
     readings: list[SectionReading] = []
-    jobs: list[tuple[SectionReading, Block]] = []
+    jobs: list[_Job] = []
     for key in section_keys:
         reading = SectionReading(key)
         readings.append(reading)
+        section = template.section(key)
+        if key in windows:
+            later = template.sections[[s.key for s in template.sections].index(key) + 1 :]
+            jobs.extend(_fallback_jobs(reading, section, later, doc.normalized, windows[key], settings.block_rows))
+            continue
         region = plan.regions.get(key)
         if region is None:
             reading.notes.append(f"{key}: not found, not sent to the LLM")
             continue
-        for block in plan_blocks(template.section(key), doc.normalized, region, settings.block_rows):
-            jobs.append((reading, block))
+        for block in plan_blocks(section, doc.normalized, region, settings.block_rows):
+            jobs.append(_Job(reading, block, doc.normalized))
+    usage.sections = [key for key in section_keys if any(job.reading.section == key for job in jobs)]
     with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
-        answers = list(
-            pool.map(lambda job: _answer(job[1], doc.normalized, settings, client, cache, budget, usage, lock), jobs)
-        )
-    for (reading, block), answer in zip(jobs, answers, strict=True):
+        answers = list(pool.map(lambda job: _answer(job, settings, client, cache, budget, usage, lock), jobs))
+    for job, answer in zip(jobs, answers, strict=True):
         if answer.error:
-            reading.notes.append(f"{block_name(block.section, block.rows)}: LLM gave no usable answer ({answer.error})")
-        reading.fields.extend(_fields(block, answer, doc.normalized))
+            name = block_name(job.block.section, job.block.rows)
+            job.reading.notes.append(f"{name}: LLM gave no usable answer ({answer.error})")
+        job.reading.fields.extend(_fields(job.block, answer, job.text))
     return readings, usage
+
+
+def _fallback_jobs(
+    reading: SectionReading, section: SectionSpec, later: Sequence[SectionSpec], normalized: str,
+    window: tuple[int, int], block_rows: int,
+) -> list[_Job]:  # fmt: skip
+    """The blocks of a table the rules reader could not place, read in its window with the prose blanked.
+
+    A labelled table none of whose row labels is printed in the window (outside prose) is not sent,
+    nor is a block of rows none of which is: no value the model gave for them could be grounded. A
+    table without row labels (table 4) is sent only from its heading on, so that its run of cells
+    is not mistaken for the numbers before it. The window is cut to the table (`windows.trim`).
+    """
+    blanked = blank_narrative(normalized, window)
+    text, (start, end) = blanked.text, window
+    anchors = row_anchors(section, text, window)
+    if section.labelled:
+        if not anchors:
+            reading.notes.append(f"{section.key}: not placed, and no row of it is printed near: not sent to the LLM")
+            return []
+        start, end = trim(section, later, text, window, min(anchors.values()), max(anchors.values()))
+    else:
+        heading = min((p for h in section.location.headings if (p := text.find(h, start, end)) >= 0), default=None)
+        if heading is None:
+            reading.notes.append(f"{section.key}: not placed, and its heading is not printed near: not sent to the LLM")
+            return []
+        start, end = heading, trim(section, later, text, window, heading, heading + 1)[1]
+    reading.notes.append(
+        f"{section.key}: not placed by the rules reader; the LLM read characters {start}-{end} around it "
+        "(narrative lines left out)"
+    )
+    blocks = plan_blocks(section, text, (start, end), block_rows)
+    # a block none of whose rows is printed in the window could only be answered by invention
+    printed = [b for b in blocks if not section.labelled or any(row.key in anchors for row in b.rows)]
+    return [_Job(reading, block, text, blanked) for block in printed]
