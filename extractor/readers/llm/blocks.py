@@ -41,8 +41,9 @@ def row_anchors(section: SectionSpec, normalized: str, region: tuple[int, int]) 
 
 def plan_blocks(section: SectionSpec, normalized: str, region: tuple[int, int], rows_per_block: int) -> list[Block]:
     """Blocks of consecutive rows; tables whose rows differ in width (table 2) or carry no
-    labels (table 4) go as one block, they are short."""
-    rows = section.rows
+    labels (table 4) go as one block, they are short. The mandated rows only: a row some reports
+    print instead of others (六 as one row) is the rules reader's to find, never a model's to fill."""
+    rows = section.rows_used()
     anchors = row_anchors(section, normalized, region)
     ordered = tuple(sorted((start, key) for key, start in anchors.items()))
     if not section.labelled or len({len(r.columns) for r in rows}) > 1:
