@@ -1,11 +1,14 @@
 """Synthetic reports whose tables the rules reader cannot place, with their gold: the LLM fallback's cases.
 
-The introduction names every part of the report, table 4's heading among them, and the report
-prints no table 4: the locator takes that mention for table 4 and looks for tables 2 and 3 before
-it, where they are not (a layout seen in real reports). The tables are printed one cell a line
-(table 2) and one row a line (table 3), and a narrative paragraph carries numbers that are no
-cells. `cut` ends the document part-way through table 3, as an excerpt does: the rows after the
-cut are not in gold, and a value for them is invented.
+Table 2 lost its header rows (the 第二十条 block titles and the column titles, printed as an image
+on some pages): its row labels and cells are printed one a line under its heading, and with no
+header word in sight the locator takes the region for prose. Table 3 is printed on one line with
+the sentence that introduces it, as a page copied from a web site prints it: a row label on a line
+that ends a sentence is prose to the locator, so table 3 is placed only by its first row confirmed
+by the second, and `cut=1` ends the document after the first row, as an excerpt does (the rows
+after the cut are not in gold, and a value for them is invented). The model, shown the text with
+the sentences left out, still finds every row by its printed label. A narrative paragraph carries
+numbers that are no cells (`PROSE_NUMBERS`).
 """
 
 from __future__ import annotations
@@ -67,37 +70,30 @@ INTRO = """2025年度示范区管理委员会政府信息公开工作年度报�
 
 
 def _t2_text() -> str:
+    """Table 2 one cell a line, its header rows lost: no 第二十条 block title, no column title."""
     v = T2
-    lines = [
-        "二、主动公开政府信息情况",
-        "第二十条  第(一)项",
-        "信息内容",
-        "本年制发件数",
-        "本年废止件数",
-        "现行有效件数",
-    ]
+    lines = ["二、主动公开政府信息情况"]
     lines += ["规章", str(v["t2.rules.issued"]), str(v["t2.rules.repealed"]), str(v["t2.rules.in_force"])]
     lines += ["行政规范性文件", str(v["t2.normative.issued"]), str(v["t2.normative.repealed"])]
     lines += [str(v["t2.normative.in_force"])]
-    lines += ["第二十条  第(五)项", "信息内容", "本年处理决定数量", "行政许可", str(v["t2.licensing.decisions"])]
-    lines += ["第二十条  第(六)项", "信息内容", "本年处理决定数量", "行政处罚", str(v["t2.penalty.decisions"])]
-    lines += ["行政强制", str(v["t2.coercion.decisions"])]
-    lines += ["第二十条  第(八)项", "信息内容", "本年收费金额(单位:万元)", "行政事业性收费", str(v["t2.fees.amount"])]
+    lines += ["行政许可", str(v["t2.licensing.decisions"])]
+    lines += ["行政处罚", str(v["t2.penalty.decisions"]), "行政强制", str(v["t2.coercion.decisions"])]
+    lines += ["行政事业性收费", str(v["t2.fees.amount"])]
     return "\n".join(lines) + "\n"
 
 
 def _t3_text(rows: list[tuple[str, str, int, int, int, int, int, int, int]]) -> str:
-    lines = [
-        "三、收到和处理政府信息公开申请情况",
+    """Table 3 on one line with the sentence that introduces it, as a page copied from a web site prints it."""
+    parts = [
+        "三、收到和处理政府信息公开申请情况 本年度收到和处理政府信息公开申请的具体情况如下表。",
         "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)",
-        "申请人情况 自然人 法人或其他组织 总计",
-        "商业企业 科研机构 社会公益组织 法律服务机构 其他",
+        "申请人情况 自然人 法人或其他组织 总计 商业企业 科研机构 社会公益组织 法律服务机构 其他",
     ]
     for key, label, *cells in rows:
         if key in GROUPS:
-            lines.append(GROUPS[key])
-        lines.append(f"{label} {' '.join(str(c) for c in cells)}")
-    return "\n".join(lines) + "\n"
+            parts.append(GROUPS[key])
+        parts.append(f"{label} {' '.join(str(c) for c in cells)}")
+    return " ".join(parts) + "\n"
 
 
 def build(cut: int | None = None) -> tuple[str, dict[str, float]]:

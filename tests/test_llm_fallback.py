@@ -1,7 +1,8 @@
 """The LLM as the fallback for tables the rules reader cannot place (`auto`), through the scripted server.
 
-The synthetic report (tests/fallback_docs.py) prints tables 2 and 3 where the locator does not look
-for them, and a paragraph with numbers. `auto` must send the text around them, take back only
+The synthetic report (tests/fallback_docs.py) prints tables 2 and 3 in layouts the locator does not
+take for tables (table 2 without its header rows, table 3 on one line with a sentence, cut after its
+first row), and a paragraph with numbers. `auto` must send the text around them, take back only
 values printed where their row and column put them, trust only what a sum confirms, and never
 let a bad answer (swapped columns, invented rows, a plausible number) become an unflagged value.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from evals.fallback_measure import DocumentResult, classify, measure_document, real_excerpts, summary
+from evals.gold import load_cases
 from evals.llm_safety import judge
 from evals.llm_server.failures import FailureConfig, Mode
 from extractor.ingest import load_path
@@ -112,9 +114,12 @@ def test_unplaced_tables_get_a_window(folder: Path) -> None:
 # --- through the scripted server -----------------------------------------------------------------
 
 
-def test_rules_alone_cannot_place_the_tables(folder: Path) -> None:
+def test_rules_alone_cannot_place_the_tables(folder: Path, tmp_path: Path) -> None:
     result = extract(load_path(folder / f"{NAME}.txt"))
     assert all(v.value is None for k, v in result.fields.items() if k.startswith(("t2.", "t3.")))
+    # the case is the cut: printed whole, table 3 is placed by its first row and the confirming second
+    whole = extract(load_path(fallback_docs.write(tmp_path, "whole")))
+    assert whole.fields["t3.total.total"].value == 13 and whole.fields["t2.rules.in_force"].value is None
 
 
 def test_auto_reads_an_unplaced_table_and_trusts_only_what_a_sum_confirms(server: RunningServer, folder: Path) -> None:
@@ -147,6 +152,19 @@ def test_bad_answers_never_become_unflagged_values(server: RunningServer, folder
     assert _silent(result, gold) == []
 
 
+def test_the_measure_counts_every_printed_cell_as_rescued(server: RunningServer, folder: Path) -> None:
+    """evals.fallback_measure on the synthetic report: every cell of gold is missing under rules and
+    right under `auto` (an honest model), and nothing is lost, invented or silently wrong."""
+    server.configure()
+    server.post("/_focus", {"doc": NAME})
+    (case,) = load_cases(folder)
+    result = measure_document(case, _settings(server))
+    _, gold = fallback_docs.build(cut=1)
+    assert sorted(result.rescued) == sorted(gold)
+    assert result.new_silent == [] and result.lost == [] and result.llm_invented == []
+    assert result.sent[:2] == ["t2", "t3"] and result.fallback[:2] == ["t2", "t3"]
+
+
 # --- on the shared real excerpts -----------------------------------------------------------------
 
 
@@ -164,13 +182,16 @@ def test_on_the_real_excerpts_auto_rescues_cells_and_adds_no_silent_error() -> N
     totals = summary(results)
     assert totals["new_silent"] == 0 and totals["lost"] == 0 and totals["llm_invented_unflagged"] == 0
     assert totals["rescued"] > 0 and totals["tables_sent_as_fallback"] > 0
-    # a table read in a fallback window still counts as found: the table before it is sent when it lacks a cell
-    lintong = next(r for r in results if r.doc == "real-lintong-qlbh-2022-x")
-    assert lintong.sent == ["t2", "t3"] and lintong.fallback == ["t3"]
+    assert all(set(r.fallback) <= set(r.sent) for r in results)
+    # a table read in a fallback window still counts as found: the table before it is sent when it lacks a
+    # cell (the rules reader misses table 2's 规范性文件 row in this excerpt; the LLM reads it, flagged: no sum)
+    wuhan = next(r for r in results if r.doc == "real-wuhan-tyjr-2021-x")
+    assert wuhan.sent == ["t2", "t3"] and wuhan.fallback == ["t3"]
+    assert wuhan.rescued and all(k.startswith("t2.") for k in wuhan.rescued)
 
 
 def test_the_measure_classes_each_cell_and_counts_only_the_llms_own_inventions() -> None:
-    gold = {"t2.a": 1, "t2.b": 0}
+    gold: dict[str, float] = {"t2.a": 1, "t2.b": 0}
     values = {"t2.a": 1, "t2.b": 5, "t2.c": 7, "t2.d": 3}
     flags = {"t2.b": ["x"], "t2.d": ["y"]}
     assert [classify(gold, values, flags, k) for k in ("t2.a", "t2.b", "t2.c", "t2.d", "t2.e")] == [
