@@ -166,12 +166,12 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
                 cell.doubt(f"in a broken sum: {outcome.message}", IN_BROKEN_SUM)
     if verify:
         _flag_unverified(template, fields, outcomes, verify)
-    _lift_settled(template, fields, outcomes)
+    _lift_settled(fields, outcomes)
     _infer_missing(template, fields)
     return outcomes
 
 
-def _lift_settled(template: TemplateSpec, fields: dict[str, FieldValue], outcomes: list[RuleOutcome]) -> int:
+def _lift_settled(fields: dict[str, FieldValue], outcomes: list[RuleOutcome]) -> int:
     """Clear layout doubts the arithmetic has settled; returns how many cells were cleared.
 
     A cell whose only doubts are of the kind a wrong choice would show in the sums (a row placed by
