@@ -20,7 +20,7 @@ COUNT = 2 * len(LAYOUTS)  # every layout twice, both templates where the layout 
 # Pattern layouts of issue 9 that the reader still reads with silent errors, invented values or
 # the wrong template (evals/synth/patterns.py). Remove a name once the reader handles it: the
 # strict xfail below then fails, as a reminder.
-READER_GAPS = frozenset({"dedup", "otherrow"})
+READER_GAPS = frozenset({"dedup"})
 
 
 def layout_of(case: GoldCase) -> str:
