@@ -24,7 +24,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from extractor.ingest import Origin, SourceDocument
-from extractor.readers.layout.locate import Searchable, find_all, printed_copies
+from extractor.readers.layout.locate import Searchable, first_found, printed_copies
 from extractor.readers.layout.meta import detect_template, read_year
 from schemas import DISCLOSURE_REPORT, ReportType, TemplateSpec
 
@@ -81,31 +81,26 @@ def _counted_index(template: TemplateSpec) -> int:
     return 0
 
 
-def _first(text: Searchable, phrases: tuple[str, ...], start: int, end: int) -> int | None:
-    found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
-    return min(found) if found else None
-
-
 def _cut(template: TemplateSpec, text: Searchable, previous: int, here: int) -> int | None:
     """Where the report whose counted table is anchored at `here` begins (the one before is at `previous`)."""
     counted = _counted_index(template)
     headings, anchors = _first_table_phrases(template, counted)
-    first_table = _first(text, headings, previous, here)
+    first_table = first_found(text, headings, previous, here)
     if first_table is None:
-        first_table = _first(text, anchors, previous, here)
+        first_table = first_found(text, anchors, previous, here)
     if first_table is None:
         return None
     # The previous report's own tables end no earlier than its later tables' headings.
     later = tuple(
         h for s in template.sections[counted + 1 :] for h in (*s.location.headings, *s.location.loose_headings)
     )
-    floor = _first(text, later, previous, first_table) if later else None
+    floor = first_found(text, later, previous, first_table) if later else None
     floor = previous if floor is None else floor
     plain = text.text
     title = _title_line(plain, floor, first_table)
     if title is not None:
         return _with_meta_lines(plain, title)
-    overview = _first(text, _OVERVIEW, floor, first_table)
+    overview = first_found(text, _OVERVIEW, floor, first_table)
     return _line_start(plain, overview if overview is not None else first_table)
 
 

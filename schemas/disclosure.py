@@ -279,11 +279,8 @@ def _t3_rules(t3: SectionSpec) -> tuple[SumRule, ...]:
                 right=tuple(f"t3.{row.key}.{part}" for part in _T3_PARTS),
             )
         )
-    outcome_rows = [
-        r.key
-        for r in t3.rows
-        if not r.replaces and r.key not in {"new_received", "carried_over", "total", "carried_forward"}
-    ]
+    heads = {"new_received", "carried_over", "total", "carried_forward"}
+    outcome_rows = [r.key for r in t3.rows_used() if r.key not in heads]  # the mandated result rows
     forms = [("", outcome_rows)] + [
         (f".{merged.key}", [k for k in outcome_rows if k not in merged.replaces] + [merged.key])
         for merged in t3.rows

@@ -37,7 +37,7 @@ T3_LABELS_2021 = [
     "(七)总计",
     "四、结转下年度继续办理",
 ]
-T3_KEYS_2021 = [row.key for row in TEMPLATE_2021.section("t3").rows if not row.replaces]  # the mandated form
+T3_KEYS_2021 = [row.key for row in TEMPLATE_2021.section("t3").rows_used()]  # the mandated form
 T3_COLS = ["natural", "commercial", "research", "social", "legal", "other_org", "total"]
 T4_KEYS = [
     f"t4.{g}.{c}"

@@ -16,7 +16,7 @@ T3_PARTS = ["natural", "commercial", "research", "social", "legal", "other_org"]
 def consistent_table(draw: st.DrawFn, template: TemplateSpec) -> dict[str, int]:
     """Random table 3 + table 4 satisfying every identity of the template."""
     t3 = template.section("t3")
-    mandated = [r for r in t3.rows if not r.replaces]  # the form as mandated, not a row printed instead of others
+    mandated = t3.rows_used()  # the form as mandated, not a row printed instead of others
     outcome_rows = [
         r.key for r in mandated if r.key not in {"new_received", "carried_over", "total", "carried_forward"}
     ]

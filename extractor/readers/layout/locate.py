@@ -81,7 +81,8 @@ def find_all(text: str | Searchable, phrase: str, start: int = 0, end: int | Non
     return searchable.find_all(phrase, start, end)
 
 
-def _first(text: Searchable, phrases: tuple[str, ...], start: int = 0, end: int | None = None) -> int | None:
+def first_found(text: Searchable, phrases: tuple[str, ...], start: int = 0, end: int | None = None) -> int | None:
+    """Where the first of `phrases` is printed in [start, end), if any (split.py cuts compilations with it)."""
     found = [p for phrase in phrases for p in find_all(text, phrase, start, end)]
     return min(found) if found else None
 
@@ -125,7 +126,7 @@ class _Found:
 def _anchor(text: Searchable, section: SectionSpec, start: int, end: int) -> int | None:
     where = section.location
     for pos in sorted(p for phrase in where.anchors for p in find_all(text, phrase, start, end)):
-        confirmed = not where.confirm or _first(text, where.confirm, pos, min(end, pos + where.confirm_within))
+        confirmed = not where.confirm or first_found(text, where.confirm, pos, min(end, pos + where.confirm_within))
         if confirmed is not None and (not where.anchor_is_row or _row_follows(text.text, pos)):
             return pos
     return None
@@ -154,9 +155,9 @@ def printed_copies(template: TemplateSpec, plain: str | Searchable) -> list[int]
     where, size = section.location, len(text.text)
     start, copies = 0, list[int]()
     while (pos := _anchor(text, section, start, size)) is not None:
-        if not copies or not earlier or _first(text, earlier, copies[-1], pos) is not None:
+        if not copies or not earlier or first_found(text, earlier, copies[-1], pos) is not None:
             copies.append(pos)
-        confirmed = _first(text, where.confirm, pos, pos + where.confirm_within) if where.confirm else None
+        confirmed = first_found(text, where.confirm, pos, pos + where.confirm_within) if where.confirm else None
         start = (confirmed if confirmed is not None else pos) + 1
     return copies
 
@@ -179,12 +180,12 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
         return _Found(heading if heading is not None else label, None)
     if where.anchors:  # a header anchor not confirmed: the last heading, else the bare anchor phrase
         begin = _last(text, where.headings, start, end)
-        begin = begin if begin is not None else _first(text, where.anchors, start, end)
+        begin = begin if begin is not None else first_found(text, where.anchors, start, end)
         return _Found(begin if begin is not None else start, None)
     # a table known only by its heading: the heading printed as one, not named in a sentence
     begin = next((p for p in _all(text, where.headings, start, end) if not _in_sentence(text.text, p)), None)
     if begin is None and after_anchor:
-        begin = _first(text, where.loose_headings, start, end)
+        begin = first_found(text, where.loose_headings, start, end)
     return _Found(begin, None) if begin is not None else None
 
 
@@ -217,11 +218,11 @@ def locate(template: TemplateSpec, plain: str | Searchable) -> dict[str, tuple[i
         later = [f.begin for k in order[index + 1 :] if (f := found.get(k)) is not None and f.begin > here.begin]
         end = later[0] if later else size
         if where.ends:  # the next part of the report begins (past the table's own first characters)
-            marker = _first(text, where.ends, here.begin + 4)
+            marker = first_found(text, where.ends, here.begin + 4)
             end = min(end, marker) if marker is not None else end
         if where.max_chars is not None:
             end = min(end, here.begin + where.max_chars)
-        if where.header_words and _first(text, where.header_words, here.begin, end) is None:
+        if where.header_words and first_found(text, where.header_words, here.begin, end) is None:
             regions[key] = None  # no table header in sight: prose that names the table's rows is not the table
             continue
         regions[key] = (here.begin, end)

@@ -148,8 +148,7 @@ def _read_labelled(
     else:
         assigned = _by_label(section, raw_rows, notes)
     out: list[FieldValue] = []
-    checked_section = any(key.startswith(f"{section.key}.") for rule in template.constraints for key in rule.cells)
-    deduplicated = checked_section and _deduplicated(tokens)
+    deduplicated = _has_sums(template, section) and _deduplicated(tokens)
     if deduplicated:
         notes.append(f"{section.key}: no number is printed twice, as if repeated lines were dropped: rows printed "
                      "without values may have lost them")  # fmt: skip
@@ -227,6 +226,18 @@ def _extra_columns(section: SectionSpec, tokens: list[Token]) -> int:
             header.append(token.text)
     flat = compact("".join(header))
     return sum(flat.count(word) for word in section.extra_columns)
+
+
+_HAS_SUMS: dict[tuple[str, str], bool] = {}
+
+
+def _has_sums(template: TemplateSpec, section: SectionSpec) -> bool:
+    """Whether any identity reads this table's cells; cached like the row checks (asked per table)."""
+    key = (template.version, section.key)
+    if key not in _HAS_SUMS:
+        prefix = f"{section.key}."
+        _HAS_SUMS[key] = any(cell.startswith(prefix) for rule in template.constraints for cell in rule.cells)
+    return _HAS_SUMS[key]
 
 
 _DEDUP_MIN_NUMBERS = 6
@@ -356,7 +367,7 @@ def _empty_table(
     table that runs to the end of the text may be cut off there, so each of its cells stays flagged.
     """
     span = (tokens[0].start, tokens[-1].end)
-    keys = [key for row in section.rows if not row.replaces for key in _keys(section, row)]  # the mandated form
+    keys = [key for row in section.rows_used() for key in _keys(section, row)]  # the mandated form
     weight = {key: sum(key in rule.cells for rule in template.constraints) for key in keys}
     anchor = max(reversed(keys), key=lambda k: weight[k])
     reason = (
