@@ -118,7 +118,9 @@
     for (;;) {
       let body = null;
       try { body = await poll(); } catch (err) { body = null; }
-      if (!state.sending && (state.ids.length === 0 || (body && body.finished))) {
+      // a poll sent while the last batch was still going asks about fewer ids than were stored: not the end
+      const complete = body && body.finished && body.total === state.ids.length;
+      if (!state.sending && (state.ids.length === 0 || complete)) {
         if (!state.stopped) setText("upload-message", state.ids.length
           ? "All read: " + (body ? body.done : 0) + " done, " + (body ? body.failed : 0) + " failed. See the queue."
           : "Nothing was stored.");
