@@ -16,7 +16,10 @@ from extractor.ingest.decode import control_share, decode, has_text_bom, looks_b
 from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
-from extractor.ingest.pdf import pdf_to_text
+from extractor.ingest.pages import Box, Flattened, Page
+from extractor.ingest.pdf import pdf_document
+from extractor.ingest.scan import image_document
+from extractor.ingest.word import legacy_word_document, word_document
 from schemas import DISCLOSURE_REPORT
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -76,18 +79,35 @@ class SourceDocument:
     truncated: bool = False
     # A part cut out of a compilation file (None: the document is the whole file).
     origin: Origin | None = None
+    # Paged formats (PDF, scans, images): the pages and where runs of `text` were printed on them
+    # (`extractor.ingest.pages.box_for` finds a span's box). Empty for text, HTML and Word files.
+    pages: tuple[Page, ...] = field(default=(), repr=False)
+    boxes: tuple[Box, ...] = field(default=(), repr=False)
+    # What the format's reader met, one line each (pages cut at the page limit, OCR quality, …).
+    notes: tuple[str, ...] = ()
 
 
 def _sniff_binary_kind(data: bytes) -> str | None:
-    if data.startswith(b"%PDF"):
+    if data[:1024].lstrip().startswith(b"%PDF"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
-        return "docx/zip"
+        return "docx"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        return "doc/xls (old Office)"
-    if data[:8] in (b"\x89PNG\r\n\x1a\n",) or data.startswith(b"\xff\xd8\xff"):
+        return "doc"
+    if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
         return "image"
     return None
+
+
+def _paged(data: bytes, binary_kind: str) -> tuple[Flattened, str]:
+    """A binary format's text (and pages), with how its text was got (stored as `encoding`)."""
+    if binary_kind == "pdf":
+        return pdf_document(data)  # "pdf-text-layer", or "ocr" for a scan
+    if binary_kind == "docx":
+        return word_document(data), "docx"
+    if binary_kind == "doc":
+        return legacy_word_document(data), "doc"
+    return image_document(data), "ocr"
 
 
 def _too_large(size: int, max_bytes: int) -> IngestError:
@@ -102,12 +122,9 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
     if not data.strip():
         raise IngestError("empty", "file is empty")
     binary_kind = _sniff_binary_kind(data)
-    if binary_kind == "pdf":
-        return _document(data, name, pdf_to_text(data), "pdf", "pdf-text-layer")
     if binary_kind is not None:
-        raise IngestError(
-            "unsupported", f"{binary_kind} files are not supported yet (text, markdown, HTML and PDF are)"
-        )
+        flat, how = _paged(data, binary_kind)
+        return _document(data, name, flat.text, binary_kind, how, flat=flat)
     if looks_binary(data) and not has_text_bom(data):
         share = control_share(data)
         raise IngestError(
@@ -126,7 +143,14 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
 
 
 def _document(
-    data: bytes, name: str, text: str, kind: str, encoding: str, damage: str = "", truncated: bool = False
+    data: bytes,
+    name: str,
+    text: str,
+    kind: str,
+    encoding: str,
+    damage: str = "",
+    truncated: bool = False,
+    flat: Flattened | None = None,
 ) -> SourceDocument:
     normalized = normalize(text)
     if not is_report(normalized):
@@ -145,6 +169,9 @@ def _document(
         replaced=replacement_spans(text),
         damage=damage,
         truncated=truncated,
+        pages=flat.pages if flat else (),
+        boxes=flat.boxes if flat else (),
+        notes=flat.notes if flat else (),
     )
 
 

@@ -1,6 +1,6 @@
-"""PDF with a text layer → text, page by page (pdfplumber keeps each printed line a line).
+"""PDF → text, page by page (pdfplumber keeps each printed line a line).
 
-A scanned PDF has no text layer; it is refused with a clear error until OCR lands.
+A PDF whose pages carry no text layer is a scan: it goes to OCR (`extractor.ingest.scan`).
 """
 
 from __future__ import annotations
@@ -8,11 +8,14 @@ from __future__ import annotations
 import io
 
 from extractor.ingest.errors import IngestError
+from extractor.ingest.pages import Flattened
+from extractor.ingest.scan import scanned_pdf_document
 
 _MIN_CHARS_PER_PAGE = 20
 
 
-def pdf_to_text(data: bytes) -> str:
+def pdf_document(data: bytes) -> tuple[Flattened, str]:
+    """The PDF's text and how it was got: "pdf-text-layer", or "ocr" when the pages are scans."""
     import pdfplumber
     from pdfminer.pdfparser import PDFSyntaxError
 
@@ -25,5 +28,5 @@ def pdf_to_text(data: bytes) -> str:
         raise IngestError("corrupt", f"cannot read the PDF: {exc}") from exc
     text = "\n".join(pages)
     if len(text.strip()) < _MIN_CHARS_PER_PAGE * max(1, len(pages)):
-        raise IngestError("no_text_layer", "PDF has no text layer (a scan?): OCR is not supported yet")
-    return text
+        return scanned_pdf_document(data), "ocr"
+    return Flattened(text), "pdf-text-layer"
