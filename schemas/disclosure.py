@@ -216,6 +216,7 @@ def _t3(rows: tuple[RowSpec, ...]) -> SectionSpec:
         header_words=_T3_WORDS,
         extra_rows=("小计", "合计其中", "其中"),
         extra_columns=("小计",),
+        usual_column="natural",  # natural persons file most requests in every agency's reports
     )
 
 

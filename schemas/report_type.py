@@ -102,6 +102,11 @@ class SectionSpec(BaseModel):
     extra_columns: tuple[str, ...] = Field(
         default=(), description="header words of printed columns that are not fields (法人或其他组织 小计)"
     )
+    usual_column: str = Field(
+        default="",
+        description="the column that holds most values (自然人 in table 3): where dropped cells leave columns "
+        "open, a reading that leaves it empty in a row counting many requests is not plausible",
+    )
 
     def field_keys(self) -> list[str]:
         return [row.field_key(self.key, col) for row in self.rows for col in row.columns]

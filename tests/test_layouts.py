@@ -65,14 +65,37 @@ def test_each_layout_reads_table_3(style: str) -> None:
     assert result.flat()["flags"] == {} or style == "run_together"
 
 
-def test_dropped_empty_cells_are_flagged_not_silent() -> None:
+def test_dropped_empty_cells_the_column_sums_place_are_settled() -> None:
     rows = sample_t3(new=12, carried=2)
     lines = _layout(rows, "spaces")
-    lines[2] = "(一)予以公开 11 11"  # five empty cells dropped by the page
-    flat = _read(report_2021(lines)).flat()
+    lines[2] = "(一)予以公开 11 11"  # five empty cells dropped by the page; every other row is whole
+    extraction = _read(report_2021(lines))
+    flat = extraction.flat()
     assert flat["fields"]["t3.granted.natural"] == 11
-    assert flat["fields"]["t3.granted.total"] == 11
-    assert "t3.granted.commercial" in flat["flags"]
+    assert flat["fields"]["t3.granted.commercial"] == 0
+    # '11' could sit in any applicant column by its row alone; the column sums leave one reading
+    assert not any(key.startswith("t3.granted.") for key in flat["flags"])
+
+
+def _dropping_zeros(lines: list[str]) -> list[str]:
+    return [" ".join(word for word in line.split(" ") if word != "0") for line in lines]
+
+
+def test_dropped_empty_cells_stay_flagged_where_every_row_could_shift() -> None:
+    # every row drops its empty cells: shifting all of them into 商业企业 keeps every sum holding, and
+    # with so few requests a table without any natural-person applicant is plausible
+    flat = _read(report_2021(_dropping_zeros(_layout(sample_t3(new=3, carried=1), "spaces")))).flat()
+    assert flat["fields"]["t3.granted.natural"] == 2
+    assert {"t3.granted.natural", "t3.granted.commercial", "t3.new_received.natural"} <= set(flat["flags"])
+    assert "t3.granted.total" not in flat["flags"]  # every reading puts 2 in the total column
+
+
+def test_a_table_of_many_requests_is_not_read_as_one_without_natural_persons() -> None:
+    # the same shift, in a table of 40 requests: a reading that leaves 自然人 empty everywhere is not
+    # plausible, so the one that is left settles every cell
+    flat = _read(report_2021(_dropping_zeros(_layout(sample_t3(new=40, carried=1), "spaces")))).flat()
+    assert flat["fields"]["t3.granted.natural"] == 39
+    assert not any(key.startswith("t3.granted.") for key in flat["flags"])
 
 
 def test_missing_row_label_is_placed_by_position_and_the_sums_settle_it() -> None:

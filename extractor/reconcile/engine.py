@@ -147,11 +147,16 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
     blame = Counter(k for o in failed for k in o.rule.cells)
     clean = {k for k in blame if not fields[k].reasons}
     lone = _lone_culprits(failed)
+    rows = _lone_rows(failed, outcomes, fields, set(lone))
     confirmed = _confirmed(outcomes, blame, clean)
     for index, outcome in enumerate(failed):
         if index in lone:
             key = lone[index]
             fields[key].doubt(f"{outcome.message} — {_origin(fields[key], blame[key], key in clean)}", SUSPECT)
+            continue
+        if index in rows:
+            for key, change in rows[index]:
+                fields[key].doubt(f"{outcome.message} — {_row_origin(fields[key], key, change, rows[index])}", SUSPECT)
             continue
         # a cell that another sum confirms did not break this one; if every cell is confirmed, the
         # confirmations contradict each other (two errors that cancel in one sum) and all stay in doubt
@@ -246,6 +251,87 @@ def _lone_culprits(failed: list[RuleOutcome]) -> dict[int, str]:
         if len(explaining) == 1:
             lone.update((i, explaining[0]) for i in group)
     return lone
+
+
+def _row_of(key: str) -> str:
+    return key.rsplit(".", 1)[0]
+
+
+def _lone_rows(
+    failed: list[RuleOutcome], outcomes: list[RuleOutcome], fields: dict[str, FieldValue], explained: set[int]
+) -> dict[int, list[tuple[str, Number]]]:
+    """Broken sums of a section that one row explains: index of each such outcome → (cell, change) of
+    the explaining rows' cells in it.
+
+    A publisher who counts a row twice, or a reader who takes a row from the prose, breaks every
+    column the row has values in, while each row still adds up. Where changing one row's cells (one
+    per broken sum, each by what its sum lacks, none below zero) makes every broken sum of the
+    section hold and breaks no sum that held, that row is the likely culprit: its cells are flagged,
+    and the other cells of those sums, each vouched for by its own row, are not. With more than a few
+    such rows the arithmetic points nowhere, and every cell stays flagged.
+    """
+    by_section: dict[str, list[int]] = {}
+    for index, outcome in enumerate(failed):
+        if index not in explained:
+            by_section.setdefault(outcome.rule.cells[0].split(".", 1)[0], []).append(index)
+    values = _values(fields)
+    out: dict[int, list[tuple[str, Number]]] = {}
+    for group in by_section.values():
+        candidates = set.intersection(*({_row_of(k) for k in failed[i].rule.cells} for i in group))
+        explaining: list[dict[str, Number]] = []
+        for row in sorted(candidates):
+            change = _row_change(row, [failed[i] for i in group])
+            if change is not None and _holds_after(change, outcomes, values):
+                explaining.append(change)
+        if not 1 <= len(explaining) <= _MAX_EXPLAINING_ROWS:
+            continue
+        for i in group:
+            cells = set(failed[i].rule.cells)
+            out[i] = [(key, delta) for change in explaining for key, delta in change.items() if key in cells]
+    return out
+
+
+_MAX_EXPLAINING_ROWS = 3
+
+
+def _row_change(row: str, broken: list[RuleOutcome]) -> dict[str, Number] | None:
+    """The change to `row`'s cells that makes every broken sum hold (one cell per sum), if there is one."""
+    change: dict[str, Number] = {}
+    for outcome in broken:
+        keys = [k for k in outcome.rule.cells if _row_of(k) == row]
+        if len(keys) != 1:
+            return None
+        delta = _needed(outcome, keys[0])
+        if keys[0] in change and not _close(change[keys[0]], delta):
+            return None
+        change[keys[0]] = delta
+    return change
+
+
+def _holds_after(change: dict[str, Number], outcomes: list[RuleOutcome], values: dict[str, Number]) -> bool:
+    """Whether every sum with a changed cell holds once the change is made (no value below zero)."""
+    new = dict(values)
+    for key, delta in change.items():
+        new[key] = values[key] + delta
+        if new[key] < 0:
+            return False
+    rules = [o.rule for o in outcomes if any(k in change for k in o.rule.cells)]
+    return all(o.ok for o in evaluate(rules, new))
+
+
+def _row_origin(cell: FieldValue, key: str, change: Number, culprits: list[tuple[str, Number]]) -> str:
+    rows = sorted({_row_of(k) for k, _ in culprits})
+    which = "this row alone" if len(rows) == 1 else f"this row or one of {len(rows) - 1} other(s), each alone,"
+    fix = format_number(cell.value + change) if cell.value is not None else "?"
+    return (
+        f"{which} would make every broken column hold (this cell {fix} instead of {format_number(cell.value)}); "
+        "each other cell adds up in its own row, so the fault is likely here"
+        + (
+            "; it is printed clearly, so the document itself may be wrong (publisher's mistake)"
+            if not cell.reasons
+            else ""
+        )
+    )
 
 
 def _flag_unverified(

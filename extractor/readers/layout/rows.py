@@ -21,6 +21,7 @@ _UNREADABLE = re.compile("[\\d\ufffd]")
 # a bracketed instruction after a label ('其他对外管理服务事项(指…行政处罚、行政强制…)'): it may name
 # other rows, but it labels nothing; row numbers like (一) are too short to match
 _INSTRUCTION = re.compile(r"[(（][^()（）]{6,}[)）]")
+_COLUMN_NUMBER = re.compile(r"([^\d]+?)(\d+)")
 
 
 @dataclass
@@ -87,7 +88,12 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             elif _is_other_row(section, text, width) and (current is None or current.tokens):
                 current = RawRow(None, label=text, label_span=span, unknown=True)
                 rows.append(current)
-            elif current is not None and current.row is not None and _UNREADABLE.search(joined):
+            elif (
+                current is not None
+                and current.row is not None
+                and _UNREADABLE.search(joined)
+                and not _numbers_columns(joined)
+            ):
                 current.garbled.append("".join(t.text for t in piece))
             continue
         if piece.kind == "break":
@@ -111,6 +117,17 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
     return [r for r in rows if r.tokens or r.row is not None]
 
 
+def _numbers_columns(text: str) -> bool:
+    """A header repeated inside the table that numbers its columns ('数据1 | 数据2 | … | 数据6'): its digits
+    are 1, 2, 3 … each after the same word, and hide no value."""
+    numbered = [(word.replace("|", "").strip(), int(n)) for word, n in _COLUMN_NUMBER.findall(text)]
+    if len(numbered) < 3 or [n for _, n in numbered] != list(range(1, len(numbered) + 1)):
+        return False
+    words = {word for word, _ in numbered[1:]}
+    word = words.pop() if len(words) == 1 else ""
+    return bool(word) and numbered[0][0].endswith(word)
+
+
 def _label_text(section: SectionSpec, raw: str) -> str:
     """The compact label of a text piece, without the instructions some forms print in brackets
     (unless only the brackets hold a row's words)."""
@@ -123,8 +140,31 @@ def _label_text(section: SectionSpec, raw: str) -> str:
 def _earlier_labels(section: SectionSpec, text: str, last: RowSpec, span: tuple[int, int]) -> list[RawRow]:
     """Labels in one text piece before the one that takes the values: rows printed empty
     (cells dropped) — or labels a converter displaced. The alignment decides which."""
-    hits = [hit.row for hit in find_labels(section, text) if hit.row is not last]
-    return [RawRow(row, label=row.label, label_span=span, weak=True) for row in hits]
+    hits = {id(hit.row): (hit.end, hit.row) for hit in find_labels(section, text)}
+    if id(last) in hits:
+        hits.update(_bare_labels_between(section, text, hits, last))
+    earlier = sorted((hit for key, hit in hits.items() if key != id(last)), key=lambda hit: hit[0])
+    return [RawRow(row, label=row.label, label_span=span, weak=True) for _, row in earlier]
+
+
+def _bare_labels_between(
+    section: SectionSpec, text: str, hits: dict[int, tuple[int, RowSpec]], last: RowSpec
+) -> dict[int, tuple[int, RowSpec]]:
+    """Bare labels ('3.其他' → '其他') inside a piece of joined label lines: a row printed with no values,
+    due right after a row found in the piece and before the one that takes the values. Elsewhere a
+    bare '其他' is a column header, so it counts only in that gap."""
+    order = list(section.rows)
+    found: dict[int, tuple[int, RowSpec]] = {}
+    for index, row in enumerate(order[1:], start=1):
+        before = hits.get(id(order[index - 1])) or found.get(id(order[index - 1]))
+        if row is last or id(row) in hits or before is None or not row.exact:
+            continue
+        for alias in row.exact:
+            pos = text.find(alias, before[0])
+            if pos >= 0 and pos + len(alias) < hits[id(last)][0]:
+                found[id(row)] = (pos + len(alias), row)
+                break
+    return found
 
 
 def _is_other_row(section: SectionSpec, text: str, width: int | None) -> bool:
@@ -151,7 +191,16 @@ def _label_of(section: SectionSpec, text: str, expected: RowSpec | None) -> RowS
     exact = exact_label(section, text, expected)
     if exact is not None and (not hits or hits[-1].end < len(text)):
         return exact
-    return hits[-1].row if hits else None
+    if not hits:
+        return None
+    # '…缴纳费用…申请' then '3.其他' joined into one piece: the bare label after the last row found, where
+    # that row's successor is due, names the row the values belong to (the row found was printed empty)
+    rows = section.rows
+    index = next(i for i, row in enumerate(rows) if row is hits[-1].row)
+    after = rows[index + 1] if index + 1 < len(rows) else None
+    if after is not None and any(text.endswith(a) and len(text) - len(a) >= hits[-1].end for a in after.exact):
+        return after
+    return hits[-1].row
 
 
 @dataclass

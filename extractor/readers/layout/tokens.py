@@ -18,8 +18,9 @@ BLANK_MARKS = frozenset({"—", "——", "-", "--", "/", "无", "－", "∕", "
 # A number followed by one of these is prose (件, 条, 年 …), not a table cell.
 _PROSE_UNITS = "件条个次篇人期场家名份年月日号项类张户批例起宗台笔%‰"
 _COUNTED = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s?([件条个次项笔人家份宗起例])")
+# a sign touches its digits ('-18'); '- 5' is a blank cell ('-') and then a number
 _NUMBER = re.compile(
-    r"(?:(?P<sign>[+\-]{1,2}|增加|减少|增|减)\s?)?"
+    r"(?:(?P<sign>[+\-]{1,2}|(?:增加|减少|增|减)\s?))?"
     r"(?P<digits>\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?P<frac>\.\d+)?"
     r"(?P<unit>\s?(?:万元|元))?"
 )

@@ -51,6 +51,7 @@ class Placement:
     sums_settle: bool = False  # a wrong choice here would break a sum beyond the row
     settled: frozenset[int] = frozenset()  # columns on which every candidate agrees: the doubt spares them
     dropped: bool = False  # fewer values than columns: which columns they belong to is a guess
+    complete: bool = True  # `alternatives` holds every candidate the row's identity admits
 
 
 def _cell(token: Token) -> PlacedCell:
@@ -226,7 +227,8 @@ def _split(
     shown = "; ".join("|".join(c.raw for c in o if c) for o in ranked[:4])
     reason = f"cells run together in '{''.join(t.text for t in values)}': {len(options)} splits fit ({shown}…)"
     settled = _agreeing(ranked) if len(options) <= MAX_ALTERNATIVES else frozenset()
-    return Placement(ranked[0], reason, reason, SUSPECT, ranked, settled=settled)
+    complete = len(options) <= MAX_ALTERNATIVES
+    return Placement(ranked[0], reason, reason, SUSPECT, ranked, settled=settled, complete=complete)
 
 
 def _agreeing(candidates: Sequence[Cells]) -> frozenset[int]:
@@ -300,7 +302,7 @@ def _dropped_cells(
         reason = f"{label}: only {shown} of {width} cells shown (empty cells dropped); placement uncertain"
         level = DOUBTFUL
     settled = _agreeing(candidates) if complete else frozenset()
-    return Placement(candidates[0], reason, reason, level, candidates, settled=settled, dropped=True)
+    return Placement(candidates[0], reason, reason, level, candidates, settled=settled, dropped=True, complete=complete)
 
 
 def _fits(values: list[Token], segments: Sequence[Segment]) -> Iterator[tuple[int, ...]]:

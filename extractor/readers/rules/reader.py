@@ -37,12 +37,14 @@ def read_section(
         reading.notes.append(f"{section.key} ({section.title}) not found")
         return reading
     tokens = tokenize(normalized, *region)
-    reader = _read_labelled if section.labelled else _read_sequence
-    reading.fields = reader(section, template, tokens, reading.notes)
+    # more of the document follows the table, so it was printed whole, not cut off mid-table
+    closed = bool(normalized[region[1] :].strip())
+    if section.labelled:
+        reading.fields = _read_labelled(section, template, tokens, reading.notes, closed)
+    else:
+        reading.fields = _read_sequence(section, template, tokens, reading.notes)
     _doubt_foreign_columns(report, template, section, normalized[region[0] : region[1]], reading)
     if reading.fields is _NO_VALUES:
-        # more of the document follows the table, so it was printed whole, not cut off mid-table
-        closed = bool(normalized[region[1] :].strip())
         reading.fields = _empty_table(section, template, tokens, closed, reading.notes)
     return reading
 
@@ -131,8 +133,9 @@ def _fields_of(section: SectionSpec, row: RowSpec, placement: Placement) -> list
 
 
 def _read_labelled(
-    section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str]
+    section: SectionSpec, template: TemplateSpec, tokens: list[Token], notes: list[str], closed: bool = False
 ) -> list[FieldValue]:
+    """`closed`: text follows the table, so rows printed after its last value are blank, not cut off."""
     widths = {len(row.columns) for row in section.rows}
     width = widths.pop() if len(widths) == 1 else None
     extra = _extra_columns(section, tokens)
@@ -157,14 +160,18 @@ def _read_labelled(
         # every row label and no number: an empty table; a few row words and no number: prose
         return _NO_VALUES if len(assigned) >= len(section.rows) * _LABELS_SHOWN else []
     placed: list[tuple[Assigned, Placement]] = []
+    zeros: list[str] = []
     for position, item in enumerate(assigned):
         row = item.row
         if row.replaces and item.raw.value_count() == 0:
             continue  # a row standing for others (六 as one row) counts only where it holds values
         if item.raw.value_count() == 0 and item.raw.cell_count() < len(row.columns):
-            if position < last_with_values:
+            if position < last_with_values or closed:
                 checked = any(k in r.cells for r in template.constraints for k in _keys(section, row))
-                out.extend(_blank_row(section, row, item, checked, deduplicated))
+                blanks = _blank_row(section, row, item, checked, deduplicated)
+                if not deduplicated:  # where lines were dropped, a row without values may have lost them
+                    zeros.extend(v.key for v in blanks if v.value == 0)
+                out.extend(blanks)
             continue
         check = _row_check(template, section, [row])
         signed = [col.signed for col in row.columns]
@@ -176,19 +183,21 @@ def _read_labelled(
             notes.append(placement.note)
         placed.append((item, placement))
     if any(len(p.alternatives) > 1 for _, p in placed):
-        choose_by_identities(template, section, placed)
+        # where repeated numbers were dropped, a row may have lost values: no reading of it is settled
+        choose_by_identities(template, section, placed, zeros, settle=not deduplicated)
     for index, (item, placement) in enumerate(placed):
         values = _fields_of(section, item.row, placement)
         # the last row may be cut off rather than printed with its empty cells dropped: spare none
-        spared = _spared(section, item.row, placement) if index < len(placed) - 1 else set()
+        whole = (index < len(placed) - 1 or closed) and not deduplicated
+        spared = _spared(section, item.row, placement) if whole else set()
         for value in values:
             if item.raw.garbled:
                 # text that is no number: a value hidden in it would leave its row or column short
                 garbled = f"unreadable text in the row: {' '.join(item.raw.garbled)}"
                 damaged = any("\ufffd" in text for text in item.raw.garbled)  # a lost value may sit anywhere
                 value.doubt(garbled, DOUBTFUL, layout=False, sums_settle=not damaged)
-            if placement.doubt:
-                value.doubt(placement.doubt, placement.level, sums_settle=placement.sums_settle or value.key in spared)
+            if placement.doubt and value.key not in spared:  # every placement gives a spared cell one value
+                value.doubt(placement.doubt, placement.level, sums_settle=placement.sums_settle)
             if item.doubt:
                 value.doubt(item.doubt, item.level, sums_settle=item.sums_settle)
         out.extend(values)

@@ -1,0 +1,77 @@
+"""Cells the arithmetic settles are not flagged; cells it cannot settle still are.
+
+Each test builds its page from a consistent table (tests.helpers) and changes one thing.
+"""
+
+from __future__ import annotations
+
+from extractor.ingest import load_bytes
+from extractor.model import Extraction
+from extractor.pipeline import extract
+from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, report_2021, sample_t3
+
+
+def _read(text: str) -> Extraction:
+    return extract(load_bytes(text.encode("utf-8"), "page.txt"))
+
+
+def _pipes(rows: dict[str, list[int | str]]) -> list[str]:
+    return [
+        f"{label} | " + " | ".join(str(v) for v in rows[key]) + " |"
+        for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True)
+    ]
+
+
+def test_a_row_counted_twice_flags_that_row_not_every_cell_of_its_columns() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=3, carried=1))  # type: ignore[arg-type]
+    rows["denied_process"] = [5, 0, 0, 0, 0, 0, 5]  # the publisher adds a row its totals never counted
+    result = _read(report_2021(_pipes(rows)))
+    flags = result.flat()["flags"]
+    assert result.values()["t3.denied_process.natural"] == 5  # kept as printed, never "fixed"
+    assert {"t3.denied_process.natural", "t3.denied_process.total"} <= flags.keys()
+    assert "publisher" in " ".join(result.fields["t3.denied_process.natural"].reasons)
+    # the other cells of the broken columns each add up in their own row, and no other row holds
+    # enough to explain the columns: they are not suspects
+    assert not {f"t3.granted.{col}" for col in T3_COLS} & flags.keys()
+    assert "t3.total.natural" not in flags and "t3.unable_not_held.natural" not in flags
+
+
+def test_two_rows_that_could_each_explain_a_broken_column_are_both_flagged() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=3, carried=1))  # type: ignore[arg-type]
+    rows["denied_process"] = [2, 0, 0, 0, 0, 0, 2]  # as much as (一)予以公开: either may be the extra one
+    flags = _read(report_2021(_pipes(rows))).flat()["flags"]
+    assert {"t3.denied_process.natural", "t3.granted.natural"} <= flags.keys()
+    assert "t3.unable_not_held.natural" not in flags  # its 1 cannot account for 2
+
+
+def test_a_numbered_bare_label_between_label_lines_names_its_row() -> None:
+    # '3.其他' printed alone between (六)2's label and (七)总计: bare '其他' is a column header elsewhere
+    rows = sample_t3(new=6, carried=0)
+    rows["other_misc"] = [2, 0, 0, 0, 0, 0, 2]
+    rows["granted"] = [3, 0, 0, 0, 0, 0, 3]
+    lines = []
+    for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True):
+        shown = [str(v) for v in rows[key] if v]
+        lines.append(" ".join([label, *shown]) if key != "other_misc" else label.replace("(六)", ""))
+        if key == "other_misc":
+            lines.append(" ".join(shown))
+    result = _read(report_2021(lines))
+    assert result.values()["t3.other_misc.natural"] == 2
+    assert result.values()["t3.other_overdue_fee.natural"] == 0
+
+
+def test_a_dash_apart_from_its_digits_is_a_blank_cell_not_a_sign() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=5, carried=1))  # type: ignore[arg-type]
+    lines = _pipes(rows)
+    lines[0] = "一、本年新收政府信息公开申请数量 5 - — — 0 - 5"
+    result = _read(report_2021(lines))
+    assert result.values()["t3.new_received.total"] == 5
+    assert result.values()["t3.new_received.other_org"] == 0
+
+
+def test_a_header_that_numbers_its_columns_hides_no_value() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=5, carried=1))  # type: ignore[arg-type]
+    lines = _pipes(rows)
+    lines.insert(3, "| 类别 | 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 | 总计 |")
+    flags = _read(report_2021(lines)).flat()["flags"]
+    assert not any(key.startswith("t3.") for key in flags)
