@@ -156,7 +156,7 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
             continue
         if index in rows:
             for key, change in rows[index]:
-                fields[key].doubt(f"{outcome.message} — {_row_origin(fields[key], key, change, rows[index])}", SUSPECT)
+                fields[key].doubt(f"{outcome.message} — {_row_origin(fields[key], change, rows[index])}", SUSPECT)
             continue
         # a cell that another sum confirms did not break this one; if every cell is confirmed, the
         # confirmations contradict each other (two errors that cancel in one sum) and all stay in doubt
@@ -319,7 +319,7 @@ def _holds_after(change: dict[str, Number], outcomes: list[RuleOutcome], values:
     return all(o.ok for o in evaluate(rules, new))
 
 
-def _row_origin(cell: FieldValue, key: str, change: Number, culprits: list[tuple[str, Number]]) -> str:
+def _row_origin(cell: FieldValue, change: Number, culprits: list[tuple[str, Number]]) -> str:
     rows = sorted({_row_of(k) for k, _ in culprits})
     which = "this row alone" if len(rows) == 1 else f"this row or one of {len(rows) - 1} other(s), each alone,"
     fix = format_number(cell.value + change) if cell.value is not None else "?"
