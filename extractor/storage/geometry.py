@@ -46,9 +46,7 @@ def stored_boxes(boxes: Sequence[BoxLike]) -> list[list[float]]:
 
 def parse_boxes(stored: Sequence[Sequence[float]] | None) -> list[StoredBox]:
     """The stored JSON back as tuples (JSON has no tuples; numbers may come back as either kind)."""
-    return [
-        (int(b[0]), int(b[1]), int(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[6])) for b in stored or ()
-    ]
+    return [(int(b[0]), int(b[1]), int(b[2]), float(b[3]), float(b[4]), float(b[5]), float(b[6])) for b in stored or ()]
 
 
 def box_around(boxes: Sequence[StoredBox], span: tuple[int, int]) -> FieldBox | None:

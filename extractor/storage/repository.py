@@ -207,7 +207,11 @@ def field_boxes(session: Session, run_id: int) -> dict[str, FieldBox]:
     stmt = select(FieldRow.key, FieldRow.page, FieldRow.x0, FieldRow.top, FieldRow.x1, FieldRow.bottom).where(
         FieldRow.run_id == run_id, FieldRow.page.is_not(None)
     )
-    return {key: (page, x0, top, x1, bottom) for key, page, x0, top, x1, bottom in session.execute(stmt)}
+    found: dict[str, FieldBox] = {}
+    for key, page, x0, top, x1, bottom in session.execute(stmt):
+        if page is not None and x0 is not None and top is not None and x1 is not None and bottom is not None:
+            found[key] = (page, x0, top, x1, bottom)
+    return found
 
 
 _NO_BOX: dict[str, Any] = {"page": None, "x0": None, "top": None, "x1": None, "bottom": None}
