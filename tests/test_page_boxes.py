@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from lxml import html
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from extractor import exports
 from extractor.ingest import SourceDocument
@@ -41,42 +41,55 @@ PLANT = ("一、本年新收政府信息公开申请数量 |\n0 |", "一、本�
 FLAGGED = "t3.new_received.natural"
 LINES_PER_PAGE = 60
 PAGE_W, PAGE_H = 595.0, 842.0  # PDF points (A4)
-LINE_H, LINE_GAP, MARGIN = 11.0, 13.0, 36.0
+LINE_H, LINE_GAP, MARGIN, CHAR_W = 11.0, 13.0, 36.0, 10.0
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 def line_box(index: int, line: str) -> tuple[int, float, float, float, float]:
     """Line `index` on its page: a row of its own; cells of a table step across in columns."""
     page, row = divmod(index, LINES_PER_PAGE)
     x0 = MARGIN + (index % 5) * 90.0
-    x1 = min(PAGE_W - MARGIN, x0 + 9.0 * max(len(line), 1))
+    x1 = min(PAGE_W - MARGIN, x0 + CHAR_W * max(len(line), 1))
     top = MARGIN + row * LINE_GAP
     return page + 1, x0, top, x1, top + LINE_H
 
 
-def page_png(number: int) -> bytes:
-    """A small page picture (a quarter of the page's size in points), its number drawn on it."""
-    image = Image.new("RGB", (int(PAGE_W) // 4, int(PAGE_H) // 4), "white")
+def page_png(number: int, lines: list[tuple[str, tuple[int, float, float, float, float]]], scale: float) -> bytes:
+    """A page picture `scale` pixels per point: each line's text drawn in its box (a CJK font when the
+    machine has one), else a grey rule where the line stands."""
+    image = Image.new("RGB", (round(PAGE_W * scale), round(PAGE_H * scale)), "white")
     draw = ImageDraw.Draw(image)
-    for row in range(LINES_PER_PAGE):
-        y = (MARGIN + row * LINE_GAP) / 4
-        draw.line((MARGIN / 4, y + 1, (PAGE_W - MARGIN) / 4, y + 1), fill=(200, 200, 200))
+    font = _font(LINE_H * scale * 0.9) if scale >= 1 else None
+    for text, (page, x0, top, x1, bottom) in lines:
+        if page != number or not text.strip():
+            continue
+        if font is None:
+            draw.line((x0 * scale, bottom * scale, x1 * scale, bottom * scale), fill=(190, 190, 190))
+        else:
+            draw.text((x0 * scale, top * scale), text, fill="black", font=font)
     draw.text((4, 4), f"p{number}", fill="black")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def paged_report() -> SourceDocument:
+def _font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(str(CJK_FONT), round(size)) if CJK_FONT.exists() else ImageFont.load_default()
+
+
+def paged_report(scale: float = 0.25) -> SourceDocument:
+    """The report as a paged document; `scale`: page picture pixels per point (≥ 1 draws the text)."""
     if not REPORT.exists():
         pytest.skip(f"the shared benchmark is not beside the checkout ({REPORT})")
     text = REPORT.read_text(encoding="utf-8")
     assert text.count(PLANT[0]) == 1
     lines = text.replace(*PLANT).split("\n")
+    boxed = [(line, line_box(index, line)) for index, line in enumerate(lines)]
     builder = TextBuilder()
-    for index, line in enumerate(lines):
-        builder.line(line, line_box(index, line))
+    for line, box in boxed:
+        builder.line(line, box)
     count = (len(lines) + LINES_PER_PAGE - 1) // LINES_PER_PAGE
-    flat = builder.build(Page(n, PAGE_W, PAGE_H, page_png(n)) for n in range(1, count + 1))
+    flat = builder.build(Page(n, PAGE_W, PAGE_H, page_png(n, boxed, scale)) for n in range(1, count + 1))
     data = flat.text.encode("utf-8")
     return SourceDocument(name="dongtonghua-2020.pdf", sha256=hashlib.sha256(data).hexdigest(), kind="pdf",
                           encoding="test-boxes", size=len(data), text=flat.text, normalized=normalize(flat.text),
@@ -218,7 +231,7 @@ def test_the_api_serves_page_pictures_to_signed_in_callers(
     answer = client.get(f"/api/documents/{document_id}/pages/1.png", headers=bearer(token))
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "image/png" and answer.content == doc.pages[0].image
-    assert Image.open(io.BytesIO(answer.content)).size == (int(PAGE_W) // 4, int(PAGE_H) // 4)
+    assert Image.open(io.BytesIO(answer.content)).size == (round(PAGE_W / 4), round(PAGE_H / 4))
     missing = client.get(f"/api/documents/{document_id}/pages/{len(doc.pages) + 1}.png", headers=bearer(token))
     assert missing.status_code == 404
     assert client.get(f"/api/documents/{document_id + 1}/pages/1.png", headers=bearer(token)).status_code == 404
