@@ -77,13 +77,14 @@ def _font(size: float) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(str(CJK_FONT), round(size)) if CJK_FONT.exists() else ImageFont.load_default()
 
 
-def paged_report(scale: float = 0.25) -> SourceDocument:
-    """The report as a paged document; `scale`: page picture pixels per point (≥ 1 draws the text)."""
+def paged_report(scale: float = 0.25, copies: int = 1) -> SourceDocument:
+    """The report as a paged document; `scale`: page picture pixels per point (≥ 1 draws the text);
+    `copies` > 1: a compilation (汇编) printing the report that many times, one after the other."""
     if not REPORT.exists():
         pytest.skip(f"the shared benchmark is not beside the checkout ({REPORT})")
     text = REPORT.read_text(encoding="utf-8")
     assert text.count(PLANT[0]) == 1
-    lines = text.replace(*PLANT).split("\n")
+    lines = "\n".join([text.replace(*PLANT)] * copies).split("\n")
     boxed = [(line, line_box(index, line)) for index, line in enumerate(lines)]
     builder = TextBuilder()
     for line, box in boxed:
@@ -208,6 +209,33 @@ def test_a_stored_document_is_rebuilt_with_its_pages_and_boxes(service: ReviewSe
     assert again.text == doc.text and again.boxes == doc.boxes
     assert [(p.number, p.width, p.height) for p in again.pages] == [(p.number, p.width, p.height) for p in doc.pages]
     assert service.extract(again).fields[FLAGGED].span == service.extract(doc).fields[FLAGGED].span
+
+
+def test_each_part_of_a_compilation_keeps_its_own_boxes_and_pages(service: ReviewService) -> None:
+    """A paged file of several reports is cut into one document per report: each part's boxes point
+    into its own text and it stores only the pages it stands on (numbered as in the file)."""
+    whole = paged_report(copies=2)
+    parts = service.parts(whole)
+    assert len(parts) == 2
+    for part in parts:
+        assert part.origin is not None and part.pages
+        assert {box.page for box in part.boxes} == {page.number for page in part.pages}
+        assert all(0 <= box.start < box.end <= len(part.text) for box in part.boxes)
+        run_id = service.store_run(part, service.extract(part))
+        with service.session() as session:
+            fields = repository.run_fields(session, run_id)
+            span = fields[FLAGGED].span
+            assert span is not None and part.text[span[0] : span[1]] == "3"
+            for key, row in fields.items():
+                shifted = (
+                    None if row.span is None else (row.span[0] + part.origin.start, row.span[1] + part.origin.start)
+                )
+                assert row.box == expected_box(whole, shifted), key
+    first, second = ([page.number for page in part.pages] for part in parts)
+    assert first[0] == 1 and second[-1] == len(whole.pages) and len(set(first) & set(second)) <= 1
+    with service.session() as session:
+        stored = session.scalar(sa.select(sa.func.count()).select_from(PageRow))
+    assert stored == len(first) + len(second) < 2 * len(whole.pages)
 
 
 # -- API and review page -----------------------------------------------------------------------
