@@ -211,6 +211,15 @@ def test_a_stored_document_is_rebuilt_with_its_pages_and_boxes(service: ReviewSe
     assert service.extract(again).fields[FLAGGED].span == service.extract(doc).fields[FLAGGED].span
 
 
+def test_a_stored_upload_read_by_the_server_gets_its_boxes(service: ReviewService, doc: SourceDocument) -> None:
+    """The API's own worker path: the upload is stored, then read from storage (`extract_document`)."""
+    run_id = service.extract_document(service.store_document(doc))
+    with service.session() as session:
+        fields = repository.run_fields(session, run_id)
+    assert fields[FLAGGED].box is not None
+    assert all(row.box == expected_box(doc, row.span) for row in fields.values())
+
+
 def test_each_part_of_a_compilation_keeps_its_own_boxes_and_pages(service: ReviewService) -> None:
     """A paged file of several reports is cut into one document per report: each part's boxes point
     into its own text and it stores only the pages it stands on (numbered as in the file)."""

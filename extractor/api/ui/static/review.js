@@ -123,6 +123,7 @@
     cropMark.style.width = `${(x1 - x0) * scale + 4}px`;
     cropMark.style.height = `${(bottom - top) * scale + 4}px`;
     cropView.dataset.key = td.dataset.key || "";
+    cropView.setAttribute("aria-label", `${td.dataset.key} as printed on page ${td.dataset.page}`);
     if (cropPage) cropPage.textContent = td.dataset.page;
   }
 
@@ -418,6 +419,10 @@
     tablesPane.addEventListener("mouseleave", () => {
       const current = document.querySelector("td.cell.current");
       if (current) showCrop(current);
+    });
+    window.addEventListener("resize", () => {
+      const current = document.querySelector("td.cell.current");
+      if (current) showCrop(current); // the crop is scaled to the pane's width
     });
   }
 
