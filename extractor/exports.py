@@ -6,6 +6,9 @@ inferred, left missing, is still flagged, or was corrected or accepted by a revi
 extracted value is kept beside the corrected one (the long table), so nothing a reader did is
 hidden by an export.
 
+Cells of paged documents (PDF, scans) also say where they were printed: the JSON export's `boxes`
+(key → page and box in page units, origin top-left) and the long table's `page` column.
+
 One report per document: its newest *done* run (of one reader when `reader` is given). The
 database is read in chunks of runs, three queries per chunk (runs, fields, corrections), so an
 export of thousands of documents costs a few dozen queries, never one per document or field.
@@ -52,7 +55,7 @@ MEDIA_TYPES: dict[str, str] = {
 }
 REPORT_COLUMNS = ("document_id", "name", "sha256", "agency", "year", "template", "reader", "reader_version",
                   "run_id", "review_status", "flagged", "corrected")  # fmt: skip
-LONG_COLUMNS = ("document_id", "name", "field", "value", "status", "reviewer", "time", "extracted")
+LONG_COLUMNS = ("document_id", "name", "field", "value", "status", "reviewer", "time", "extracted", "page")
 CHUNK = 500  # runs per query: well under SQLite's bound-parameter limit, few round trips
 
 # (session, document ids of one chunk) -> {document id: (review status, review version)}; one query a chunk.
@@ -70,6 +73,11 @@ class Cell:
     reasons: tuple[str, ...] = ()
     reviewer: str = ""
     time: datetime | None = None
+    box: tuple[int, float, float, float, float] | None = None  # where it was printed: page, x0, top, x1, bottom
+
+    @property
+    def page(self) -> int | None:
+        return None if self.box is None else self.box[0]
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,11 @@ class ReportRow:
             "reader": self.reader,
             "reader_version": self.reader_version,
             "review": {"status": self.review_status, "version": self.review_version, "corrected": self.corrected},
+            "boxes": {
+                k: dict(zip(("page", "x0", "top", "x1", "bottom"), c.box, strict=True))
+                for k, c in self.cells.items()
+                if c.box is not None
+            },
         }
 
     def gold_fields(self) -> dict[str, Number]:
@@ -196,7 +209,15 @@ def _newest_done_runs(reader: str | None) -> Any:
 # Fields are read as plain column tuples, not ORM objects: an export of thousands of documents
 # holds hundreds of thousands of cells, and the session's identity map need not keep them.
 _FIELD_COLUMNS = (FieldRow.run_id, FieldRow.key, FieldRow.value, FieldRow.value_is_int, FieldRow.status,
-                  FieldRow.confidence, FieldRow.reasons)  # fmt: skip
+                  FieldRow.confidence, FieldRow.reasons, FieldRow.page, FieldRow.x0, FieldRow.top, FieldRow.x1,
+                  FieldRow.bottom)  # fmt: skip
+Box = tuple[int, float, float, float, float]
+
+
+def _box(page: int | None, x0: float | None, top: float | None, x1: float | None, bottom: float | None) -> Box | None:
+    if page is None or x0 is None or top is None or x1 is None or bottom is None:
+        return None
+    return (page, x0, top, x1, bottom)
 
 
 def _field_value(key: str, value: Any, is_int: bool | None, status: str, confidence: float,
@@ -213,18 +234,22 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def _cells(template_keys: Sequence[str], fields: list[FieldValue], corrections: list[CorrectionRow]) -> dict[str, Cell]:
-    """A run's cells: the reader's, then its corrections oldest first, so the newest wins."""
+def _cells(template_keys: Sequence[str], fields: list[tuple[FieldValue, Box | None]],
+           corrections: list[CorrectionRow]) -> dict[str, Cell]:  # fmt: skip
+    """A run's cells: the reader's, then its corrections oldest first, so the newest wins (a corrected
+    cell keeps the box where the reader found it: that is where the reviewer checked it)."""
     cells: dict[str, Cell] = {}
-    for value in fields:
-        cells[value.key] = Cell(value.key, value.value, extracted_status(value), value.value, tuple(value.reasons))
+    for value, box in fields:
+        cells[value.key] = Cell(value.key, value.value, extracted_status(value), value.value, tuple(value.reasons),
+                                box=box)  # fmt: skip
     for correction in corrections:
         before = cells.get(correction.key)
         kind = classify_correction(correction)
         previous = before.value if before else None
         shown = previous if kind == "accepted" else correction.new  # an accept confirms what was shown
         cells[correction.key] = Cell(correction.key, shown, kind, before.extracted if before else None, (),
-                                     correction.reviewer, _utc(correction.created_at))  # fmt: skip
+                                     correction.reviewer, _utc(correction.created_at),
+                                     before.box if before else None)  # fmt: skip
     order = {key: index for index, key in enumerate(template_keys)}
     return dict(sorted(cells.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
 
@@ -255,10 +280,10 @@ def iter_reports(
         ids = [run.id for run, _ in chunk]
         if not ids:
             continue
-        fields: dict[int, list[FieldValue]] = {run_id: [] for run_id in ids}
+        fields: dict[int, list[tuple[FieldValue, Box | None]]] = {run_id: [] for run_id in ids}
         stmt_f = select(*_FIELD_COLUMNS).where(FieldRow.run_id.in_(ids)).order_by(FieldRow.id)
-        for run_id, key, value, is_int, status, confidence, reasons in session.execute(stmt_f):
-            fields[run_id].append(_field_value(key, value, is_int, status, confidence, reasons))
+        for run_id, key, value, is_int, status, confidence, reasons, *box in session.execute(stmt_f):
+            fields[run_id].append((_field_value(key, value, is_int, status, confidence, reasons), _box(*box)))
         corrections: dict[int, list[CorrectionRow]] = {run_id: [] for run_id in ids}
         stmt_c = select(CorrectionRow).where(CorrectionRow.run_id.in_(ids)).order_by(CorrectionRow.id)
         for correction in session.scalars(stmt_c):
@@ -306,9 +331,11 @@ def wide_row(row: ReportRow, columns: Sequence[str]) -> list[Any]:
 
 
 def long_rows(row: ReportRow) -> Iterator[list[Any]]:
-    """One line per cell: value, status, the newest reviewer and time, and the extracted value."""
+    """One line per cell: value, status, the newest reviewer and time, the extracted value, and the
+    page it was printed on (empty for text and HTML)."""
     for cell in row.cells.values():
-        yield [row.document_id, row.name, cell.key, cell.value, cell.status, cell.reviewer, cell.time, cell.extracted]
+        yield [row.document_id, row.name, cell.key, cell.value, cell.status, cell.reviewer, cell.time, cell.extracted,
+               cell.page]  # fmt: skip
 
 
 def write_csv(reports: Iterable[ReportRow], out: io.TextIOBase | Any, kind: Kind = "wide",

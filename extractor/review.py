@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session, undefer
 
 from extractor.ingest import IngestError, SourceDocument, load_bytes
 from extractor.ingest.normalize import normalize
+from extractor.ingest.pages import Box, Page
 from extractor.model import Number
 from extractor.pipeline import Reader, llm_settings, reader_version
 from extractor.service import Recheck, Service, recheck_sums
 from extractor.storage import carry, repository
-from extractor.storage.models import ROLES, CorrectionRow, DocumentRow, ReviewRow, RunRow, UserRow
+from extractor.storage.models import ROLES, CorrectionRow, DocumentRow, PageRow, ReviewRow, RunRow, UserRow
 from extractor.uploads import expand
 
 DOCUMENT_STATUSES = ("queued", "processing", "done", "failed")
@@ -127,6 +128,14 @@ def _run_status(run: RunRow | None) -> str:
     return "queued" if run is None else run.status
 
 
+def _add_boxes(result: dict[str, Any], boxes: dict[str, tuple[int, float, float, float, float]]) -> None:
+    """Each cell printed on a page gets `box`: {page, x0, top, x1, bottom} (page units, origin top-left)."""
+    cells: dict[str, dict[str, Any]] = result.get("cells") or {}
+    for key, (page, x0, top, x1, bottom) in boxes.items():
+        if key in cells:
+            cells[key]["box"] = {"page": page, "x0": x0, "top": top, "x1": x1, "bottom": bottom}
+
+
 class ReviewService(Service):
     """`Service` plus what reviewers and uploaders do."""
 
@@ -221,14 +230,29 @@ class ReviewService(Service):
             return list(session.scalars(stmt))
 
     def source(self, document_id: int) -> SourceDocument:
+        """The stored document as ingest left it: text, and for a paged one its pages (sizes only: the
+        pictures stay in the database, no reader looks at them) and boxes."""
         with self.session() as session:
             row = session.scalar(
-                select(DocumentRow).where(DocumentRow.id == document_id).options(undefer(DocumentRow.text))
+                select(DocumentRow)
+                .where(DocumentRow.id == document_id)
+                .options(undefer(DocumentRow.text), undefer(DocumentRow.boxes))
             )
             if row is None:
                 raise repository.NotFound(f"no document with id {document_id}")
+            pages = tuple(Page(p.number, p.width, p.height) for p in repository.document_pages(session, row.id))
+            boxes = tuple(Box(*box) for box in repository.document_boxes(row))
             return SourceDocument(name=row.name, sha256=row.sha256, kind=row.kind, encoding=row.encoding,
-                                  size=row.size, text=row.text, normalized=normalize(row.text))  # fmt: skip
+                                  size=row.size, text=row.text, normalized=normalize(row.text), pages=pages,
+                                  boxes=boxes)  # fmt: skip
+
+    def page_image(self, document_id: int, number: int) -> bytes:
+        """The PNG of one page of a document; `NotFound` when there is no such page or it has no picture."""
+        with self.session() as session:
+            image = repository.page_image(session, document_id, number)
+        if image is None:
+            raise repository.NotFound(f"document {document_id} has no picture of page {number}")
+        return image
 
     def extract_document(self, document_id: int, reader: Reader = "rules") -> int:
         """Read a stored document and store the run; a reader that crashes leaves a failed run."""
@@ -337,10 +361,12 @@ class ReviewService(Service):
                 for r in session.scalars(select(RunRow).where(RunRow.document_id == document_id)
                                          .order_by(RunRow.id.desc()))
             ]  # fmt: skip
+            out["pages"] = self._pages(session, document_id)
             if run is not None and run.status == "done":
                 trail = repository.list_corrections(session, run.id)
                 extraction = repository.load_extraction(session, run.id, trail=trail)
                 out["result"] = extraction.detailed()
+                _add_boxes(out["result"], repository.field_boxes(session, run.id))
                 sources = self._correction_runs(session, [c.carried_from for c in trail if c.carried_from])
                 out["history"] = [
                     {"id": c.id, "key": c.key, "action": c.action, "from": c.old, "to": c.new,
@@ -353,6 +379,19 @@ class ReviewService(Service):
                 out["carried"] = sorted(carry.carried(session, run.id))
                 out["conflicts"] = [conflict.as_dict() for conflict in carry.conflicts(session, run)]
             return out
+
+    @staticmethod
+    def _pages(session: Session, document_id: int) -> list[dict[str, Any]]:
+        """Each page's number and size, and whether it has a picture (`GET …/pages/{n}.png`)."""
+        stmt = (
+            select(PageRow.number, PageRow.width, PageRow.height, PageRow.image.is_not(None))
+            .where(PageRow.document_id == document_id)
+            .order_by(PageRow.number)
+        )
+        return [
+            {"number": number, "width": width, "height": height, "image": bool(image)}
+            for number, width, height, image in session.execute(stmt)
+        ]
 
     @staticmethod
     def _correction_runs(session: Session, ids: Sequence[int]) -> dict[int, int]:

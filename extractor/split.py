@@ -22,6 +22,7 @@ import hashlib
 import re
 from dataclasses import replace
 from itertools import pairwise
+from typing import Any
 
 from extractor.ingest import Origin, SourceDocument
 from extractor.readers.layout.locate import Searchable, first_found, printed_copies
@@ -152,7 +153,20 @@ def _part(doc: SourceDocument, index: int, count: int, start: int, end: int) -> 
         replaced=tuple((max(a, start) - start, min(b, end) - start) for a, b in doc.replaced if a < end and b > start),
         truncated=doc.truncated and end == len(doc.text),
         origin=Origin(doc.name, doc.sha256, index, count, start, end),
+        **_part_geometry(doc, start, end),
     )
+
+
+def _part_geometry(doc: SourceDocument, start: int, end: int) -> dict[str, Any]:
+    """A paged file's boxes that fall in the part, moved to point into the part's text, and only the
+    pages they stand on (numbered as in the file): a part stores its own pages, not the whole file's."""
+    boxes = tuple(
+        replace(box, start=max(box.start, start) - start, end=min(box.end, end) - start)
+        for box in doc.boxes
+        if box.start < end and box.end > start
+    )
+    numbers = {box.page for box in boxes}
+    return {"boxes": boxes, "pages": tuple(page for page in doc.pages if page.number in numbers)}
 
 
 def describe(name: str, parts: list[SourceDocument]) -> str:

@@ -256,3 +256,65 @@ def test_keyboard_accept_skip_escape_clear_conflict_and_mark_reviewed(server: st
             assert review.get_attribute("data-version") == "4"
         finally:
             browser.close()
+
+
+@pytest.fixture
+def paged_server(tmp_path: Path) -> Iterator[tuple[str, int, str]]:
+    """`gongkai serve` over a database holding one read paged document (page pictures with its text
+    drawn on them: tests/test_page_boxes.py). (base URL, document id, the flagged cell's key)."""
+    from tests.test_page_boxes import FLAGGED, paged_report
+
+    db = f"sqlite:///{tmp_path / 'paged.db'}"
+    doc = paged_report(scale=2.0)
+    svc = ReviewService(db)
+    try:
+        svc.create_user("ann", "reviewer", PASSWORD)
+        svc.store_run(doc, svc.extract(doc))
+        document_id = svc.store_document(doc)
+    finally:
+        svc.close()
+    with running_serve(db, tmp_path / "serve.log") as base:
+        yield base, document_id, FLAGGED
+
+
+def test_a_flagged_value_shows_the_crop_of_its_page(paged_server: tuple[str, int, str]) -> None:
+    server, document_id, key = paged_server
+    sync_playwright = _playwright()
+    OUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda m: _record_console(errors, m))
+            page.on("response", lambda r: _record_failure(errors, r))
+            _login(page, server)
+            with page.expect_response(re.compile(r"/api/documents/\d+/pages/\d+\.png$")) as picture:
+                page.goto(f"{server}/ui/documents/{document_id}")
+            assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+            td = page.locator(f'td.cell[data-key="{key}"]')
+            assert td.get_attribute("data-state") == "flagged"
+            assert _focused(page) == key  # the one flagged cell has the focus on load
+            crop, view, mark = page.locator("#page-crop"), page.locator("#crop-view"), page.locator("#crop-mark")
+            assert crop.is_visible() and view.is_visible()
+            assert page.locator("#crop-page").text_content() == td.get_attribute("data-page")
+            assert f"/pages/{td.get_attribute('data-page')}.png" in view.evaluate("v => v.style.backgroundImage")
+            # the mark (the value's box) lies inside the crop, which is wider than the box (context around it)
+            outer, inner = view.bounding_box(), mark.bounding_box()
+            assert outer is not None and inner is not None
+            assert outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+            assert outer["y"] <= inner["y"] and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+            assert inner["width"] < outer["width"] / 2
+            # hovering another cell shows where that one was printed; leaving the tables goes back
+            other = page.locator('td.cell[data-page][data-state="verified"]').first
+            other.hover()
+            assert view.evaluate("v => v.dataset.key") == other.get_attribute("data-key")
+            page.mouse.move(1430, 990)
+            page.locator("header.top").hover()
+            assert view.evaluate("v => v.dataset.key") == key
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(OUT / "review-crop.png"))
+            assert not errors, errors
+        finally:
+            browser.close()

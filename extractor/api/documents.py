@@ -24,6 +24,7 @@ router = APIRouter(prefix="/api", tags=["documents"])
 LIMIT = 10**15
 MAX_ID = 2**31 - 1
 DocumentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PageNumber = Annotated[int, Path(ge=1, le=100_000)]
 CellNumber = (
     Annotated[StrictInt, Field(ge=-LIMIT, le=LIMIT)]
     | Annotated[StrictFloat, Field(ge=-LIMIT, le=LIMIT, allow_inf_nan=False)]
@@ -137,6 +138,18 @@ def get_flat(request: Request, principal: Caller, document_id: DocumentId) -> Re
         raise ApiError(404, "not found", str(exc)) from None
     except NotReady as exc:
         raise ApiError(409, "not ready", str(exc)) from None
+
+
+@router.get("/documents/{document_id}/pages/{number}.png", response_class=Response)
+def get_page_image(request: Request, principal: Caller, document_id: DocumentId, number: PageNumber) -> Response:
+    """The picture of one page of a paged document (PDF rendered at ingest, or the scan), as PNG; the
+    review page crops it to each cell's box. 404 when the document has no such page or no picture."""
+    try:
+        image = service(request).page_image(document_id, number)
+    except NotFound as exc:
+        raise ApiError(404, "not found", str(exc)) from None
+    # A document is stored once per content hash and never changes: its pages can be cached.
+    return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
 class CorrectionIn(BaseModel):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -143,11 +144,31 @@ class DocumentRow(Base):
     part_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     part_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
     part_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Paged formats (PDF, scans): where runs of `text` were printed, as [start, end, page, x0, top,
+    # x1, bottom] lists (`geometry`). Null for text and HTML. Kept so that a run saved from the stored
+    # row alone (a worker) still finds each field's box; deferred like `text`.
+    boxes: Mapped[list[list[float]] | None] = mapped_column(JSONList, nullable=True, deferred=True)
 
     runs: Mapped[list[RunRow]] = relationship(back_populates="document", order_by="RunRow.id")
 
     def __repr__(self) -> str:
         return f"DocumentRow(id={self.id!r}, sha256={self.sha256[:12]!r}…, name={self.name!r})"
+
+
+class PageRow(Base):
+    """One page of a paged document: its size in the page's own units (PDF points, image pixels) and
+    the PNG a reviewer sees (deferred: listing pages must not pull megabytes of pictures)."""
+
+    __tablename__ = "pages"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # 1-based
+    width: Mapped[float] = mapped_column(Float)
+    height: Mapped[float] = mapped_column(Float)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+
+    def __repr__(self) -> str:
+        return f"PageRow(document_id={self.document_id!r}, number={self.number!r})"
 
 
 class RunRow(Base):
@@ -213,6 +234,12 @@ class FieldRow(Base):
     confidence: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(JSONList, default=list)
     source: Mapped[str] = mapped_column(String(64))
+    # Where the span was printed (paged documents only): page number and box, origin top-left.
+    page: Mapped[int | None] = mapped_column(Integer)
+    x0: Mapped[float | None] = mapped_column(Float)
+    top: Mapped[float | None] = mapped_column(Float)
+    x1: Mapped[float | None] = mapped_column(Float)
+    bottom: Mapped[float | None] = mapped_column(Float)
 
     run: Mapped[RunRow] = relationship(back_populates="fields")
 
@@ -226,6 +253,13 @@ class FieldRow(Base):
         if self.span_start is None or self.span_end is None:
             return None
         return (self.span_start, self.span_end)
+
+    @property
+    def box(self) -> tuple[int, float, float, float, float] | None:
+        """(page, x0, top, x1, bottom), or None where the document has no pages or the cell no span."""
+        if self.page is None or self.x0 is None or self.top is None or self.x1 is None or self.bottom is None:
+            return None
+        return (self.page, self.x0, self.top, self.x1, self.bottom)
 
     def __repr__(self) -> str:
         return f"FieldRow(run_id={self.run_id!r}, key={self.key!r}, value={self.number!r})"

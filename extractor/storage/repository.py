@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from extractor.confidence import REVIEWED
 from extractor.model import Extraction, FieldValue, Number, Status
 from extractor.storage import carry
+from extractor.storage.geometry import BoxLike, FieldBox, StoredBox, box_around, parse_boxes, stored_boxes
 from extractor.storage.models import (
     CORRECTION_ACTIONS,
     FIELD_STATUSES,
@@ -34,6 +35,7 @@ from extractor.storage.models import (
     CorrectionRow,
     DocumentRow,
     FieldRow,
+    PageRow,
     ReviewRow,
     RunRow,
     UserRow,
@@ -67,6 +69,19 @@ class DocumentLike(Protocol):
     def size(self) -> int: ...
     @property
     def text(self) -> str: ...
+
+
+class PageLike(Protocol):
+    """One page of a paged document (an `extractor.ingest.pages.Page` fits)."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def width(self) -> float: ...
+    @property
+    def height(self) -> float: ...
+    @property
+    def image(self) -> bytes | None: ...
 
 
 class PartLike(Protocol):
@@ -116,13 +131,14 @@ def _insert_or_existing(
 
 def save_document(
     session: Session, *, sha256: str, name: str, kind: str, encoding: str, size: int, text: str,
-    part: PartLike | None = None,
+    part: PartLike | None = None, pages: Sequence[PageLike] = (), boxes: Sequence[BoxLike] = (),
 ) -> DocumentRow:  # fmt: skip
     """Store a document once per content hash and return its row.
 
     The same bytes uploaded under another name are the same document: the first name is kept,
     so runs and corrections for that content are found whatever the file was called. `part`: the
     document is one report cut out of a compilation file (its hash is the part's, not the file's).
+    `pages` and `boxes` (paged formats): stored with the document, in the same savepoint, once.
     """
 
     def find() -> DocumentRow | None:
@@ -131,11 +147,24 @@ def save_document(
     existing = find()
     if existing is not None:
         return existing
-    row = DocumentRow(sha256=sha256, name=name, kind=kind, encoding=encoding, size=size, text=text)
+    row = DocumentRow(sha256=sha256, name=name, kind=kind, encoding=encoding, size=size, text=text,
+                      boxes=stored_boxes(boxes) if boxes else None)  # fmt: skip
     if part is not None:
         row.parent_name, row.parent_sha256 = part.parent_name, part.parent_sha256
         row.part_index, row.part_count, row.part_start, row.part_end = part.index, part.count, part.start, part.end
-    return _insert_or_existing(session, row, find)[0]
+
+    def add_pages(document: DocumentRow) -> None:
+        if pages:
+            session.execute(insert(PageRow), [_page_values(document.id, page) for page in pages])
+
+    return _insert_or_existing(session, row, find, add_pages if pages else None)[0]
+
+
+def _page_values(document_id: int, page: PageLike) -> dict[str, Any]:
+    if page.number < 1 or not (page.width > 0 and page.height > 0):
+        raise ValueError(f"page {page.number}: a page is numbered from 1 and has a positive size")
+    return {"document_id": document_id, "number": page.number, "width": float(page.width),
+            "height": float(page.height), "image": page.image}  # fmt: skip
 
 
 def save_source(session: Session, doc: DocumentLike) -> DocumentRow:
@@ -151,11 +180,54 @@ def save_source(session: Session, doc: DocumentLike) -> DocumentRow:
         size=doc.size,
         text=doc.text,
         part=part,
+        pages=getattr(doc, "pages", ()),
+        boxes=getattr(doc, "boxes", ()),
     )
 
 
-def _field_values(value: FieldValue) -> dict[str, Any]:
-    """One field as column values, checked before anything is written."""
+def document_pages(session: Session, document_id: int) -> list[PageRow]:
+    """A document's pages in order (sizes only: the pictures stay deferred)."""
+    return list(session.scalars(select(PageRow).where(PageRow.document_id == document_id).order_by(PageRow.number)))
+
+
+def page_image(session: Session, document_id: int, number: int) -> bytes | None:
+    """The PNG of one page, or None when the document has no such page or the page no picture."""
+    stmt = select(PageRow.image).where(PageRow.document_id == document_id, PageRow.number == number)
+    image: bytes | None = session.scalar(stmt)
+    return image
+
+
+def document_boxes(document: DocumentRow) -> list[StoredBox]:
+    """The document's stored boxes, sorted (empty for text and HTML)."""
+    return parse_boxes(document.boxes)
+
+
+def field_boxes(session: Session, run_id: int) -> dict[str, FieldBox]:
+    """Key → (page, x0, top, x1, bottom) for each field of a run printed on a page."""
+    stmt = select(FieldRow.key, FieldRow.page, FieldRow.x0, FieldRow.top, FieldRow.x1, FieldRow.bottom).where(
+        FieldRow.run_id == run_id, FieldRow.page.is_not(None)
+    )
+    found: dict[str, FieldBox] = {}
+    for key, page, x0, top, x1, bottom in session.execute(stmt):
+        if page is not None and x0 is not None and top is not None and x1 is not None and bottom is not None:
+            found[key] = (page, x0, top, x1, bottom)
+    return found
+
+
+_NO_BOX: dict[str, Any] = {"page": None, "x0": None, "top": None, "x1": None, "bottom": None}
+
+
+def _box_values(value: FieldValue, boxes: Sequence[StoredBox]) -> dict[str, Any]:
+    box = box_around(boxes, value.span) if boxes and value.span else None
+    if box is None:
+        return _NO_BOX
+    page, x0, top, x1, bottom = box
+    return {"page": page, "x0": x0, "top": top, "x1": x1, "bottom": bottom}
+
+
+def _field_values(value: FieldValue, boxes: Sequence[StoredBox] = ()) -> dict[str, Any]:
+    """One field as column values, checked before anything is written; `boxes`: the document's,
+    which give the field its page and box."""
     if value.status not in FIELD_STATUSES:
         raise ValueError(f"{value.key}: unknown status {value.status!r}")
     number = value.value
@@ -170,15 +242,16 @@ def _field_values(value: FieldValue) -> dict[str, Any]:
         "confidence": value.confidence,
         "reasons": list(value.reasons),
         "source": value.source,
+        **_box_values(value, boxes),
     }
 
 
-def _field_row(value: FieldValue) -> FieldRow:
-    return FieldRow(**_field_values(value))
+def _field_row(value: FieldValue, boxes: Sequence[StoredBox] = ()) -> FieldRow:
+    return FieldRow(**_field_values(value, boxes))
 
 
 _FIELD_COLUMNS = ("run_id", "key", "value", "value_is_int", "raw", "span_start", "span_end", "status",
-                  "confidence", "reasons", "source")  # fmt: skip
+                  "confidence", "reasons", "source", "page", "x0", "top", "x1", "bottom")  # fmt: skip
 
 
 def _insert_fields(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:
@@ -240,7 +313,8 @@ def save_run(
     if status not in RUN_STATUSES:
         raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
     key = run_key(document.sha256, extraction.reader, extraction.reader_version)
-    rows = [_field_values(value) for value in extraction.fields.values()]  # validate before writing
+    boxes = document_boxes(document) if status == "done" else []
+    rows = [_field_values(value, boxes) for value in extraction.fields.values()]  # validate before writing
 
     def find() -> RunRow | None:
         return session.scalar(select(RunRow).where(RunRow.idempotency_key == key))
@@ -256,7 +330,7 @@ def save_run(
     fields = review.fields if review is not None else extraction.fields
     if existing is None:
         if review is not None and review.conflicts:  # cells stored flagged: their rows change
-            rows = [_field_values(value) for value in fields.values()]
+            rows = [_field_values(value, boxes) for value in fields.values()]
         run = RunRow(
             # The id, not the relationship: setting `document=` would queue the run on
             # document.runs, and that pending append would be flushed outside the savepoint.
@@ -279,7 +353,7 @@ def save_run(
             existing.fields.clear()
             session.flush()  # old fields go before new ones take their (run_id, key)
             _fill_run(existing, extraction, status, error)
-            existing.fields.extend(_field_row(value) for value in fields.values())
+            existing.fields.extend(_field_row(value, boxes) for value in fields.values())
             session.flush()
             if review is not None:
                 carry.apply(session, review, existing.id)

@@ -11,6 +11,11 @@ Each cell gets a review state the script and the tests read from `data-state`:
 * `verified`: read, nothing doubts it.
 
 The keyboard flow (review.js) walks the `flagged` and `inferred` cells in reading order.
+
+A paged document (PDF, scan) also has page pictures: a cell printed on a page carries its page and
+box (`data-page`, `data-box`), and the side pane shows that part of the page beside the value
+(`#page-crop`, drawn by review.js from the page's PNG), so the reviewer checks the printed number
+itself, not only the text it was read as. Text and HTML documents keep the source text alone.
 """
 
 from __future__ import annotations
@@ -63,6 +68,12 @@ class CellView:
     confidence: float
     reasons: tuple[str, ...]
     status: str
+    box: tuple[int, float, float, float, float] | None = None  # page, x0, top, x1, bottom
+
+    @property
+    def box_attr(self) -> str:
+        """`data-box`: "x0 top x1 bottom" in page units (empty when the cell has no box)."""
+        return "" if self.box is None else " ".join(f"{v:g}" for v in self.box[1:])
 
 
 def cell_state(cell: Mapping[str, Any] | None, newest_action: str | None) -> str:
@@ -84,11 +95,14 @@ def _cell_view(key: str, cell: Mapping[str, Any] | None, newest_action: str | No
         return CellView(key, state, "", "", None, None, 0.0, (NOT_FOUND_REASON,), "missing")
     span = cell.get("span") or None
     value = cell.get("value")
+    box = cell.get("box") or None
     return CellView(
         key=key, state=state, value="" if value is None else format_number(value), raw=str(cell.get("raw") or ""),
         start=int(span[0]) if span else None, end=int(span[1]) if span else None,
         confidence=float(cell.get("confidence", 0.0)), reasons=tuple(cell.get("reasons") or ()),
         status=str(cell.get("status", "")),
+        box=None if box is None else (int(box["page"]), float(box["x0"]), float(box["top"]), float(box["x1"]),
+                                      float(box["bottom"])),
     )  # fmt: skip
 
 
@@ -146,6 +160,15 @@ def _client_cells(cells: Mapping[str, CellView]) -> dict[str, Any]:
     }
 
 
+def page_pictures(document_id: int, pages: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Page number → size and picture URL, for each page that has a picture (what review.js crops)."""
+    return {
+        str(p["number"]): {"width": p["width"], "height": p["height"],
+                           "url": f"/api/documents/{document_id}/pages/{p['number']}.png"}
+        for p in pages if p.get("image")
+    }  # fmt: skip
+
+
 @router.get("/documents/{document_id}")
 async def document_page(request: Request, user: Viewer, document_id: int = Path(ge=1, le=2**31 - 1)) -> Response:
     """The review page; a missing document is a 404 page, a waiting one refreshes itself."""
@@ -157,9 +180,10 @@ async def document_page(request: Request, user: Viewer, document_id: int = Path(
     if doc["status"] == "queued" and document_id in dispatcher.processing():
         doc["status"] = "processing"
     view = review_view(request, doc) if doc["status"] == "done" else None
+    pictures = page_pictures(document_id, doc.get("pages") or [])
     return page(
         request, "document.html", user=user, doc=doc, view=view, states=STATES, state_labels=STATE_LABELS,
         version=int((doc.get("review") or {}).get("version", 0)),
         refresh=REFRESH_SECONDS if doc["status"] in WAITING else None,
-        client={"cells": _client_cells(view.cells) if view else {}},
+        pictures=pictures, client={"cells": _client_cells(view.cells) if view else {}, "pages": pictures},
     )  # fmt: skip

@@ -13,6 +13,7 @@
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   const data = JSON.parse(dataNode.textContent || "{}");
   const cellData = data.cells || {};
+  const pages = data.pages || {};
   const source = document.getElementById("source");
   const reasonsBox = document.getElementById("reasons");
   const notice = document.getElementById("notice");
@@ -77,6 +78,53 @@
     source.replaceChildren(document.createTextNode(text.slice(0, a)), mark, document.createTextNode(text.slice(b)));
     // Scroll the source pane only (not the page): the mark to the middle of the pane.
     source.scrollTop = Math.max(0, mark.offsetTop - source.clientHeight / 2);
+  }
+
+  // -- the page crop (paged documents) ----------------------------------------------------------
+
+  const crop = document.getElementById("page-crop");
+  const cropView = document.getElementById("crop-view");
+  const cropMark = document.getElementById("crop-mark");
+  const cropPage = document.getElementById("crop-page");
+  const cropNone = document.getElementById("crop-none");
+  const CROP_MAX_HEIGHT = 260; // px: a few rows around the value, never the whole page
+
+  // The part of the page around the cell's box, drawn as the page picture scaled and shifted inside
+  // #crop-view (a background: no canvas, no second request), the box itself outlined by #crop-mark.
+  function showCrop(td) {
+    if (!crop || !cropView || !cropMark) return;
+    const info = pages[td.dataset.page || ""];
+    const box = (td.dataset.box || "").split(" ").map(Number);
+    if (!info || box.length !== 4 || box.some((v) => !Number.isFinite(v))) {
+      crop.hidden = false;
+      cropView.hidden = true;
+      if (cropNone) cropNone.hidden = false;
+      if (cropPage) cropPage.textContent = "—";
+      return;
+    }
+    const [x0, top, x1, bottom] = box;
+    // Context: the row's label to the left and the neighbouring rows above and below.
+    const padX = Math.max(info.width * 0.18, (x1 - x0) * 2);
+    const padY = Math.max((bottom - top) * 2.5, info.height * 0.02);
+    const left = Math.max(0, x0 - padX), right = Math.min(info.width, x1 + padX);
+    const upper = Math.max(0, top - padY), lower = Math.min(info.height, bottom + padY);
+    crop.hidden = false;
+    cropView.hidden = false;
+    if (cropNone) cropNone.hidden = true;
+    const width = cropView.clientWidth || 360;
+    let scale = width / Math.max(right - left, 1);
+    if ((lower - upper) * scale > CROP_MAX_HEIGHT) scale = CROP_MAX_HEIGHT / (lower - upper);
+    cropView.style.height = `${Math.round((lower - upper) * scale)}px`;
+    cropView.style.backgroundImage = `url("${info.url}")`;
+    cropView.style.backgroundSize = `${info.width * scale}px ${info.height * scale}px`;
+    cropView.style.backgroundPosition = `${-left * scale}px ${-upper * scale}px`;
+    cropMark.style.left = `${(x0 - left) * scale - 2}px`;
+    cropMark.style.top = `${(top - upper) * scale - 2}px`;
+    cropMark.style.width = `${(x1 - x0) * scale + 4}px`;
+    cropMark.style.height = `${(bottom - top) * scale + 4}px`;
+    cropView.dataset.key = td.dataset.key || "";
+    cropView.setAttribute("aria-label", `${td.dataset.key} as printed on page ${td.dataset.page}`);
+    if (cropPage) cropPage.textContent = td.dataset.page;
   }
 
   function describe(td) {
@@ -358,7 +406,25 @@
     input.select(); // typing replaces the value
     highlight(td);
     describe(td);
+    showCrop(td);
   });
+
+  // Hovering a cell shows where it was printed; leaving the tables shows the focused cell's again.
+  const tablesPane = document.querySelector(".tables-pane");
+  if (crop && tablesPane) {
+    tablesPane.addEventListener("mouseover", (event) => {
+      const td = event.target instanceof Element ? event.target.closest("td.cell") : null;
+      if (td && td.dataset.page) showCrop(td);
+    });
+    tablesPane.addEventListener("mouseleave", () => {
+      const current = document.querySelector("td.cell.current");
+      if (current) showCrop(current);
+    });
+    window.addEventListener("resize", () => {
+      const current = document.querySelector("td.cell.current");
+      if (current) showCrop(current); // the crop is scaled to the pane's width
+    });
+  }
 
   document.addEventListener("keydown", (event) => {
     const input = event.target;
