@@ -9,9 +9,12 @@ value's span finds its crop with `box_for`.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from extractor.geometry import Box, box_for
+
+__all__ = ["Box", "Cell", "Flattened", "Page", "TextBuilder", "box_for"]
 
 
 @dataclass(frozen=True)
@@ -26,19 +29,6 @@ class Page:
     width: float
     height: float
     image: bytes | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True, order=True)
-class Box:
-    """Text `text[start:end]` was printed on page `page` inside (x0, top)–(x1, bottom), origin top-left."""
-
-    start: int
-    end: int
-    page: int
-    x0: float
-    top: float
-    x1: float
-    bottom: float
 
 
 @dataclass(frozen=True)
@@ -95,26 +85,3 @@ class TextBuilder:
 def _cell_text(text: str) -> str:
     """A cell on one line with no pipe in it (a pipe would split it into two cells)."""
     return " ".join(text.replace("|", " ").split())
-
-
-def box_for(boxes: Sequence[Box], span: tuple[int, int]) -> Box | None:
-    """The box around `span`: the union of the boxes it overlaps on the first page it touches."""
-    start, end = span
-    i = bisect.bisect_right(boxes, Box(start, 10**12, 0, 0, 0, 0, 0)) - 1
-    hits: list[Box] = []
-    for box in boxes[max(i, 0) :]:
-        if box.start >= end:
-            break
-        if box.end > start and (not hits or box.page == hits[0].page):
-            hits.append(box)
-    if not hits:
-        return None
-    return Box(
-        min(b.start for b in hits),
-        max(b.end for b in hits),
-        hits[0].page,
-        min(b.x0 for b in hits),
-        min(b.top for b in hits),
-        max(b.x1 for b in hits),
-        max(b.bottom for b in hits),
-    )

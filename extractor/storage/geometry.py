@@ -2,16 +2,16 @@
 
 Storage may not import `extractor.ingest` (import-linter: storage knows no ingest), yet every door
 stores runs through `save_run` with only the stored document in hand (the Celery worker rebuilds the
-document from its row). So the document's boxes are stored with it, and this is
-`extractor.ingest.pages.box_for` over those stored rows: the same rule (the union of the boxes the
-span overlaps, on the first page it touches). tests/test_page_boxes.py checks the two agree.
+document from its row). So the document's boxes are stored with it (as plain lists), and each field's box is
+`extractor.geometry.box_for` over them.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from typing import Protocol
+
+from extractor.geometry import Box, box_for
 
 # One stored box: (start, end, page, x0, top, x1, bottom), sorted by (start, end, …) like `Box`.
 StoredBox = tuple[int, int, int, float, float, float, float]
@@ -51,20 +51,5 @@ def parse_boxes(stored: Sequence[Sequence[float]] | None) -> list[StoredBox]:
 
 def box_around(boxes: Sequence[StoredBox], span: tuple[int, int]) -> FieldBox | None:
     """The box around `span` (None when no stored box overlaps it); `boxes` sorted."""
-    start, end = span
-    i = bisect.bisect_right(boxes, (start, 10**12, 0, 0.0, 0.0, 0.0, 0.0)) - 1
-    hits: list[StoredBox] = []
-    for box in boxes[max(i, 0) :]:
-        if box[0] >= end:
-            break
-        if box[1] > start and (not hits or box[2] == hits[0][2]):
-            hits.append(box)
-    if not hits:
-        return None
-    return (
-        hits[0][2],
-        min(b[3] for b in hits),
-        min(b[4] for b in hits),
-        max(b[5] for b in hits),
-        max(b[6] for b in hits),
-    )
+    found = box_for([Box(*box) for box in boxes], span)
+    return None if found is None else (found.page, found.x0, found.top, found.x1, found.bottom)
