@@ -199,10 +199,11 @@ def _lift_settled(fields: dict[str, FieldValue], outcomes: list[RuleOutcome]) ->
             continue  # a broken sum blames someone
         row = key.rsplit(".", 1)[0]
         beyond = [o for o in mine if any(k.rsplit(".", 1)[0] != row for k in o.rule.cells)]
-        # a blank in a column of blanks is vouched for by that column's sum only while the whole table
-        # adds up: in a table whose sums fail somewhere, its lost values may be anywhere
-        trusted_blank = cell.status == "blank" and key.split(".", 1)[0] not in broken_sections
-        if any(trusted_blank or any(fields[k].value for k in o.rule.cells) for o in beyond):
+        # a zero in a column of zeros is vouched for by that column's sum (counts are never negative,
+        # so a whole of 0 leaves every part 0, whichever row it is) only while the whole table adds
+        # up: in a table whose sums fail somewhere, its lost values may be anywhere
+        trusted_zero = cell.value == 0 and key.split(".", 1)[0] not in broken_sections
+        if any(trusted_zero or any(fields[k].value for k in o.rule.cells) for o in beyond):
             cell.reasons.clear()
             cell.confidence = CHECKED
             lifted += 1
