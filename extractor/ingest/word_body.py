@@ -27,6 +27,7 @@ P, TBL, TR, TC = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc"
 _T, _TAB, _PTAB, _BR, _CR = f"{_W}t", f"{_W}tab", f"{_W}ptab", f"{_W}br", f"{_W}cr"
 _NO_BREAK_HYPHEN, _TEXTBOX = f"{_W}noBreakHyphen", f"{_W}txbxContent"
 _VAL = f"{_W}val"
+_RUN, _VANISH = f"{_W}r", f"{_W}vanish"
 # Containers that only wrap content (content controls, custom XML, a tracked move's target).
 _WRAPPERS = {f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml", f"{_W}smartTag", f"{_W}moveTo"}
 # Text that is not shown: deleted or moved-away revisions, field codes, the copy of a drawing
@@ -129,6 +130,8 @@ def _inline_text(element: etree._Element, pieces: list[str], boxes: list[etree._
         tag = child.tag
         if not isinstance(tag, str) or tag in _HIDDEN:
             continue
+        if tag == _RUN and _hidden_run(child):
+            continue
         if tag == _T:
             pieces.append(child.text or "")
         elif tag in (_TAB, _PTAB):
@@ -141,6 +144,12 @@ def _inline_text(element: etree._Element, pieces: list[str], boxes: list[etree._
             boxes.append(child)
         else:
             _inline_text(child, pieces, boxes)
+
+
+def _hidden_run(run: etree._Element) -> bool:
+    """A run formatted as hidden text (`w:vanish`): Word does not show or print it."""
+    vanish = run.find(f"{_W}rPr/{_VANISH}")
+    return vanish is not None and vanish.get(_VAL, "true") not in ("false", "0", "off")
 
 
 def _starts_here(tc: etree._Element) -> bool:

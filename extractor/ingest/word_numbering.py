@@ -37,6 +37,7 @@ class Numbering:
     def __init__(self, numbering: etree._Element | None = None, styles: etree._Element | None = None) -> None:
         self._levels: dict[str, dict[int, Level]] = {}  # numId → level → its format
         self._counters: dict[str, dict[int, int]] = {}
+        self._list_of: dict[str, str] = {}  # numId → the list whose counters it advances
         self._style_numbers: dict[str, tuple[str, int]] = {}
         if numbering is not None:
             self._read_numbering(numbering)
@@ -52,7 +53,7 @@ class Numbering:
         levels = self._levels.get(num_id)
         if not levels or ilvl not in levels:
             return ""
-        counters = self._counters.setdefault(num_id, {})
+        counters = self._counters.setdefault(self._list_of.get(num_id, num_id), {})
         counters[ilvl] = counters.get(ilvl, levels[ilvl].start - 1) + 1
         for deeper in [lvl for lvl in counters if lvl > ilvl]:
             del counters[deeper]
@@ -87,7 +88,13 @@ class Numbering:
         for element in root.iterfind(f"{_W}abstractNum"):
             abstract[element.get(f"{_W}abstractNumId", "")] = _levels_of(element)
         for num in root.iterfind(f"{_W}num"):
-            levels = dict(abstract.get(_val(num.find(f"{_W}abstractNumId")) or "", {}))
+            num_id = num.get(f"{_W}numId", "")
+            abstract_id = _val(num.find(f"{_W}abstractNumId")) or ""
+            levels = dict(abstract.get(abstract_id, {}))
+            # Word continues one list across the num instances of an abstract list; an instance
+            # that overrides its start is a list of its own (how a template restarts at 一、).
+            if num.find(f"{_W}lvlOverride") is None:
+                self._list_of[num_id] = f"abstract:{abstract_id}"
             for override in num.iterfind(f"{_W}lvlOverride"):
                 ilvl = int(override.get(f"{_W}ilvl", "0"))
                 redefined = override.find(f"{_W}lvl")
@@ -97,7 +104,7 @@ class Numbering:
                 if start and start.isdigit() and ilvl in levels:
                     old = levels[ilvl]
                     levels[ilvl] = Level(int(start), old.fmt, old.pattern)
-            self._levels[num.get(f"{_W}numId", "")] = levels
+            self._levels[num_id] = levels
 
     def _read_styles(self, root: etree._Element) -> None:
         based_on: dict[str, str] = {}
