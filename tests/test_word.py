@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import stat
 import struct
 import sys
@@ -423,3 +424,23 @@ def test_a_stuck_conversion_is_killed(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert error.code == "timeout"
     with pytest.raises(ProcessLookupError):  # the converter was killed, not left running
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_damaged_word_files_end_in_one_line_errors() -> None:
+    """Bytes flipped or cut anywhere: the file reads, or is refused with an IngestError, never a traceback."""
+    document = docx.Document()
+    document.add_paragraph("政府信息公开工作年度报告")
+    _report_table(document)
+    good = _bytes(document)
+    rng = random.Random(7)
+    codes: set[str] = set()
+    for i in range(60):
+        data = bytearray(good[: rng.randrange(30, len(good))] if i % 2 else good)
+        for _ in range(rng.randint(1, 12)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            load_bytes(bytes(data), "damaged.docx")
+        except IngestError as error:
+            assert "\n" not in str(error)
+            codes.add(error.code)
+    assert "corrupt" in codes
