@@ -35,6 +35,7 @@ from evals.score import DocScore, score
 from evals.synth.layouts import HEADINGS, Options, build_tables, plain
 from evals.synth.values import Agency, ReportValues
 from extractor.ingest import IngestError, load_bytes, load_path
+from extractor.ingest.html import html_to_text
 from extractor.pipeline import extract
 
 SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "benchmark" / "real"
@@ -174,11 +175,25 @@ def _span(cell: etree._Element, attribute: str) -> int:
 # --- real text report + its gold → DOCX ---------------------------------------------------------
 
 
-def gold_docx(text: str, gold: dict[str, Any]) -> bytes:
-    """The report's own prose around its three tables rebuilt from gold as Word tables."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    first = next((i for i, line in enumerate(lines) if "主动公开政府信息情况" in line), len(lines))
-    last = next((i for i in range(first, len(lines)) if "存在的主要问题" in lines[i]), len(lines))
+# What a messier Word table does: headers cut or split over two lines, (一) written 一, subtotal
+# rows and a 法人或其他组织 subtotal column the publisher added (`--messy`).
+MESSY = Options(cut_headers=True, strip_brackets="number", t3_subtotal_rows=True, t3_org_subtotal_col=True)
+
+
+def gold_docx(text: str, gold: dict[str, Any], options: Options | None = None) -> bytes:
+    """The report's own prose around its three tables rebuilt from gold as Word tables.
+
+    The prose is cut by characters, not lines: a crawled page may hold the whole report on one
+    line. Before: up to table 2's heading (the last 主动公开政府信息情况 before its first header
+    word); after: from the 存在的主要问题 heading behind the tables to the end.
+    """
+    header = min((i for i in (text.find("第二十条"), text.find("信息内容")) if i >= 0), default=len(text))
+    start = text.rfind("主动公开政府信息情况", 0, header)
+    start = header if start < 0 else start - (2 if text[max(start - 2, 0) : start] == "二、" else 0)
+    end = text.find("存在的主要问题", header)
+    end = len(text) if end < 0 else end - (2 if text[max(end - 2, 0) : end] == "五、" else 0)
+    before = [line.strip() for line in text[:start].splitlines() if line.strip()]
+    after = [line.strip() for line in text[end:].splitlines() if line.strip()]
     fields = dict(gold["fields"])
     merged_other = gold["template"] == "2021" and any(key.startswith("t3.other.") for key in fields)
     values = ReportValues(
@@ -186,23 +201,25 @@ def gold_docx(text: str, gold: dict[str, Any]) -> bytes:
         fields, merged_other=merged_other,
     )  # fmt: skip
     document = docx.Document()
-    for line in lines[:first]:
+    for line in before:
         document.add_paragraph(line)
-    for table in build_tables(values, plain, Options(), random.Random(0)):
+    for table in build_tables(values, plain, options or Options(), random.Random(0)):
         document.add_paragraph(HEADINGS[table.name])
         rows = [[SpanCell(c.text, c.rowspan, c.colspan) for c in line.cells] for line in table.lines]
         add_span_table(document, rows)
-    for line in lines[last:]:
+    for line in after:
         document.add_paragraph(line)
     return _docx_bytes(document)
 
 
-def word_copy(case: GoldCase) -> bytes:
+def word_copy(case: GoldCase, options: Options | None = None) -> bytes:
     """The Word copy of one real report (HTML rebuilt as it is, text around gold-built tables)."""
     text = case.document.read_text(encoding="utf-8", errors="replace")
-    if case.document.suffix.lower() in (".html", ".htm"):
+    if case.document.suffix.lower() in (".html", ".htm") and options is None:
         return html_docx(text)
-    return gold_docx(text, case.gold)
+    return gold_docx(
+        html_to_text(text) if case.document.suffix.lower() in (".html", ".htm") else text, case.gold, options
+    )
 
 
 # --- measure ------------------------------------------------------------------------------------
@@ -230,7 +247,9 @@ def _line(label: str, s: DocScore) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("names", nargs="*", default=list(COMPLETE), help="gold names (default: the complete ones)")
+    parser.add_argument("--messy", action="store_true", help="rebuild every table in a messier layout (MESSY)")
     args = parser.parse_args(argv)
+    options = MESSY if args.messy else None
     cases = {case.name: case for case in load_cases(SHARED_REAL, DEV_REAL)}
     totals = {"orig": [0, 0, 0, 0], "docx": [0, 0, 0, 0]}
     for name in args.names:
@@ -239,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: no such gold pair", file=sys.stderr)
             continue
         print(f"{name} ({case.document.suffix[1:]})")
-        for label, result in (("orig", score_document(case)), ("docx", score_document(case, word_copy(case)))):
+        for label, result in (("orig", score_document(case)), ("docx", score_document(case, word_copy(case, options)))):
             print("  " + _line(label, result))
             for i, figure in enumerate((result.gold_fields, result.correct, result.silent_errors, result.false_flags)):
                 totals[label][i] += figure

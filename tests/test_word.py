@@ -20,13 +20,15 @@ from docx.oxml.ns import nsdecls
 
 from evals.gold import load_cases
 from evals.score import score
-from evals.word_bench import gold_docx, html_docx
+from evals.synth.layouts import HEADINGS, Options, build_tables, emit_html, plain
+from evals.synth.values import Agency, ReportValues
+from evals.word_bench import MESSY, gold_docx, html_docx
 from extractor.ingest import IngestError, load_bytes, word_convert, word_package
 from extractor.ingest.html import html_to_text
 from extractor.ingest.word import legacy_word_document, word_document
 from extractor.ingest.word_numbering import chinese_number
 from extractor.pipeline import extract
-from tests.helpers import SHARED_REAL
+from tests.helpers import DEV_DATA, SHARED_REAL
 
 needs_shared = pytest.mark.skipif(not SHARED_REAL.exists(), reason="shared benchmark not beside the checkout")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -444,3 +446,21 @@ def test_damaged_word_files_end_in_one_line_errors() -> None:
             assert "\n" not in str(error)
             codes.add(error.code)
     assert "corrupt" in codes
+
+
+@pytest.mark.parametrize("options", [Options(), MESSY], ids=["standard", "messy"])
+def test_a_whole_report_reads_the_same_from_word_and_from_html(options: Options) -> None:
+    """One table model (a real report's gold values) printed as HTML and as Word: same cells, same flags."""
+    case = next(c for c in load_cases(DEV_DATA / "real") if c.name == "real-pingtan-2021")
+    gold = case.gold
+    values = ReportValues(gold["template"], gold["year"], Agency("平潭综合实验区管委会", "city"), dict(gold["fields"]))
+    tables = build_tables(values, plain, options, random.Random(0))
+    html = "<p>平潭综合实验区2021年政府信息公开工作年度报告</p>" + "".join(
+        f"<p>{HEADINGS[t.name]}</p>{emit_html(t, 'none', '')}" for t in tables
+    )
+    text = case.document.read_text(encoding="utf-8")
+    from_html = extract(load_bytes(f"<html><body>{html}</body></html>".encode(), "copy.html")).flat()
+    from_word = extract(load_bytes(gold_docx(text, gold, options), "copy.docx")).flat()
+    assert from_word["fields"] == from_html["fields"]
+    assert from_word["flags"].keys() == from_html["flags"].keys()
+    assert score(case.name, from_word, gold).correct == len(gold["fields"])
