@@ -464,3 +464,56 @@ def test_a_whole_report_reads_the_same_from_word_and_from_html(options: Options)
     assert from_word["fields"] == from_html["fields"]
     assert from_word["flags"].keys() == from_html["flags"].keys()
     assert score(case.name, from_word, gold).correct == len(gold["fields"])
+
+
+def _rewritten(data: bytes, part: str, old: bytes, new: bytes) -> bytes:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    members = {name: archive.read(name) for name in archive.namelist()}
+    assert old in members[part]
+    members[part] = members[part].replace(old, new)
+    return _zip(members)
+
+
+def _table_docx() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("政府信息公开工作年度报告")
+    _report_table(document)
+    return _bytes(document)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/vnd.ms-word.document.macroEnabled.main+xml",
+        "application/vnd.ms-word.template.macroEnabledTemplate.main+xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+    ],
+    ids=["docm", "dotm", "dotx"],
+)
+def test_macro_documents_and_templates_read_like_documents(content_type: str) -> None:
+    main = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    data = _rewritten(_table_docx(), "[Content_Types].xml", main, content_type.encode())
+    assert "| (二)部分公开 | 2 | 1 | 3 |" in word_document(data).text.splitlines()
+
+
+def test_strict_open_xml_is_named_as_such() -> None:
+    data = _rewritten(
+        _table_docx(),
+        "word/document.xml",
+        b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+        b"http://purl.oclc.org/ooxml/wordprocessingml/main",
+    )
+    error = _refused(data)
+    assert error.code == "unsupported"
+    assert "Strict Open XML" in str(error)
+
+
+def test_a_line_break_inside_a_cell_joins_like_two_paragraphs() -> None:
+    document = docx.Document()
+    table = document.add_table(rows=1, cols=2)
+    run = table.cell(0, 0).paragraphs[0].add_run("本年新")
+    run.add_break()
+    run.add_text("制作数量")
+    table.cell(0, 1).paragraphs[0].add_run("Total").add_break()
+    table.cell(0, 1).paragraphs[0].add_run("count")
+    assert word_document(_bytes(document)).text == "| 本年新制作数量 | Total count |\n"

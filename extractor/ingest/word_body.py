@@ -96,7 +96,8 @@ class BodyWriter:
             pieces: list[str] = [self.numbering.label(p)]
             boxes: list[etree._Element] = []
             _inline_text(p, pieces, boxes)
-            text = _join(text, _SPACES.sub(" ", "".join(pieces).replace("\n", " ")).strip())
+            for line in "".join(pieces).split("\n"):  # a line break inside a cell joins as paragraphs do
+                text = _join(text, _SPACES.sub(" ", line).strip())
             for box in boxes:
                 text = _join(text, self.cell_text(box))
         return text

@@ -36,6 +36,7 @@ _OLE_OTHER_KINDS = (
     ("Workbook".encode("utf-16-le"), "an old Excel workbook (.xls), not a Word document"),
     ("PowerPoint Document".encode("utf-16-le"), "an old PowerPoint presentation (.ppt), not a Word document"),
 )
+_STRICT_NAMESPACE = b"purl.oclc.org/ooxml/wordprocessingml"
 _OOXML_PART_PREFIXES = (b"[Content_Types].xml", b"_rels/", b"docProps/", b"word/", b"customXml/")
 
 
@@ -108,6 +109,20 @@ def _inflate_bounded(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> 
             raise IngestError(
                 "corrupt", f"the Word file is damaged: part {info.filename!r} cannot be read ({_reason(exc)})"
             ) from None
+
+
+def is_strict_ooxml(data: bytes) -> bool:
+    """A DOCX saved as "Strict Open XML": same package, other namespaces, which python-docx cannot read.
+
+    Called only on a package `checked_docx` passed, so reading its main part's head is safe.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [name for name in archive.namelist() if name.startswith("word/") and name.endswith(".xml")]
+            heads = [archive.open(name).read(4096) for name in names[:4]]
+    except Exception:  # only a question: a package that cannot answer is not Strict
+        return False
+    return any(_STRICT_NAMESPACE in head for head in heads)
 
 
 def checked_ole(data: bytes) -> None:
