@@ -158,6 +158,8 @@ def test_content_controls_deleted_text_and_fallback_copies() -> None:
     )
     hidden = paragraph.add_run("(隐藏的批注)")
     hidden.font.hidden = True
+    deleted = table.add_row()  # a row deleted with changes tracked: its emptied cells are no zeros
+    deleted._tr.get_or_add_trPr().append(parse_xml(f'<w:del {nsdecls("w")} w:id="2" w:author="a"/>'))
     assert word_document(_bytes(document)).text.splitlines() == ["| 规章 | 5 |", "共3件"]
 
 

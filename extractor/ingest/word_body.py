@@ -78,6 +78,8 @@ class BodyWriter:
             self._frame(tbl)
             return
         for tr in _content(tbl, TR):
+            if tr.find(f"{_W}trPr/{_W}del") is not None:  # a row deleted with changes tracked
+                continue
             cells = [Cell(self.cell_text(tc)) for tc in _content(tr, TC) if _starts_here(tc)]
             if cells:
                 self.out.row(cells)
