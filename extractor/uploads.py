@@ -65,8 +65,8 @@ def expand(name: str, data: bytes, max_bytes: int, max_total: int) -> list[Uploa
     except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as exc:
         raise UploadRefused("bad_zip", f"{name}: not a readable zip archive ({exc})") from None
     names = {info.filename for info in members}
-    if "[Content_Types].xml" in names or "mimetype" in names:  # DOCX/XLSX/ODT are zips too
-        raise UploadRefused("unsupported", f"{name}: office documents (DOCX, XLSX, ODT) are not supported yet")
+    if "[Content_Types].xml" in names or "mimetype" in names:  # DOCX/XLSX/ODT are zips too: one file,
+        return [UploadedFile(name, data)]  # and ingest says whether it can read it (a Word file) or not
     if len(members) > MAX_ZIP_MEMBERS:
         raise UploadRefused("too_large", f"{name}: {len(members)} files in the zip; at most {MAX_ZIP_MEMBERS}")
     for info in archive.infolist():

@@ -167,7 +167,7 @@ def test_upload_over_the_limit_is_413(monkeypatch: pytest.MonkeyPatch, db_url: s
     [
         ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
         ("program.bin", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8),
-        ("report.docx", _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})),
+        ("book.xlsx", _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})),
     ],
 )
 def test_upload_of_a_wrong_type_is_415(client: TestClient, token: str, name: str, data: bytes) -> None:
@@ -182,6 +182,14 @@ def test_zip_with_escaping_member_is_refused(client: TestClient, token: str, mem
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == "unsafe_zip"
     assert client.get("/api/documents", headers=bearer(token)).json()["total"] == 0  # nothing stored
+
+
+def test_a_word_file_is_uploaded_as_one_document(client: TestClient, token: str) -> None:
+    from evals.word_bench import html_docx
+
+    answer = upload(client, token, ("report.docx", html_docx(SAMPLE.decode("utf-8"))))
+    assert answer.status_code == 201, answer.text
+    assert [d["name"] for d in answer.json()["documents"]] == ["report.docx"]
 
 
 def test_zip_of_reports_is_one_document_each(client: TestClient, token: str) -> None:

@@ -92,7 +92,7 @@ def _sniff_binary_kind(data: bytes) -> str | None:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         return "docx"
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
+    if data.startswith(b"\xd0\xcf\x11\xe0") or data.startswith(b"{\\rtf"):  # old Word, or RTF saved as .doc
         return "doc"
     if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
         return "image"
