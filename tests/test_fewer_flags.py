@@ -75,3 +75,31 @@ def test_a_header_that_numbers_its_columns_hides_no_value() -> None:
     lines.insert(3, "| 类别 | 数据1 | 数据2 | 数据3 | 数据4 | 数据5 | 数据6 | 总计 |")
     flags = _read(report_2021(lines)).flat()["flags"]
     assert not any(key.startswith("t3.") for key in flags)
+
+
+def test_a_subtotal_that_could_be_either_of_two_cells_is_told_by_the_column_sums() -> None:
+    # '法人或其他组织 小计' printed beside the fields: in '0 2 0 0 0 2 0 2' either 2 may be the subtotal
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=5, carried=1))  # type: ignore[arg-type]
+    rows["new_received"] = [3, 0, 0, 0, 2, 0, 5]
+    rows["total"] = [3, 0, 0, 0, 2, 0, 5]
+    rows["granted"] = [2, 0, 0, 0, 2, 0, 4]
+    lines = []
+    for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True):
+        v = [int(x) for x in rows[key]]
+        lines.append(" ".join([label, str(v[0]), str(sum(v[1:6])), *map(str, v[1:])]))
+    result = _read(report_2021(lines))
+    assert result.values()["t3.new_received.legal"] == 2 and result.values()["t3.new_received.commercial"] == 0
+    assert not any(key.startswith("t3.new_received.") for key in result.flat()["flags"])
+
+
+def test_as_many_digits_as_cells_leave_one_cut() -> None:
+    # table 4's fifteen one-digit cells printed with spaces in the wrong places
+    t4 = (
+        "行政复议 | 行政诉讼\n结果维持 | 结果纠正 | 其他结果 | 尚未审结 | 总计 | 未经复议直接起诉 | 复议后起诉\n"
+        "10 0 1 200 0 0 0 0 0 0 00\n"
+    )
+    result = _read(report_2021(_pipes(dict(sample_t3())), table4=t4))  # type: ignore[arg-type]
+    assert [result.values()[f"t4.review.{c}"] for c in ("upheld", "corrected", "other", "pending", "total")] == [
+        1, 0, 0, 1, 2,
+    ]
+    assert not any(key.startswith("t4.") for key in result.flat()["flags"])

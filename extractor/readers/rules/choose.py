@@ -68,6 +68,10 @@ class _Table:
             return False
         return sum(values[i] for i in left) == sum(values[i] for i in right)  # type: ignore[misc]
 
+    def checkable(self, rule: int) -> bool:
+        left, right = self.rules[rule]
+        return all(self.values[i] is not None for i in left + right)
+
     def score_row(self, row: int) -> int:
         return sum(self.holds(rule) for rule in self.by_row[row])
 
@@ -140,15 +144,22 @@ def _settle_by_table(table: _Table, section: SectionSpec, placed: Sequence[tuple
     if any(col.signed for item, _ in placed for col in item.row.columns):
         return
     choices = [p.alternatives if len(p.alternatives) > 1 else [p.cells] for p in rows]
-    enforced = [rule for rule in range(len(table.rules)) if table.holds(rule)]
+    holding = [rule for rule in range(len(table.rules)) if table.holds(rule)]
+    checkable = [rule for rule in range(len(table.rules)) if table.checkable(rule)]
     usual = [[i for i, col in enumerate(item.row.columns) if col.key == section.usual_column] for item, _ in placed]
-    readings = _readings(table, choices, enforced)
+    # the row-by-row choice may have stopped at a reading that breaks a sum one that holds them all avoids
+    readings = _readings(table, choices, checkable) if len(checkable) > len(holding) else None
+    if not readings:
+        readings = _readings(table, choices, holding)
     if readings is None:
         return
     plausible = [r for r in readings if _plausible(r, choices, usual)]
     chosen = tuple(next(i for i, c in enumerate(choices[row]) if c is p.cells) for row, p in enumerate(rows))
     if chosen not in plausible:
-        return  # the reader's own choice is the implausible one: keep every doubt
+        if not plausible or chosen in readings:
+            return  # the reader's own choice is the implausible one: keep every doubt
+        for row, placement in enumerate(rows):  # a reading that holds every sum the chosen one broke
+            placement.cells = choices[row][plausible[0][row]]
     for row, placement in enumerate(rows):
         if len(choices[row]) < 2:
             continue
