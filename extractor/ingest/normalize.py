@@ -21,7 +21,10 @@ _EXTRA = {
 }  # fmt: skip
 # Blocks where NFKC folds one character into one other: punctuation, CJK symbols, compatibility
 # ideographs, vertical and full-width forms. Circled numbers (①) stay: they are list marks, not values.
-_FOLDED_BLOCKS = ((0x2000, 0x2BFF), (0x3000, 0x33FF), (0xF900, 0xFAFF), (0xFE10, 0xFE6F), (0xFF00, 0xFFEF))
+# Kangxi radicals (⾏ U+2F8F for 行, ⼀ for 一), which CJK fonts in PDFs often map their glyphs to, fold too.
+_FOLDED_BLOCKS = (
+    (0x2000, 0x2BFF), (0x2E80, 0x2FDF), (0x3000, 0x33FF), (0xF900, 0xFAFF), (0xFE10, 0xFE6F), (0xFF00, 0xFFEF),
+)  # fmt: skip
 
 
 @cache
