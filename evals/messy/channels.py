@@ -1,0 +1,115 @@
+"""The messy channels as evals.synth layouts: one renderer per file kind.
+
+Each channel is a :class:`evals.synth.layouts.Layout`, so
+:func:`evals.synth.generate` draws the values, injects the publisher's
+mistakes, fixes the gold and names the files exactly as for the text
+layouts; only the rendering differs.  Channels print the complete report
+(every table, every cell), so ``shown`` is every key of the template.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from evals.messy.content import Report, build_report
+from evals.messy.pdf import Style, print_pdf
+from evals.messy.scan import EXTENSIONS, ImageFormat, encode, scan_pages
+from evals.messy.word import Blanks, docx_bytes
+from evals.synth.layouts import Layout, Rendered
+from evals.synth.values import ReportValues
+
+Renderer = Callable[[ReportValues, random.Random, int], Rendered]
+CHANNELS: tuple[str, ...] = ("docx", "pdf", "pdf-kangxi", "pdf-plain", "scan")
+
+
+def _style(rng: random.Random, *, ruled: bool, kangxi: bool) -> Style:
+    return Style(
+        ruled=ruled,
+        kangxi=kangxi,
+        vertical_subgroups=rng.random() < 0.5,
+        valign=rng.choice(["top", "middle"]),
+        footer=rng.choice(["dash", "of"]),
+    )
+
+
+def _style_note(style: Style) -> str:
+    parts = [
+        "ruled grid" if style.ruled else "no ruling lines (aligned columns)",
+        "三、本年度办理结果 vertical" + (", (三)…(六) vertical" if style.vertical_subgroups else ""),
+        f"cell text {style.valign}",
+        "footer '- n -'" if style.footer == "dash" else "footer '第 n 页 共 N 页'",
+    ]
+    if style.kangxi:
+        parts.append("table labels' text layer in Kangxi radicals (⾏ U+2F8F for 行, ⼀ U+2F00 for 一 …)")
+    return "; ".join(parts)
+
+
+def _printed_note(report: Report, split: list[str], pages: int) -> str:
+    del report
+    where = f"table(s) {', '.join(split)} continue on the next page with the header rows repeated" if split else "no table crosses a page"
+    return f"{pages} pages; {where}"
+
+
+def render_docx(values: ReportValues, rng: random.Random, k: int) -> Rendered:
+    """Word .docx: headings, narrative paragraphs, real tables with merged cells (mandated spans)."""
+    blanks: Blanks = ("none", "org", "all")[k % 3]
+    report = build_report(values, rng)
+    body = docx_bytes(report, rng, blanks)
+    which = {"none": "no zero", "org": "zeros of table 3's legal-person columns", "all": "every zero"}[blanks]
+    return Rendered(body, "docx", [f"Word tables with merged cells; {which} left as an empty cell (gold 0)"], report.shown)
+
+
+def _pdf(ruled: bool, kangxi: bool) -> Renderer:
+    def render(values: ReportValues, rng: random.Random, k: int) -> Rendered:
+        del k
+        report = build_report(values, rng)
+        style = _style(rng, ruled=ruled, kangxi=kangxi)
+        printed = print_pdf(report, style)
+        notes = [_style_note(style), _printed_note(report, printed.split_tables, printed.pages)]
+        return Rendered(printed.body, "pdf", notes, report.shown)
+
+    return render
+
+
+def render_scan(dpi: int, fmt: ImageFormat) -> Renderer:
+    """A renderer for scans at ``dpi`` written as ``fmt`` (the CLI's --dpi and --image-format)."""
+
+    def render(values: ReportValues, rng: random.Random, k: int) -> Rendered:
+        del k
+        report = build_report(values, rng)
+        style = _style(rng, ruled=rng.random() < 0.8, kangxi=False)
+        printed = print_pdf(report, style)
+        pages = scan_pages(printed, values.agency.name, rng, dpi)
+        notes = [
+            f"scan at {dpi} dpi of a printed PDF ({_style_note(style)}); {len(pages)} pages; "
+            "rotation within ±1.5°, blur, grey speckle, JPEG artefacts, red seal over table 3's corner; no text layer"
+        ]
+        return Rendered(encode(pages, fmt, dpi), EXTENSIONS[fmt], notes, report.shown)
+
+    return render
+
+
+render_pdf = _pdf(True, False)
+render_pdf.__doc__ = "PDF with a text layer: ruled table grids, vertical group labels, page footers, split tables."
+render_pdf_kangxi = _pdf(True, True)
+render_pdf_kangxi.__doc__ = "PDF whose table labels read as Kangxi radicals in the text layer (⾏政, ⼀、…)."
+render_pdf_plain = _pdf(False, False)
+render_pdf_plain.__doc__ = "PDF with tables as aligned columns and no ruling lines."
+
+
+def channel_layout(channel: str, dpi: int = 200, image_format: ImageFormat = "pdf") -> Layout:
+    """The synth Layout that renders ``channel`` (one of :data:`CHANNELS`)."""
+    if channel == "scan":
+        scan = render_scan(dpi, image_format)
+        scan.__doc__ = f"Scanned pages at {dpi} dpi as {image_format}: no text layer, skew, blur, speckle, a red seal."
+        return Layout("scan", scan)
+    renderers: dict[str, Renderer] = {
+        "docx": render_docx,
+        "pdf": render_pdf,
+        "pdf-kangxi": render_pdf_kangxi,
+        "pdf-plain": render_pdf_plain,
+    }
+    if channel not in renderers:
+        raise ValueError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
+    return Layout(channel, renderers[channel])

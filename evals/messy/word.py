@@ -1,0 +1,123 @@
+"""The Word channel: a complete report as a .docx with real, merged tables.
+
+Most annual reports are drafted in Word and many portals publish the .docx
+itself.  The tables are real Word tables whose merged cells follow the
+mandated layout (the same spans as the portal HTML of
+real-shanghai-office-2019): table 3's 三、本年度办理结果 and (三)…(六) labels
+merged down their rows, header cells merged across; a reader must undo the
+merges, not just read cell text in order.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Literal
+
+from docx import Document as new_document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from docx.table import Table as WordTable
+from docx.table import _Cell
+
+from evals.messy.content import Heading, Paragraph, Report
+from evals.messy.grid import Grid, place
+from evals.synth.layouts import Cell
+
+Blanks = Literal["none", "org", "all"]
+_ORG_SUFFIXES = (".commercial", ".research", ".social", ".legal", ".other_org")
+_FONT = "宋体"
+
+# Column widths (cm) per table and grid width; an unknown width gets equal columns.
+_WIDTHS: dict[tuple[str, int], tuple[float, ...]] = {
+    ("t2", 4): (4.2, 3.8, 3.8, 3.8),
+    ("t3", 10): (0.9, 1.4, 4.4, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2),
+    ("t4", 15): (1.05,) * 15,
+}
+
+
+def _cell_text(cell: Cell, blanks: Blanks) -> str:
+    """The printed text; a zero the publisher left blank (gold 0, FIELDS.md) prints as nothing."""
+    if cell.role == "value" and cell.text == "0" and cell.key:
+        if blanks == "all" or (blanks == "org" and cell.key.endswith(_ORG_SUFFIXES)):
+            return ""
+    return cell.text
+
+
+def _set_font(run_font: object, size: float) -> None:
+    """Song typeface for Latin and East-Asian runs alike (Word otherwise falls back per script)."""
+    font = run_font
+    font.name = _FONT  # type: ignore[attr-defined]
+    font.size = Pt(size)  # type: ignore[attr-defined]
+    element = font.element  # type: ignore[attr-defined]
+    rpr = element.get_or_add_rPr()
+    rpr.get_or_add_rFonts().set(qn("w:eastAsia"), _FONT)
+
+
+def _vertical(cell: _Cell) -> None:
+    """Write the cell's text top to bottom (Word's 'tbRlV' is one char per line, upright)."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    direction = OxmlElement("w:textDirection")
+    direction.set(qn("w:val"), "tbRlV")
+    tc_pr.append(direction)
+
+
+def _fill(cell: _Cell, text: str, size: float, center: bool) -> None:
+    cell.text = ""
+    paragraph = cell.paragraphs[0]
+    if center:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    _set_font(run.font, size)
+
+
+def _table(doc: object, grid: Grid, blanks: Blanks, vertical_groups: bool) -> WordTable:
+    table: WordTable = doc.add_table(rows=grid.n_rows, cols=grid.n_cols)  # type: ignore[attr-defined]
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    widths = _WIDTHS.get((grid.table.name, grid.n_cols), (16.0 / max(1, grid.n_cols),) * grid.n_cols)
+    for row in table.rows:
+        for i, cell in enumerate(row.cells):
+            cell.width = Cm(widths[i])
+    for p in grid.cells:
+        cell = table.cell(p.row, p.col)
+        if p.rows > 1 or p.cols > 1:
+            cell = cell.merge(table.cell(p.last_row, p.col + p.cols - 1))
+        role = p.cell.role
+        _fill(cell, _cell_text(p.cell, blanks), 9 if grid.table.name != "t4" else 8, role != "label")
+        if role == "group" or (role == "subgroup" and vertical_groups):
+            _vertical(cell)
+    return table
+
+
+def docx_bytes(report: Report, rng: random.Random, blanks: Blanks) -> bytes:
+    """The report as .docx bytes: title, headings, narrative paragraphs, merged tables.
+
+    ``blanks`` says which zeros are left as empty cells (none, table 3's
+    legal-person columns as in the Shanghai report, or all of them); whether
+    the (三)…(六) labels are also written vertically is drawn from ``rng``.
+    """
+    doc = new_document()
+    section = doc.sections[0]
+    section.left_margin = section.right_margin = Cm(2.2)
+    vertical_groups = rng.random() < 0.5
+    for block in report.blocks:
+        if isinstance(block, Heading):
+            paragraph = doc.add_paragraph()
+            if block.level == 0:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            run = paragraph.add_run(block.text)
+            run.bold = True
+            _set_font(run.font, 16 if block.level == 0 else 12)
+        elif isinstance(block, Paragraph):
+            paragraph = doc.add_paragraph()
+            paragraph.paragraph_format.first_line_indent = Pt(21)
+            _set_font(paragraph.add_run(block.text).font, 10.5)
+        else:
+            _table(doc, place(block), blanks, vertical_groups)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
