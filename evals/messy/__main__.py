@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=10, help="number of documents")
     parser.add_argument("--dpi", type=int, default=200, help="scan resolution, 150-300 (scan channel only)")
     parser.add_argument(
-        "--image-format", choices=IMAGE_FORMATS, default="pdf", help="scan file: image-only PDF, TIFF, or one tall PNG/JPEG"
+        "--image-format",
+        choices=IMAGE_FORMATS,
+        default="pdf",
+        help="scan file: image-only PDF, TIFF, or one tall PNG/JPEG",
     )
     args = parser.parse_args(argv)
     if not 150 <= args.dpi <= 300:

@@ -47,7 +47,11 @@ def _style_note(style: Style) -> str:
 
 def _printed_note(report: Report, split: list[str], pages: int) -> str:
     del report
-    where = f"table(s) {', '.join(split)} continue on the next page with the header rows repeated" if split else "no table crosses a page"
+    where = (
+        f"table(s) {', '.join(split)} continue on the next page with the header rows repeated"
+        if split
+        else "no table crosses a page"
+    )
     return f"{pages} pages; {where}"
 
 
@@ -57,7 +61,9 @@ def render_docx(values: ReportValues, rng: random.Random, k: int) -> Rendered:
     report = build_report(values, rng)
     body = docx_bytes(report, rng, blanks)
     which = {"none": "no zero", "org": "zeros of table 3's legal-person columns", "all": "every zero"}[blanks]
-    return Rendered(body, "docx", [f"Word tables with merged cells; {which} left as an empty cell (gold 0)"], report.shown)
+    return Rendered(
+        body, "docx", [f"Word tables with merged cells; {which} left as an empty cell (gold 0)"], report.shown
+    )
 
 
 def _pdf(ruled: bool, kangxi: bool) -> Renderer:

@@ -20,10 +20,10 @@ import unicodedata
 from functools import cache
 from typing import Any
 
+from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import CIDFontInfo, UnicodeCIDFont, structToPDF
 from reportlab.pdfbase.pdfdoc import PDFStream
-from reportlab.lib.rl_accel import escapePDF
 
 from evals.synth.layouts import (
     HEADINGS,
@@ -121,7 +121,7 @@ class KangxiCIDFont(UnicodeCIDFont):  # type: ignore[misc]
         super().__init__(BASE_FONT)
         self.name = self.fontName = KANGXI_FONT
 
-    def formatForPdf(self, text: str | bytes) -> str:  # noqa: N802 - reportlab's name
+    def formatForPdf(self, text: str | bytes) -> str:
         """Two bytes of CID per character (Identity-H)."""
         if isinstance(text, bytes):
             text = text.decode("utf-8")
@@ -131,7 +131,7 @@ class KangxiCIDFont(UnicodeCIDFont):  # type: ignore[misc]
             raise ValueError(f"the Kangxi label font has no entry for {''.join(missing)!r}")
         return str(escapePDF(b"".join(cids[ch].to_bytes(2, "big") for ch in text)))
 
-    def addObjects(self, doc: Any) -> None:  # noqa: N802 - reportlab's name
+    def addObjects(self, doc: Any) -> None:
         """As UnicodeCIDFont does, but Identity-H with our ToUnicode stream (a copy of the shared font data)."""
         internal = "F" + repr(len(doc.fontMapping) + 1)
         spec = dict(CIDFontInfo[self.face.name])

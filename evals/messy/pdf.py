@@ -30,7 +30,7 @@ from evals.messy.content import Heading, Paragraph, Report
 from evals.messy.grid import Grid, Placed, place
 from evals.messy.kangxi import BASE_FONT, KANGXI_FONT, register_fonts
 
-PAGE_W, PAGE_H = A4
+PAGE_W, PAGE_H = float(A4[0]), float(A4[1])
 MARGIN_X = 56.0
 MARGIN_TOP = 64.0
 MARGIN_BOTTOM = 70.0
@@ -161,9 +161,7 @@ def _layout_table(grid: Grid, style: Style) -> _TableLayout:
         xs.append(xs[-1] + share * TEXT_W)
     size = 9.0 if grid.table.name == "t2" else 7.5
     vertical = {
-        id(p)
-        for p in grid.cells
-        if p.cell.role == "group" or (p.cell.role == "subgroup" and style.vertical_subgroups)
+        id(p) for p in grid.cells if p.cell.role == "group" or (p.cell.role == "subgroup" and style.vertical_subgroups)
     }
     lay = _TableLayout(grid, xs, [0.0] * grid.n_rows, size, vertical)
     minimum = lay.leading + 2 * PAD
@@ -289,7 +287,13 @@ def _print(report: Report, style: Style, total_pages: int) -> Printed:
 
     for block in report.blocks:
         if isinstance(block, Heading | Paragraph):
-            size = 16.0 if isinstance(block, Heading) and block.level == 0 else 12.0 if isinstance(block, Heading) else 10.5
+            size = (
+                16.0
+                if isinstance(block, Heading) and block.level == 0
+                else 12.0
+                if isinstance(block, Heading)
+                else 10.5
+            )
             leading = size * 1.6
             lines = wrap(block.text, BASE_FONT, size, TEXT_W - (0 if isinstance(block, Heading) else 2 * size))
             for i, line in enumerate(lines):

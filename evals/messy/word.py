@@ -41,9 +41,9 @@ _WIDTHS: dict[tuple[str, int], tuple[float, ...]] = {
 
 def _cell_text(cell: Cell, blanks: Blanks) -> str:
     """The printed text; a zero the publisher left blank (gold 0, FIELDS.md) prints as nothing."""
-    if cell.role == "value" and cell.text == "0" and cell.key:
-        if blanks == "all" or (blanks == "org" and cell.key.endswith(_ORG_SUFFIXES)):
-            return ""
+    blank = cell.role == "value" and cell.text == "0" and cell.key is not None
+    if blank and (blanks == "all" or (blanks == "org" and str(cell.key).endswith(_ORG_SUFFIXES))):
+        return ""
     return cell.text
 
 

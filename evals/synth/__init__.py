@@ -78,9 +78,7 @@ def plan(count: int, layouts: tuple[Layout, ...] = LAYOUTS) -> list[tuple[Layout
     return out
 
 
-def generate(
-    seed: int, count: int, layouts: tuple[Layout, ...] = LAYOUTS, prefix: str = "synth"
-) -> list[Document]:
+def generate(seed: int, count: int, layouts: tuple[Layout, ...] = LAYOUTS, prefix: str = "synth") -> list[Document]:
     """Generate ``count`` documents deterministically from ``seed``.
 
     Each document has its own ``random.Random`` seeded from (seed, index), so
