@@ -9,6 +9,7 @@ consistent (evals.synth's identity checker).
 from __future__ import annotations
 
 import io
+import random
 import re
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,10 @@ from PIL import Image
 from evals.gold import load_cases
 from evals.messy import generate
 from evals.messy.__main__ import main
+from evals.messy.content import build_report
 from evals.messy.kangxi import KANGXI_TWIN
+from evals.messy.pdf import MARGIN_X, TEXT_W, Style, print_pdf
+from evals.messy.scan import render_pages
 from evals.synth import Document
 from evals.synth.values import (
     T3_COLS,
@@ -30,6 +34,7 @@ from evals.synth.values import (
     Number,
     broken_identities,
     field_keys,
+    random_values,
     t3_rows,
 )
 
@@ -141,11 +146,32 @@ def test_pdf_text_layer_holds_every_table_value_and_page_footers() -> None:
 
 
 def test_a_table_crossing_a_page_repeats_its_header_rows() -> None:
-    split = [d for d in docs("pdf") if "continue on the next page" in str(d.gold["notes"])]
+    split = [d for d in docs("pdf") if "t3 continues on the next page" in str(d.gold["notes"])]
     assert split, "no generated PDF splits a table across pages"
     for d in split:
         pages_with_header = [i for i, page in enumerate(_pdf_lines(d.body)) if any("申请人情况" in x for x in page)]
         assert len(pages_with_header) >= 2, d.name
+
+
+def test_table_three_taller_than_a_page_is_always_split_and_its_vertical_label_printed_once() -> None:
+    """Rows of at least 28 pt make table 3 (30+ rows) taller than A4, wherever it starts."""
+    rng = random.Random(11)
+    report = build_report(random_values(rng, "2021"), rng)
+    printed = print_pdf(report, Style(min_row=28.0, table_size=10.5, body_size=16.0, vertical_subgroups=True))
+    assert "t3" in printed.split_tables
+    pages = _pdf_lines(printed.body)
+    assert sum(any("申请人情况" in x for x in page) for page in pages) >= 2
+    # 三、本年度办理结果 stands in the first column one character per line, top to bottom, across the break
+    centre = MARGIN_X + 0.045 * TEXT_W / 2  # middle of table 3's first column
+    column: list[str] = []
+    with pdfplumber.open(io.BytesIO(printed.body)) as pdf:
+        for page in pdf.pages:
+            inside = [
+                c for c in page.chars if abs((c["x0"] + c["x1"]) / 2 - centre) < 1.5 and round(c["size"], 1) == 10.5
+            ]
+            column.extend(c["text"] for c in sorted(inside, key=lambda c: c["top"]))
+    in_column = "".join(column)  # may also hold a bracket of a centred header line
+    assert "三、本年度办理结果" in in_column and in_column.count("度") == 1
 
 
 def test_plain_pdf_has_aligned_columns_and_no_ruling_lines() -> None:
@@ -184,6 +210,15 @@ def test_scan_is_an_image_only_pdf_at_the_requested_dpi_with_a_red_seal() -> Non
             pixels = np.asarray(Image.open(io.BytesIO(image["stream"].get_data())).convert("RGB"), dtype=int)
             red_pixels += int(((pixels[..., 0] > 150) & (pixels[..., 1] < 110) & (pixels[..., 2] < 110)).sum())
     assert red_pixels > 500  # the seal's red ink is on one of the pages
+
+
+def test_pdfium_draws_the_non_embedded_cjk_font() -> None:
+    """The scans are rendered by pdfium from STSong-Light, which the PDF does not embed: the
+    title line (CJK only, no digits but the year) must come out as ink, not as an empty page."""
+    d = docs("pdf")[0]
+    (page, *_rest) = render_pages(d.body, 72)
+    title_band = np.asarray(page.convert("L"))[40:110, :] < 128
+    assert title_band.sum() > 300
 
 
 def test_scan_as_tiff_keeps_one_frame_per_page_and_the_dpi() -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from evals.messy.content import Report, build_report
-from evals.messy.pdf import Style, print_pdf
+from evals.messy.content import build_report
+from evals.messy.pdf import Printed, Style, print_pdf
 from evals.messy.scan import EXTENSIONS, ImageFormat, encode, scan_pages
 from evals.messy.word import Blanks, docx_bytes
 from evals.synth.layouts import Layout, Rendered
@@ -30,6 +30,9 @@ def _style(rng: random.Random, *, ruled: bool, kangxi: bool) -> Style:
         vertical_subgroups=rng.random() < 0.5,
         valign=rng.choice(["top", "middle"]),
         footer=rng.choice(["dash", "of"]),
+        body_size=rng.choice([10.5, 12.0, 14.0, 16.0]),
+        table_size=rng.choice([7.5, 9.0, 9.0, 10.5, 10.5]),
+        min_row=22.7 if rng.random() < 0.6 else 0.0,
     )
 
 
@@ -39,20 +42,25 @@ def _style_note(style: Style) -> str:
         "三、本年度办理结果 vertical" + (", (三)…(六) vertical" if style.vertical_subgroups else ""),
         f"cell text {style.valign}",
         "footer '- n -'" if style.footer == "dash" else "footer '第 n 页 共 N 页'",
+        f"body text {style.body_size:g} pt, tables {style.table_size:g} pt"
+        + (f", rows at least {style.min_row:g} pt" if style.min_row else ""),
     ]
     if style.kangxi:
         parts.append("table labels' text layer in Kangxi radicals (⾏ U+2F8F for 行, ⼀ U+2F00 for 一 …)")
     return "; ".join(parts)
 
 
-def _printed_note(report: Report, split: list[str], pages: int) -> str:
-    del report
-    where = (
-        f"table(s) {', '.join(split)} continue on the next page with the header rows repeated"
-        if split
-        else "no table crosses a page"
-    )
-    return f"{pages} pages; {where}"
+def _printed_note(printed: Printed) -> str:
+    """Pages and page breaks, so a reader's failure can be traced to a split table.
+
+    Tables 3 and 4 repeat their header rows on the new page; table 2 has
+    none to repeat (its 第二十条 blocks carry their own headers).
+    """
+    breaks = [
+        f"{name} continues on the next page" + (" with its header rows repeated" if name != "t2" else "")
+        for name in printed.split_tables
+    ]
+    return f"{printed.pages} pages; " + ("; ".join(breaks) if breaks else "no table crosses a page")
 
 
 def render_docx(values: ReportValues, rng: random.Random, k: int) -> Rendered:
@@ -72,7 +80,7 @@ def _pdf(ruled: bool, kangxi: bool) -> Renderer:
         report = build_report(values, rng)
         style = _style(rng, ruled=ruled, kangxi=kangxi)
         printed = print_pdf(report, style)
-        notes = [_style_note(style), _printed_note(report, printed.split_tables, printed.pages)]
+        notes = [_style_note(style), _printed_note(printed)]
         return Rendered(printed.body, "pdf", notes, report.shown)
 
     return render

@@ -53,7 +53,12 @@ class Style:
     in the font whose text layer reads Kangxi radicals; ``vertical_subgroups``:
     (三)…(六) written vertically like 三、本年度办理结果 (always vertical);
     ``valign``: cell text at the top (Word's default) or centred;
-    ``footer``: ``- 3 -`` or ``第 3 页 共 7 页``.
+    ``footer``: ``- 3 -`` or ``第 3 页 共 7 页``; ``body_size``: the prose's
+    point size (公文 print 16 pt, web exports 10.5 pt), which moves the tables
+    up and down the pages and so decides where they break; ``table_size``:
+    the tables' point size (小五 9 pt, 五号 10.5 pt; table 4's fifteen
+    columns get 1.5 pt less); ``min_row``: Word's "row height at least"
+    (0.8 cm = 22.7 pt is common), which makes table 3 longer than a page.
     """
 
     ruled: bool = True
@@ -61,6 +66,9 @@ class Style:
     vertical_subgroups: bool = False
     valign: Literal["top", "middle"] = "middle"
     footer: Literal["dash", "of"] = "dash"
+    body_size: float = 10.5
+    table_size: float = 9.0
+    min_row: float = 0.0
 
 
 @dataclass
@@ -73,9 +81,10 @@ class Printed:
     split_tables: list[str] = field(default_factory=list)  # tables continued on a later page
 
 
-def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines that fit ``width``: any character may end a line (CJK), except
-    that closing punctuation stays with the character before it and digit runs are not split."""
+def wrap(text: str, font: str, size: float, width: float, indent: float = 0.0) -> list[str]:
+    """Break ``text`` into lines that fit ``width`` (the first ``indent`` narrower): any character
+    may end a line (CJK), except that closing punctuation stays with the character before it and
+    digit runs are not split."""
     lines: list[str] = []
     for part in text.split("\n"):
         line = ""
@@ -85,7 +94,8 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
             while j < len(part) and (part[j].isascii() and part[j].isalnum() and part[i].isascii()):
                 j += 1  # keep a Latin word or a number whole
             token = part[i:j]
-            if line and stringWidth(line + token, font, size) > width and token[0] not in _NO_BREAK_BEFORE:
+            room = width - (indent if not lines else 0.0)
+            if line and stringWidth(line + token, font, size) > room and token[0] not in _NO_BREAK_BEFORE:
                 lines.append(line)
                 line = token
             else:
@@ -159,12 +169,12 @@ def _layout_table(grid: Grid, style: Style) -> _TableLayout:
     xs = [MARGIN_X]
     for share in shares:
         xs.append(xs[-1] + share * TEXT_W)
-    size = 9.0 if grid.table.name == "t2" else 7.5
+    size = style.table_size - (1.5 if grid.table.name == "t4" else 0.0)
     vertical = {
         id(p) for p in grid.cells if p.cell.role == "group" or (p.cell.role == "subgroup" and style.vertical_subgroups)
     }
     lay = _TableLayout(grid, xs, [0.0] * grid.n_rows, size, vertical)
-    minimum = lay.leading + 2 * PAD
+    minimum = max(lay.leading + 2 * PAD, style.min_row)
     for r in range(grid.n_rows):
         lay.heights[r] = minimum
     for p in sorted(grid.cells, key=lambda q: q.rows):
@@ -274,6 +284,13 @@ def _vertical_chars(lay: _TableLayout, p: Placed, height: float, first: bool) ->
     return chars
 
 
+def _prose_size(block: Heading | Paragraph, style: Style) -> float:
+    """Title a little larger than headings, headings a little larger than the body."""
+    if isinstance(block, Paragraph):
+        return style.body_size
+    return style.body_size + (5.5 if block.level == 0 else 1.5)
+
+
 def _print(report: Report, style: Style, total_pages: int) -> Printed:
     """One layout pass; footers use ``total_pages`` (known from a previous pass)."""
     register_fonts()
@@ -287,15 +304,10 @@ def _print(report: Report, style: Style, total_pages: int) -> Printed:
 
     for block in report.blocks:
         if isinstance(block, Heading | Paragraph):
-            size = (
-                16.0
-                if isinstance(block, Heading) and block.level == 0
-                else 12.0
-                if isinstance(block, Heading)
-                else 10.5
-            )
+            size = _prose_size(block, style)
             leading = size * 1.6
-            lines = wrap(block.text, BASE_FONT, size, TEXT_W - (0 if isinstance(block, Heading) else 2 * size))
+            indent = 2 * size if isinstance(block, Paragraph) else 0.0
+            lines = wrap(block.text, BASE_FONT, size, TEXT_W, indent)
             for i, line in enumerate(lines):
                 if pager.room() < leading:
                     new_page()
@@ -303,7 +315,7 @@ def _print(report: Report, style: Style, total_pages: int) -> Printed:
                 if isinstance(block, Heading) and block.level == 0:
                     x = (PAGE_W - stringWidth(line, BASE_FONT, size)) / 2
                 else:
-                    x = MARGIN_X + (2 * size if isinstance(block, Paragraph) and i == 0 else 0)
+                    x = MARGIN_X + (indent if i == 0 else 0.0)
                 pager.text(x, pager.y + leading - size * 1.2, line, BASE_FONT, size)
             pager.y -= 4
             continue
