@@ -67,11 +67,10 @@ def render_docx(values: ReportValues, rng: random.Random, k: int) -> Rendered:
     """Word .docx: headings, narrative paragraphs, real tables with merged cells (mandated spans)."""
     blanks: Blanks = ("none", "org", "all")[k % 3]
     report = build_report(values, rng)
-    body = docx_bytes(report, rng, blanks)
+    body, note = docx_bytes(report, rng, blanks)
     which = {"none": "no zero", "org": "zeros of table 3's legal-person columns", "all": "every zero"}[blanks]
-    return Rendered(
-        body, "docx", [f"Word tables with merged cells; {which} left as an empty cell (gold 0)"], report.shown
-    )
+    notes = [f"Word tables with merged cells; {which} left as an empty cell (gold 0); {note}"]
+    return Rendered(body, "docx", notes, report.shown)
 
 
 def _pdf(ruled: bool, kangxi: bool) -> Renderer:

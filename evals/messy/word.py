@@ -93,20 +93,23 @@ def _table(doc: object, grid: Grid, blanks: Blanks, vertical_groups: bool) -> Wo
     return table
 
 
-def docx_bytes(report: Report, rng: random.Random, blanks: Blanks) -> bytes:
-    """The report as .docx bytes: title, headings, narrative paragraphs, merged tables.
+def docx_bytes(report: Report, rng: random.Random, blanks: Blanks) -> tuple[bytes, str]:
+    """The report as .docx bytes (and a note on its choices): title, headings, prose, merged tables.
 
     ``blanks`` says which zeros are left as empty cells (none, table 3's
     legal-person columns as in the Shanghai report, or all of them); whether
-    the (三)…(六) labels are also written vertically is drawn from ``rng``.
+    the (三)…(六) labels are also written vertically and whether headings use
+    Word's heading styles or bold paragraphs is drawn from ``rng``.
     """
     doc = new_document()
     section = doc.sections[0]
     section.left_margin = section.right_margin = Cm(2.2)
     vertical_groups = rng.random() < 0.5
+    styled_headings = rng.random() < 0.5
     for block in report.blocks:
         if isinstance(block, Heading):
-            paragraph = doc.add_paragraph()
+            # Word's heading styles in some drafts, bold body paragraphs in most
+            paragraph = doc.add_heading(level=block.level + 1) if styled_headings else doc.add_paragraph()
             if block.level == 0:
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
             run = paragraph.add_run(block.text)
@@ -120,4 +123,7 @@ def docx_bytes(report: Report, rng: random.Random, blanks: Blanks) -> bytes:
             _table(doc, place(block), blanks, vertical_groups)
     out = io.BytesIO()
     doc.save(out)
-    return out.getvalue()
+    note = ("Word heading styles" if styled_headings else "bold paragraphs as headings") + (
+        "; (三)…(六) labels written vertically" if vertical_groups else ""
+    )
+    return out.getvalue(), note
