@@ -79,13 +79,15 @@ def _table(doc: object, grid: Grid, blanks: Blanks, vertical_groups: bool) -> Wo
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = _WIDTHS.get((grid.table.name, grid.n_cols), (16.0 / max(1, grid.n_cols),) * grid.n_cols)
-    for row in table.rows:
-        for i, cell in enumerate(row.cells):
-            cell.width = Cm(widths[i])
+    # python-docx's table.cell() re-walks the whole table on every call; the unmerged grid is
+    # taken once instead (merges touch only their own placed cell's slots, so it stays valid)
+    slots = [_Cell(tc, table) for tr in table._tbl.tr_lst for tc in tr.tc_lst]
+    for i, slot in enumerate(slots):
+        slot.width = Cm(widths[i % grid.n_cols])
     for p in grid.cells:
-        cell = table.cell(p.row, p.col)
+        cell = slots[p.row * grid.n_cols + p.col]
         if p.rows > 1 or p.cols > 1:
-            cell = cell.merge(table.cell(p.last_row, p.col + p.cols - 1))
+            cell = cell.merge(slots[p.last_row * grid.n_cols + p.col + p.cols - 1])
         role = p.cell.role
         _fill(cell, _cell_text(p.cell, blanks), 9 if grid.table.name != "t4" else 8, role != "label")
         if role == "group" or (role == "subgroup" and vertical_groups):
