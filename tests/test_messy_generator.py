@@ -181,6 +181,21 @@ def test_plain_pdf_has_aligned_columns_and_no_ruling_lines() -> None:
             assert not any(page.rects or page.lines for page in pdf.pages)
 
 
+def test_pdf_with_blank_zeros_prints_only_the_non_zero_values_and_keeps_the_gold() -> None:
+    blank = generate("pdf", SEED, COUNT, blanks="all")
+    for d, same in zip(blank, docs("pdf"), strict=True):
+        assert d.fields == same.fields  # an empty cell is 0 in gold (FIELDS.md)
+        assert "every zero printed as an empty cell" in str(d.gold["notes"])
+        lines = [line for page in _pdf_lines(d.body) for line in page]
+        for row in t3_rows(d.template, d.merged_other):
+            shown = tuple(_printed(v) for c in T3_COLS if (v := d.fields[f"t3.{row}.{c}"]) != 0)
+            if shown:
+                assert any(_trailing_numbers(line, len(shown)) == shown for line in lines), (d.name, row)
+        t3_start = next(i for i, line in enumerate(lines) if "申请人情况" in line)
+        t3_end = next(i for i, line in enumerate(lines) if "结转下年度继续办理" in line)
+        assert not any(" 0" in line for line in lines[t3_start : t3_end + 1])
+
+
 def test_kangxi_pdf_labels_read_as_radicals_while_values_stay_plain() -> None:
     for d in docs("pdf-kangxi"):
         text = "\n".join(line for page in _pdf_lines(d.body) for line in page)

@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from evals.messy.channels import CHANNELS, channel_layout
+from evals.messy.content import Blanks
 from evals.messy.scan import ImageFormat
 from evals.synth import Document
 from evals.synth import generate as synth_generate
@@ -31,9 +32,20 @@ __all__ = ["CHANNELS", "PREFIX", "generate", "write"]
 PREFIX = "messy"
 
 
-def generate(channel: str, seed: int, count: int, dpi: int = 200, image_format: ImageFormat = "pdf") -> list[Document]:
-    """``count`` documents of one channel, deterministic in ``seed`` (files ``messy-<channel>-<n>``)."""
-    layout = channel_layout(channel, dpi, image_format)
+def generate(
+    channel: str,
+    seed: int,
+    count: int,
+    dpi: int = 200,
+    image_format: ImageFormat = "pdf",
+    blanks: Blanks | None = None,
+) -> list[Document]:
+    """``count`` documents of one channel, deterministic in ``seed`` (files ``messy-<channel>-<n>``).
+
+    ``blanks`` overrides the channel's habit of printing zeros as empty cells
+    (:func:`evals.messy.channels.channel_layout`).
+    """
+    layout = channel_layout(channel, dpi, image_format, blanks)
     return synth_generate(seed, count, (layout,), PREFIX)
 
 

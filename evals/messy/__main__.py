@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from evals.messy import CHANNELS, generate, write
+from evals.messy.content import BLANKS
 from evals.messy.scan import IMAGE_FORMATS
 
 
@@ -30,12 +31,19 @@ def main(argv: list[str] | None = None) -> int:
         default="pdf",
         help="scan file: image-only PDF, TIFF, or one tall PNG/JPEG",
     )
+    parser.add_argument(
+        "--blanks",
+        choices=BLANKS,
+        default=None,
+        help="zeros printed as empty cells: none, table 3's legal-person columns (org), or all "
+        "(default: Word files take turns, PDFs and scans print every zero)",
+    )
     args = parser.parse_args(argv)
     if not 150 <= args.dpi <= 300:
         parser.error("--dpi must be between 150 and 300")
     if args.count < 1:
         parser.error("--count must be at least 1")
-    docs = generate(args.channel, args.seed, args.count, args.dpi, args.image_format)
+    docs = generate(args.channel, args.seed, args.count, args.dpi, args.image_format, args.blanks)
     write(docs, args.out)
     mistakes = sum(1 for d in docs if d.mistake)
     for d in docs:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from evals.messy.content import build_report
+from evals.messy.content import BLANKS, Blanks, build_report
 from evals.messy.pdf import Printed, Style, print_pdf
 from evals.messy.scan import EXTENSIONS, ImageFormat, encode, scan_pages
-from evals.messy.word import Blanks, docx_bytes
+from evals.messy.word import docx_bytes
 from evals.synth.layouts import Layout, Rendered
 from evals.synth.values import ReportValues
 
@@ -63,66 +63,76 @@ def _printed_note(printed: Printed) -> str:
     return f"{printed.pages} pages; " + ("; ".join(breaks) if breaks else "no table crosses a page")
 
 
-def render_docx(values: ReportValues, rng: random.Random, k: int) -> Rendered:
-    """Word .docx: headings, narrative paragraphs, real tables with merged cells (mandated spans)."""
-    blanks: Blanks = ("none", "org", "all")[k % 3]
-    report = build_report(values, rng)
-    body, note = docx_bytes(report, rng, blanks)
+def _blanks_note(blanks: Blanks) -> str:
     which = {"none": "no zero", "org": "zeros of table 3's legal-person columns", "all": "every zero"}[blanks]
-    notes = [f"Word tables with merged cells; {which} left as an empty cell (gold 0); {note}"]
-    return Rendered(body, "docx", notes, report.shown)
+    return f"{which} printed as an empty cell (gold 0)"
 
 
-def _pdf(ruled: bool, kangxi: bool) -> Renderer:
+def _docx(blanks: Blanks | None) -> Renderer:
     def render(values: ReportValues, rng: random.Random, k: int) -> Rendered:
-        del k
-        report = build_report(values, rng)
-        style = _style(rng, ruled=ruled, kangxi=kangxi)
-        printed = print_pdf(report, style)
-        notes = [_style_note(style), _printed_note(printed)]
-        return Rendered(printed.body, "pdf", notes, report.shown)
+        chosen = blanks or BLANKS[k % len(BLANKS)]  # by default the three habits take turns
+        report = build_report(values, rng, chosen)
+        body, note = docx_bytes(report, rng)
+        notes = [f"Word tables with merged cells; {_blanks_note(chosen)}; {note}"]
+        return Rendered(body, "docx", notes, report.shown)
 
+    render.__doc__ = "Word .docx: headings, narrative paragraphs, real tables with merged cells (mandated spans)."
     return render
 
 
-def render_scan(dpi: int, fmt: ImageFormat) -> Renderer:
-    """A renderer for scans at ``dpi`` written as ``fmt`` (the CLI's --dpi and --image-format)."""
-
+def _pdf(ruled: bool, kangxi: bool, blanks: Blanks | None) -> Renderer:
     def render(values: ReportValues, rng: random.Random, k: int) -> Rendered:
         del k
-        report = build_report(values, rng)
+        chosen = blanks or "none"
+        report = build_report(values, rng, chosen)
+        style = _style(rng, ruled=ruled, kangxi=kangxi)
+        printed = print_pdf(report, style)
+        notes = [_style_note(style), _printed_note(printed), _blanks_note(chosen)]
+        return Rendered(printed.body, "pdf", notes, report.shown)
+
+    if kangxi:
+        render.__doc__ = "PDF whose table labels read as Kangxi radicals in the text layer (⾏政, ⼀、…)."
+    elif ruled:
+        render.__doc__ = "PDF with a text layer: ruled table grids, vertical group labels, page footers, split tables."
+    else:
+        render.__doc__ = "PDF with tables as aligned columns and no ruling lines."
+    return render
+
+
+def _scan(dpi: int, fmt: ImageFormat, blanks: Blanks | None) -> Renderer:
+    def render(values: ReportValues, rng: random.Random, k: int) -> Rendered:
+        del k
+        chosen = blanks or "none"
+        report = build_report(values, rng, chosen)
         style = _style(rng, ruled=rng.random() < 0.8, kangxi=False)
         printed = print_pdf(report, style)
         pages = scan_pages(printed, values.agency.name, rng, dpi)
         notes = [
-            f"scan at {dpi} dpi of a printed PDF ({_style_note(style)}); {len(pages)} pages; "
+            f"scan at {dpi} dpi of a printed PDF ({_style_note(style)}; {_blanks_note(chosen)}); {len(pages)} pages; "
             "rotation within ±1.5°, blur, grey speckle, JPEG artefacts, red seal over table 3's corner; no text layer"
         ]
         return Rendered(encode(pages, fmt, dpi), EXTENSIONS[fmt], notes, report.shown)
 
+    render.__doc__ = f"Scanned pages at {dpi} dpi as {fmt}: no text layer, skew, blur, speckle, a red seal."
     return render
 
 
-render_pdf = _pdf(True, False)
-render_pdf.__doc__ = "PDF with a text layer: ruled table grids, vertical group labels, page footers, split tables."
-render_pdf_kangxi = _pdf(True, True)
-render_pdf_kangxi.__doc__ = "PDF whose table labels read as Kangxi radicals in the text layer (⾏政, ⼀、…)."
-render_pdf_plain = _pdf(False, False)
-render_pdf_plain.__doc__ = "PDF with tables as aligned columns and no ruling lines."
+def channel_layout(
+    channel: str, dpi: int = 200, image_format: ImageFormat = "pdf", blanks: Blanks | None = None
+) -> Layout:
+    """The synth Layout that renders ``channel`` (one of :data:`CHANNELS`).
 
-
-def channel_layout(channel: str, dpi: int = 200, image_format: ImageFormat = "pdf") -> Layout:
-    """The synth Layout that renders ``channel`` (one of :data:`CHANNELS`)."""
-    if channel == "scan":
-        scan = render_scan(dpi, image_format)
-        scan.__doc__ = f"Scanned pages at {dpi} dpi as {image_format}: no text layer, skew, blur, speckle, a red seal."
-        return Layout("scan", scan)
-    renderers: dict[str, Renderer] = {
-        "docx": render_docx,
-        "pdf": render_pdf,
-        "pdf-kangxi": render_pdf_kangxi,
-        "pdf-plain": render_pdf_plain,
+    ``blanks`` prints zeros as empty cells (none / table 3's legal-person
+    columns / all); ``None`` is the channel's default: Word files take turns
+    through the three, PDFs and scans print every zero.
+    """
+    renderers: dict[str, Callable[[], Renderer]] = {
+        "docx": lambda: _docx(blanks),
+        "pdf": lambda: _pdf(True, False, blanks),
+        "pdf-kangxi": lambda: _pdf(True, True, blanks),
+        "pdf-plain": lambda: _pdf(False, False, blanks),
+        "scan": lambda: _scan(dpi, image_format, blanks),
     }
     if channel not in renderers:
         raise ValueError(f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}")
-    return Layout(channel, renderers[channel])
+    return Layout(channel, renderers[channel]())

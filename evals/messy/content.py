@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Literal
 
 from evals.synth.layouts import (
     HEADINGS,
@@ -25,6 +26,10 @@ from evals.synth.layouts import (
     title,
 )
 from evals.synth.values import ReportValues
+
+Blanks = Literal["none", "org", "all"]
+BLANKS: tuple[Blanks, ...] = ("none", "org", "all")
+_ORG_SUFFIXES = (".commercial", ".research", ".social", ".legal", ".other_org")
 
 # The section headings of the closing prose, printed as headings (not paragraphs).
 _OUTRO_HEADINGS = frozenset({"五、存在的主要问题及改进情况", "六、其他需要报告的事项"})
@@ -66,14 +71,31 @@ def _prose(paras: list[str], headings: frozenset[str]) -> list[Block]:
     return [Heading(p) if p in headings else Paragraph(p) for p in paras]
 
 
-def build_report(values: ReportValues, rng: random.Random) -> Report:
+def blank_zeros(tables: list[Table], blanks: Blanks) -> None:
+    """Leave zero cells empty, in place: none, table 3's legal-person columns, or all.
+
+    Publishers often print a zero as an empty cell (real-shanghai-office-2019
+    leaves the legal-person columns empty); FIELDS.md counts such a cell as 0,
+    so the gold, which comes from the values, does not change.
+    """
+    for table in tables:
+        for line in table.lines:
+            for cell in line.cells:
+                if cell.role != "value" or cell.text != "0" or not cell.key:
+                    continue
+                if blanks == "all" or (blanks == "org" and cell.key.endswith(_ORG_SUFFIXES)):
+                    cell.text = ""
+
+
+def build_report(values: ReportValues, rng: random.Random, blanks: Blanks = "none") -> Report:
     """Title, intro, the three tables (each after its heading and a sentence), closing prose.
 
     Values are printed as drawn (``plain``), so gold is the drawn values; the
     bracket style (full-width or ASCII parentheses) varies as it does in the
-    wild.
+    wild; ``blanks`` says which zeros are printed as empty cells.
     """
     tables = build_tables(values, plain, Options(ascii_parens=rng.random() < 0.3), rng)
+    blank_zeros(tables, blanks)
     blocks: list[Block] = [Heading(title(values), 0), *_prose(intro(values, rng), _INTRO_HEADINGS)]
     for table in tables:
         blocks.extend([Heading(HEADINGS[table.name]), Paragraph(between(table, values, rng)), table])

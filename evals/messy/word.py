@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import random
-from typing import Literal
 
 from docx import Document as new_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -25,10 +24,7 @@ from docx.table import _Cell
 
 from evals.messy.content import Heading, Paragraph, Report
 from evals.messy.grid import Grid, place
-from evals.synth.layouts import Cell
 
-Blanks = Literal["none", "org", "all"]
-_ORG_SUFFIXES = (".commercial", ".research", ".social", ".legal", ".other_org")
 _FONT = "宋体"
 
 # Column widths (cm) per table and grid width; an unknown width gets equal columns.
@@ -37,14 +33,6 @@ _WIDTHS: dict[tuple[str, int], tuple[float, ...]] = {
     ("t3", 10): (0.9, 1.4, 4.4, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2),
     ("t4", 15): (1.05,) * 15,
 }
-
-
-def _cell_text(cell: Cell, blanks: Blanks) -> str:
-    """The printed text; a zero the publisher left blank (gold 0, FIELDS.md) prints as nothing."""
-    blank = cell.role == "value" and cell.text == "0" and cell.key is not None
-    if blank and (blanks == "all" or (blanks == "org" and str(cell.key).endswith(_ORG_SUFFIXES))):
-        return ""
-    return cell.text
 
 
 def _set_font(run_font: object, size: float) -> None:
@@ -74,7 +62,7 @@ def _fill(cell: _Cell, text: str, size: float, center: bool) -> None:
     _set_font(run.font, size)
 
 
-def _table(doc: object, grid: Grid, blanks: Blanks, vertical_groups: bool) -> WordTable:
+def _table(doc: object, grid: Grid, vertical_groups: bool) -> WordTable:
     table: WordTable = doc.add_table(rows=grid.n_rows, cols=grid.n_cols)  # type: ignore[attr-defined]
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -89,18 +77,16 @@ def _table(doc: object, grid: Grid, blanks: Blanks, vertical_groups: bool) -> Wo
         if p.rows > 1 or p.cols > 1:
             cell = cell.merge(slots[p.last_row * grid.n_cols + p.col + p.cols - 1])
         role = p.cell.role
-        _fill(cell, _cell_text(p.cell, blanks), 9 if grid.table.name != "t4" else 8, role != "label")
+        _fill(cell, p.cell.text, 9 if grid.table.name != "t4" else 8, role != "label")
         if role == "group" or (role == "subgroup" and vertical_groups):
             _vertical(cell)
     return table
 
 
-def docx_bytes(report: Report, rng: random.Random, blanks: Blanks) -> tuple[bytes, str]:
+def docx_bytes(report: Report, rng: random.Random) -> tuple[bytes, str]:
     """The report as .docx bytes (and a note on its choices): title, headings, prose, merged tables.
 
-    ``blanks`` says which zeros are left as empty cells (none, table 3's
-    legal-person columns as in the Shanghai report, or all of them); whether
-    the (三)…(六) labels are also written vertically and whether headings use
+    Whether the (三)…(六) labels are also written vertically and whether headings use
     Word's heading styles or bold paragraphs is drawn from ``rng``.
     """
     doc = new_document()
@@ -122,7 +108,7 @@ def docx_bytes(report: Report, rng: random.Random, blanks: Blanks) -> tuple[byte
             paragraph.paragraph_format.first_line_indent = Pt(21)
             _set_font(paragraph.add_run(block.text).font, 10.5)
         else:
-            _table(doc, place(block), blanks, vertical_groups)
+            _table(doc, place(block), vertical_groups)
     out = io.BytesIO()
     doc.save(out)
     note = ("Word heading styles" if styled_headings else "bold paragraphs as headings") + (
