@@ -59,7 +59,7 @@ class Document:
         return fields
 
 
-def plan(count: int) -> list[tuple[Layout, int, Template]]:
+def plan(count: int, layouts: tuple[Layout, ...] = LAYOUTS) -> list[tuple[Layout, int, Template]]:
     """Which layout and template each document gets.
 
     Layouts are cycled so each appears ``count // len(LAYOUTS)`` times or
@@ -70,28 +70,32 @@ def plan(count: int) -> list[tuple[Layout, int, Template]]:
     """
     out: list[tuple[Layout, int, Template]] = []
     for i in range(count):
-        idx = i % len(LAYOUTS)
-        k = i // len(LAYOUTS)
-        layout = LAYOUTS[idx]
+        idx = i % len(layouts)
+        k = i // len(layouts)
+        layout = layouts[idx]
         choices = layout.templates or TEMPLATES
         out.append((layout, k, choices[(k + idx) % len(choices)]))
     return out
 
 
-def generate(seed: int, count: int) -> list[Document]:
+def generate(seed: int, count: int, layouts: tuple[Layout, ...] = LAYOUTS, prefix: str = "synth") -> list[Document]:
     """Generate ``count`` documents deterministically from ``seed``.
 
     Each document has its own ``random.Random`` seeded from (seed, index), so
     one document does not change when another layout's code changes.
+    ``layouts`` and ``prefix`` let another generator (evals.messy: Word, PDF,
+    scans) reuse the values, mistakes and gold with its own renderers; the
+    prefix names the files and the random streams, so the defaults reproduce
+    the committed synth set bit for bit.
     """
-    master = random.Random(f"gongkai-synth:{seed}")
-    layout_plan = plan(count)
+    master = random.Random(f"gongkai-{prefix}:{seed}")
+    layout_plan = plan(count, layouts)
     eligible = [i for i, (lay, _, _) in enumerate(layout_plan) if lay.mistakes]
     n_mistakes = min(len(eligible), max(1, round(MISTAKE_RATE * count)))
     mistaken = set(master.sample(eligible, n_mistakes))
     docs: list[Document] = []
     for i, (layout, k, template) in enumerate(layout_plan):
-        rng = random.Random(f"gongkai-synth:{seed}:{i}")
+        rng = random.Random(f"gongkai-{prefix}:{seed}:{i}")
         values = random_values(rng, template)
         while layout.nonzero and values.fields["t3.total.total"] == 0:
             values = random_values(rng, template, values.year, values.agency)
@@ -108,7 +112,7 @@ def generate(seed: int, count: int) -> list[Document]:
         shown = set(rendered.shown) if rendered.shown is not None else set(truth)
         merged = values.merged_other
         fields = {key: truth[key] for key in field_keys(template, merged) if key in shown}
-        name = f"synth-{layout.name}-{k + 1}"
+        name = f"{prefix}-{layout.name}-{k + 1}"
         notes = [f"layout {layout.name}: {layout.description}", *rendered.notes]
         if mistake_note:
             notes.append(mistake_note)
@@ -119,7 +123,7 @@ def generate(seed: int, count: int) -> list[Document]:
             "template": template,
             "year": values.year,
             "agency": values.agency.name,
-            "source": f"synthetic (evals/synth, seed {seed})",
+            "source": f"synthetic (evals/{prefix}, seed {seed})",
             "notes": "; ".join(notes),
             "fields": fields,
         }
