@@ -100,6 +100,30 @@ def test_as_many_digits_as_cells_leave_one_cut() -> None:
     )
     result = _read(report_2021(_pipes(dict(sample_t3())), table4=t4))  # type: ignore[arg-type]
     assert [result.values()[f"t4.review.{c}"] for c in ("upheld", "corrected", "other", "pending", "total")] == [
-        1, 0, 0, 1, 2,
+        1,
+        0,
+        0,
+        1,
+        2,
     ]
     assert not any(key.startswith("t4.") for key in result.flat()["flags"])
+
+
+def test_a_cell_that_alone_breaks_its_sums_gets_the_value_they_need_proposed_not_applied() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=38, carried=1))  # type: ignore[arg-type]
+    rows["granted"] = [87, 0, 0, 0, 0, 0, 37]  # 37 read as 87: its row and its column break by 50
+    result = _read(report_2021(_pipes(rows)))
+    cell = result.fields["t3.granted.natural"]
+    assert cell.value == 87 and "t3.granted.natural" in result.flat()["flags"]  # kept as read
+    reasons = " ".join(cell.reasons)
+    assert "holds with 37 here" in reasons and "'3' read as '8'" in reasons and "not applied" in reasons
+
+
+def test_misreadings_are_single_ocr_slips_only() -> None:
+    from extractor.reconcile.proposals import misreading
+
+    assert misreading("86", "36") == "'3' read as '8'"
+    assert misreading("117", "17") == "a digit doubled"
+    assert misreading("17", "117") == "a digit dropped"
+    assert misreading("12", "34") == ""  # two digits differ: not one slip
+    assert misreading("42", "52") == ""  # 4/5 are not a confusion OCR makes on print

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from extractor.confidence import CHECKED, EVEN, IN_BROKEN_SUM, SUSPECT, UNVERIFIED
 from extractor.model import FieldValue, Number, format_number
+from extractor.reconcile.proposals import proposal
 from schemas import SumRule, TemplateSpec
 
 
@@ -149,10 +150,14 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
     lone = _lone_culprits(failed)
     rows = _lone_rows(failed, outcomes, fields, set(lone))
     confirmed = _confirmed(outcomes, blame, clean)
+    offered: set[str] = set()  # cells whose proposed value is already in a reason
     for index, outcome in enumerate(failed):
         if index in lone:
             key = lone[index]
-            fields[key].doubt(f"{outcome.message} — {_origin(fields[key], blame[key], key in clean)}", SUSPECT)
+            cell = fields[key]
+            offer = "" if key in offered else proposal(cell.value, cell.raw, _needed(outcome, key))
+            offered.add(key)
+            cell.doubt(f"{outcome.message} — {_origin(cell, blame[key], key in clean)}{offer}", SUSPECT)
             continue
         if index in rows:
             for key, change in rows[index]:

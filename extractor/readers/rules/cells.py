@@ -187,7 +187,9 @@ def place_row(
             replace(t, glued=True) if t.kind == "num" and not t.in_cell and t.text.isdecimal() else t for t in values
         ]
         placement = _split(loose, width, check, label, segments, signed)
-        if placement is not None and not placement.doubt:
+        # as many digits as cells ('10 0 1 200 …' for 15 one-digit cells): no other cut exists
+        one_digit_each = sum(len(t.text) for t in values) == width and all(t.text.isdecimal() for t in values)
+        if placement is not None and not placement.doubt and not one_digit_each:
             placement.doubt = f"{label}: digits re-cut across misplaced spaces to fit the row sum"
             placement.level = PROBABLE
             placement.sums_settle = True
@@ -267,6 +269,12 @@ def _too_many(values: list[Token], width: int, check: RowCheck | None, label: st
             outcomes = {tuple(numbers[:k] + numbers[k + 1 :]) for k in (passing or subtotals)}
             if not passing or len(outcomes) > 1:
                 placement.doubt, placement.level = note, UNVERIFIED
+            if passing and len(outcomes) > 1:
+                # '0 2 0 0 0 2 0 2': either 2 may be the subtotal; the table's column sums may tell which
+                placement.alternatives = [placement.cells] + [
+                    [_cell(t) for t in values[:k] + values[k + 1 :]] for k in passing if k != skip
+                ]
+                placement.settled = _agreeing(placement.alternatives)
             return placement
     cells: Cells = [_cell(t) for t in values[:width]]
     reason = f"{label}: {len(values)} values for {width} columns; extra values not placed"
