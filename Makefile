@@ -12,7 +12,7 @@ COMPILED := $(addprefix extractor/readers/rules/,cells.py choose.py reader.py) \
 COMPILE_STAMP := build/.compiled-stamp
 SHARED ?= ../shared/benchmark/real
 
-.PHONY: install compile pure run test lint typecheck layers unit eval bench serve-bench review-load clean
+.PHONY: install compile pure run test lint typecheck layers unit eval bench messy serve-bench review-load clean
 
 install: $(STAMP) $(COMPILE_STAMP)
 
@@ -56,6 +56,18 @@ eval: install
 
 bench: install
 	$(BIN)/gongkai bench $(SHARED) evals/data --max-kb 20
+
+# Generated Word, text-PDF and scanned reports (evals/messy), each set scored against its gold by construction
+MESSY_COUNT ?= 10
+MESSY_SEED ?= 1
+messy: install
+	for ch in docx pdf pdf-plain pdf-kangxi; do \
+	  $(BIN)/python -m evals.messy --channel $$ch --seed $(MESSY_SEED) --count $(MESSY_COUNT) --out out/messy/$$ch && \
+	  $(BIN)/gongkai eval out/messy/$$ch --no-docs --report out/messy/$$ch-report || exit 1; done
+	for dpi in 200 150; do \
+	  $(BIN)/python -m evals.messy --channel scan --dpi $$dpi --seed $(MESSY_SEED) --count $(MESSY_COUNT) \
+	    --out out/messy/scan-$$dpi && \
+	  $(BIN)/gongkai eval out/messy/scan-$$dpi --no-docs --report out/messy/scan-$$dpi-report || exit 1; done
 
 serve-bench: install  # 1,000 uploads through gongkai serve (thread, then Celery), page and correction times
 	$(BIN)/python -m evals.serve_bench --docs 1000 --mode both --out out/serve-bench.json
