@@ -1,0 +1,136 @@
+"""Pages of blocks (running-text lines and table grids) → one text, tables carried across pages.
+
+Between two pages sit the page's furniture: page numbers (`- 4 -`, `第4页`) and running headers or
+footers repeated on most pages. They are dropped, so that a table that ends one page and starts
+the next with the same columns is one table: header rows it repeats are dropped, and a merged
+label cell cut by the page break (`（四）无` above it, `法提供` below) becomes one cell again,
+written once where it starts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from extractor.ingest.pages import Cell, TextBuilder
+from extractor.ingest.pdf_grid import Grid, GridCell, starts_with_ordinal
+from extractor.ingest.pdf_text import TextLine, is_page_number, join_lines
+
+Block = TextLine | Grid
+
+# Furniture lives in the top and bottom this share of a page.
+_MARGIN = 0.1
+# A margin line printed on at least this share of pages (and on 3 or more) is a running header/footer.
+_REPEATED_SHARE = 0.5
+# Two carried table parts must start their columns within this many points of each other.
+_EDGE_TOLERANCE = 6.0
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@dataclass
+class PageBlocks:
+    number: int
+    height: float
+    blocks: list[Block]
+
+
+def drop_furniture(pages: Sequence[PageBlocks]) -> None:
+    """Remove page numbers and repeated running headers/footers from the pages' margins."""
+    seen: Counter[str] = Counter()
+    for page in pages:
+        seen.update({_shape(b.text) for b in page.blocks if isinstance(b, TextLine) and _in_margin(b, page.height)})
+    repeated = {text for text, count in seen.items() if count >= 3 and count >= _REPEATED_SHARE * len(pages)}
+    for page in pages:
+        page.blocks = [
+            b
+            for b in page.blocks
+            if not (
+                isinstance(b, TextLine)
+                and _in_margin(b, page.height)
+                and (is_page_number(b.text) or _shape(b.text) in repeated)
+            )
+        ]
+
+
+def _shape(text: str) -> str:
+    return _DIGITS.sub("#", "".join(text.split()))
+
+
+def _in_margin(line: TextLine, height: float) -> bool:
+    return line.bottom <= _MARGIN * height or line.top >= (1 - _MARGIN) * height
+
+
+def carry_tables(pages: Sequence[PageBlocks]) -> None:
+    """A table that ends a page and one that starts the next with the same columns become one."""
+    for before, after in zip(pages, pages[1:], strict=False):
+        if not before.blocks or not after.blocks:
+            continue
+        first, last = before.blocks[-1], after.blocks[0]
+        if isinstance(first, Grid) and isinstance(last, Grid) and _same_columns(first, last):
+            _carry(first, last)
+            after.blocks.pop(0)
+
+
+def _same_columns(a: Grid, b: Grid) -> bool:
+    if a.ruled != b.ruled or a.width != b.width:
+        return False
+    if not a.ruled:
+        return abs(a.rect[0] - b.rect[0]) <= _EDGE_TOLERANCE and abs(a.rect[2] - b.rect[2]) <= _EDGE_TOLERANCE
+    pairs = [(x, y) for x, y in zip(a.column_edges(), b.column_edges(), strict=True) if x is not None and y is not None]
+    return bool(pairs) and all(abs(x - y) <= _EDGE_TOLERANCE for x, y in pairs)
+
+
+def _row_texts(row: Sequence[GridCell | None]) -> list[str]:
+    return ["".join(c.text.split()) for c in row if c is not None]
+
+
+def _carry(head: Grid, tail: Grid) -> None:
+    rows = list(tail.rows)
+    repeated = 0
+    while repeated < min(len(rows), len(head.rows)) and _row_texts(rows[repeated]) == _row_texts(head.rows[repeated]):
+        repeated += 1
+    rows = rows[repeated:]
+    if rows and head.rows:
+        rows[0] = _mend_cut_labels(head, rows[0], min(head.label_columns(), tail.label_columns()))
+    head.rows.extend(rows)
+
+
+def _mend_cut_labels(head: Grid, row: list[GridCell | None], labels: int) -> list[GridCell | None]:
+    """The first row after a page break: a group-label cell the break cut joins its upper part.
+
+    An empty piece is only the rest of a merged cell (left out); a piece with text that opens no
+    label of its own (no 一、 (三) 1.) is the end of the cut label above it. The innermost label
+    column holds each row's own label, so it is never joined.
+    """
+    bottom = head.rect[3] - 0.5
+    mended = list(row)
+    for index in range(min(labels - 1, len(row))):
+        cell = row[index]
+        if cell is None:
+            continue
+        if not cell.text.strip():
+            mended[index] = None
+            continue
+        if starts_with_ordinal(cell.text):
+            continue
+        upper = head.cell_at((cell.rect[0] + cell.rect[2]) / 2, bottom)
+        if upper is not None and upper.text.strip():
+            upper.text = join_lines([upper.text, cell.text])
+            mended[index] = None
+    return mended
+
+
+def write(pages: Sequence[PageBlocks], builder: TextBuilder) -> None:
+    """Lines as lines, grids as ` | ` rows (covered positions skipped, rows with no text left out)."""
+    for page in pages:
+        for block in page.blocks:
+            if isinstance(block, TextLine):
+                builder.line(block.text, (page.number, block.x0, block.top, block.x1, block.bottom))
+                continue
+            for row in block.rows:
+                cells = [c for c in row if c is not None]
+                if not any(c.text.strip() for c in cells):
+                    continue
+                builder.row([Cell(c.text, (c.page or block.page, *c.rect)) for c in cells])
