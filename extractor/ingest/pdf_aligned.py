@@ -21,14 +21,16 @@ from dataclasses import dataclass, field
 from extractor.ingest.pdf_grid import Grid, GridCell, is_number, starts_with_ordinal
 from extractor.ingest.pdf_text import Segment, TextLine, is_cjk, join_lines
 
-# Lines with a cell on them no further apart than this many line heights stay in one table.
-_MAX_ROW_GAP_LINES = 3.0
-# A table needs at least this many rows of numbers.
+# Lines no further apart than this many font sizes stay in one table.
+_MAX_ROW_GAP_EMS = 4.0
+# Between two aligned lines, at most this many lines of one piece (wrapped labels, a vertical label).
+_MAX_LOOSE_LINES = 8
+# A table needs at least this many rows of numbers (or one, under a header of several cells).
 _MIN_VALUE_ROWS = 2
 # A vertical label: at least this many one-character pieces stacked in one narrow column.
 _MIN_STACK = 3
 # A label line no further than this many line heights from a row's line is part of that row's label.
-_TIGHT_LINES = 0.8
+_TIGHT_LINES = 1.3
 
 
 @dataclass
@@ -69,27 +71,51 @@ def _is_multi(line: TextLine) -> bool:
 
 
 def _table_end(lines: list[TextLine], start: int) -> int:
-    """The end of the table that starts at `start` (an aligned line), or `start` when none does."""
+    """The end of the table that starts at `start` (an aligned line), or `start` when none does.
+
+    The table goes on while lines follow closely; it ends before a row of numbers that does not
+    fit its columns (two numbers in one column: the next table, with other columns, has begun).
+    """
     if not _is_multi(lines[start]):
         return start
     last_anchor = start
-    values = 1 if _is_value_line(lines[start]) else 0
+    last_value = start if _is_value_line(lines[start]) else -1
+    numbers: list[list[Segment]] = [_numbers(lines[start])] if last_value >= 0 else []
+    values = len(numbers)
+    anchors = 1
     index = start + 1
     while index < len(lines):
         line = lines[index]
-        gap = line.top - lines[last_anchor].bottom
-        if gap > _MAX_ROW_GAP_LINES * max(line.size, lines[last_anchor].size) * 1.5:
+        gap = line.top - lines[index - 1].bottom
+        if gap > _MAX_ROW_GAP_EMS * max(line.size, lines[index - 1].size):
             break
         if _is_multi(line):
+            if _is_value_line(line):
+                if numbers and not _fits(_bands(numbers), _numbers(line)):
+                    last_anchor = last_value
+                    break
+                numbers.append(_numbers(line))
+                values += 1
+                last_value = index
             last_anchor = index
-            values += _is_value_line(line)
-        elif index - last_anchor > _MAX_ROW_GAP_LINES * 2:
+            anchors += 1
+        elif index - last_anchor > _MAX_LOOSE_LINES:
             break
         index += 1
-    if values < _MIN_VALUE_ROWS:
+    if values < _MIN_VALUE_ROWS and not (values == 1 and anchors >= 2):
         return start
     # a table ends at its last aligned line; single lines after it are running text again
     return last_anchor + 1
+
+
+def _numbers(line: TextLine) -> list[Segment]:
+    return [s for s in line.segments()[1:] if is_number(s.text)]
+
+
+def _fits(bands: list[tuple[float, float]], numbers: list[Segment]) -> bool:
+    """Every number falls in a column of its own (a number between columns fits the nearest)."""
+    used = [_band_of(bands, s) for s in numbers]
+    return len(set(used)) == len(used)
 
 
 def _stacks(lines: list[TextLine]) -> tuple[list[list[Segment]], dict[int, list[Segment]]]:
@@ -147,10 +173,10 @@ def _band_of(bands: list[tuple[float, float]], segment: Segment) -> int:
 def _grid(lines: list[TextLine], number: int) -> Grid | None:
     stacks, rest = _stacks(lines)
     value_rows = {i for i in range(len(lines)) if _values_in(rest[i])}
-    if len(value_rows) < _MIN_VALUE_ROWS:
+    if not value_rows:
         return None
-    bands = _bands([rest[i] for i in sorted(value_rows)])
-    first_value_band = min(_band_of(bands, s) for i in value_rows for s in rest[i] if is_number(s.text))
+    bands = _bands([[s for s in rest[i] if is_number(s.text)] for i in sorted(value_rows)])
+    label_edge = bands[0][0]  # everything printed left of the first column of numbers is a label
     rows: list[_Row] = []
     pending: list[tuple[TextLine, list[Segment]]] = []  # label pieces waiting for the row below them
     last_bottom = 0.0  # the bottom of the last line given to rows[-1]
@@ -169,7 +195,7 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
                 flush()
             rows.append(_Row(line, segments, before=[s for _, piece in pending for s in piece]))
             pending.clear()
-        elif not value_rows.intersection(range(i)) or any(_band_of(bands, s) >= first_value_band for s in segments):
+        elif not value_rows.intersection(range(i)) or any(_middle(s) >= label_edge for s in segments):
             flush()
             rows.append(_Row(line, segments, header=True))
         elif starts_with_ordinal(segments[0].text) or pending or not rows or line.top - last_bottom > tight:
@@ -185,7 +211,12 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
         pending.clear()
     flush()
     starts = _stack_rows(rows, stacks)
-    return Grid(number, [_cells(row, bands, first_value_band, starts.get(r, [])) for r, row in enumerate(rows)], ruled=False)
+    cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
+    return Grid(number, cells, ruled=False)
+
+
+def _middle(segment: Segment) -> float:
+    return (segment.x0 + segment.x1) / 2
 
 
 def _values_in(segments: list[Segment]) -> bool:
@@ -203,21 +234,31 @@ def _stack_rows(rows: list[_Row], stacks: list[list[Segment]]) -> dict[int, list
 
 
 def _cells(
-    row: _Row, bands: list[tuple[float, float]], first_value_band: int, stacks: list[list[Segment]]
+    row: _Row, bands: list[tuple[float, float]], label_edge: float, stacks: list[list[Segment]]
 ) -> list[GridCell | None]:
     out: list[GridCell | None] = [_cell(stack) for stack in stacks]
     if row.header:
         return out + [_cell([s]) for s in row.segments]
+    labels = row.before + [s for s in row.segments if _middle(s) < label_edge] + row.after
+    out.extend(_cell(column) for column in _label_columns(labels))
     by_band: list[list[Segment]] = [[] for _ in bands]
     for segment in row.segments:
-        by_band[_band_of(bands, segment)].append(segment)
-    label_pieces = row.before + [s for band in by_band[:first_value_band] for s in band] + row.after
-    if label_pieces:
-        out.append(_cell(label_pieces))
-    for index, band in enumerate(by_band[first_value_band:], first_value_band):
-        x0, x1 = bands[index]
+        if _middle(segment) >= label_edge:
+            by_band[_band_of(bands, segment)].append(segment)
+    for (x0, x1), band in zip(bands, by_band, strict=True):
         out.append(_cell(band) if band else GridCell("", (x0, row.line.top, x1, row.line.bottom)))
     return out
+
+
+def _label_columns(pieces: list[Segment]) -> list[list[Segment]]:
+    """A row's label pieces by the column they start in (a group label, then the row's own), top to bottom."""
+    columns: list[list[Segment]] = []
+    for piece in sorted(pieces, key=lambda s: s.x0):
+        if columns and piece.x0 - columns[-1][0].x0 <= piece.size:
+            columns[-1].append(piece)
+        else:
+            columns.append([piece])
+    return [sorted(column, key=lambda s: s.top) for column in columns]
 
 
 def _cell(segments: list[Segment]) -> GridCell:

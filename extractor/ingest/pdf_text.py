@@ -16,7 +16,7 @@ import re
 import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -99,6 +99,7 @@ class TextLine:
     """Glyphs printed on one baseline band, left to right."""
 
     glyphs: list[Glyph]
+    _segments: list[Segment] | None = field(default=None, repr=False)
 
     @property
     def top(self) -> float:
@@ -125,14 +126,19 @@ class TextLine:
         return " ".join(s.text for s in self.segments())
 
     def segments(self, gap_ems: float = CELL_GAP_EMS) -> list[Segment]:
-        """The line cut at every gap wider than `gap_ems` font sizes."""
+        """The line cut at every gap wider than `gap_ems` font sizes (the same objects on every call)."""
+        if gap_ems == CELL_GAP_EMS and self._segments is not None:
+            return self._segments
         runs: list[list[Glyph]] = []
         for glyph in self.glyphs:
             if runs and glyph.x0 - runs[-1][-1].x1 <= gap_ems * max(glyph.size, runs[-1][-1].size):
                 runs[-1].append(glyph)
             else:
                 runs.append([glyph])
-        return [_segment(run) for run in runs]
+        segments = [_segment(run) for run in runs]
+        if gap_ems == CELL_GAP_EMS:
+            self._segments = segments
+        return segments
 
 
 def _segment(run: Sequence[Glyph]) -> Segment:
@@ -163,6 +169,7 @@ def group_lines(glyphs: Iterable[Glyph]) -> list[TextLine]:
             overlap = min(bottom, glyph.bottom) - max(top, glyph.top)
             if overlap >= 0.5 * min(height, bottom - top):
                 lines[index].glyphs.append(glyph)
+                lines[index]._segments = None
                 bands[index] = (min(top, glyph.top), max(bottom, glyph.bottom))
                 placed = True
                 break
