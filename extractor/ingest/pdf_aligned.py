@@ -212,7 +212,7 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
     flush()
     starts = _stack_rows(rows, stacks)
     cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
-    return Grid(number, cells, ruled=False)
+    return Grid(number, cells, ruled=False, bands=bands)
 
 
 def _middle(segment: Segment) -> float:

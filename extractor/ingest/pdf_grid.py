@@ -41,7 +41,8 @@ class Grid:
     page: int
     rows: list[list[GridCell | None]]
     ruled: bool = True
-    continued: bool = field(default=False)  # carried on from the previous page's table
+    # an unruled table's columns of numbers (x0, x1): how a part on the next page is recognised
+    bands: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def width(self) -> int:

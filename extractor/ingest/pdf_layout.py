@@ -74,10 +74,14 @@ def carry_tables(pages: Sequence[PageBlocks]) -> None:
 
 
 def _same_columns(a: Grid, b: Grid) -> bool:
-    if a.ruled != b.ruled or a.width != b.width:
+    if a.ruled != b.ruled:
         return False
     if not a.ruled:
-        return abs(a.rect[0] - b.rect[0]) <= _EDGE_TOLERANCE and abs(a.rect[2] - b.rect[2]) <= _EDGE_TOLERANCE
+        return len(a.bands) == len(b.bands) and all(
+            min(x[1], y[1]) > max(x[0], y[0]) for x, y in zip(a.bands, b.bands, strict=True)
+        )
+    if a.width != b.width:
+        return False
     pairs = [(x, y) for x, y in zip(a.column_edges(), b.column_edges(), strict=True) if x is not None and y is not None]
     return bool(pairs) and all(abs(x - y) <= _EDGE_TOLERANCE for x, y in pairs)
 

@@ -23,7 +23,7 @@ from typing import Any
 # A gap wider than this many font sizes between two glyphs on a line separates two cells.
 CELL_GAP_EMS = 1.0
 # A gap wider than this (and no wider than a cell gap) is a word space the PDF did not print.
-WORD_GAP_EMS = 0.5
+WORD_GAP_EMS = 0.4
 
 
 @cache
@@ -158,7 +158,7 @@ def _segment(run: Sequence[Glyph]) -> Segment:
 
 
 def group_lines(glyphs: Iterable[Glyph]) -> list[TextLine]:
-    """Glyphs grouped into lines (a glyph joins a line its box overlaps by half its height), top to bottom."""
+    """Glyphs grouped into lines (a glyph joins a line whose first glyph it overlaps by half a height), top to bottom."""
     lines: list[TextLine] = []
     bands: list[tuple[float, float]] = []
     for glyph in sorted(glyphs, key=lambda g: (g.top, g.x0)):
@@ -170,8 +170,7 @@ def group_lines(glyphs: Iterable[Glyph]) -> list[TextLine]:
             if overlap >= 0.5 * min(height, bottom - top):
                 lines[index].glyphs.append(glyph)
                 lines[index]._segments = None
-                bands[index] = (min(top, glyph.top), max(bottom, glyph.bottom))
-                placed = True
+                placed = True  # the band stays the first glyph's: lines must not grow into each other
                 break
         if not placed:
             lines.append(TextLine([glyph]))
