@@ -127,7 +127,9 @@ def draw_report(
     sheet.text(40, top - 40, "某某市人民政府2024年政府信息公开工作年度报告", 12)
     sheet.text(40, top - 20, "三、收到和处理政府信息公开申请情况")
     keys = [k for k, _ in ROWS]
-    parts = [keys] if break_after is None else [keys[: keys.index(break_after) + 1], keys[keys.index(break_after) + 1 :]]
+    parts = (
+        [keys] if break_after is None else [keys[: keys.index(break_after) + 1], keys[keys.index(break_after) + 1 :]]
+    )
     for number, part in enumerate(parts):
         if number:
             sheet.new_page(footer=True)

@@ -206,7 +206,12 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
         else:
             rows[-1].after.extend(segments)
         last_bottom = line.bottom
-    if pending and rows and not rows[-1].header and pending[0][0].top - last_bottom <= _TIGHT_LINES * pending[0][0].size:
+    if (
+        pending
+        and rows
+        and not rows[-1].header
+        and pending[0][0].top - last_bottom <= _TIGHT_LINES * pending[0][0].size
+    ):
         rows[-1].after.extend(s for _, piece in pending for s in piece)
         pending.clear()
     flush()

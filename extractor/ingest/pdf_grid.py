@@ -14,7 +14,9 @@ Rect = tuple[float, float, float, float]  # x0, top, x1, bottom in points, origi
 
 _NUMBER = re.compile(r"^[\s(（]*[-+−增减]?\s*[0-9][0-9,，.．]*\s*(?:%|万元|元|件|个|次|条)?[)）\s]*$")
 # How a label that starts a row (or a group of rows) begins: 一、 (三) 1. 2、 (1)
-_ORDINAL = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十0-9]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．]|[0-9]+\s*[、.．])")
+_ORDINAL = re.compile(
+    r"^\s*(?:[（(]\s*[一二三四五六七八九十0-9]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．]|[0-9]+\s*[、.．])"
+)
 
 
 def is_number(text: str) -> bool:
@@ -74,8 +76,8 @@ class Grid:
     def label_columns(self) -> int:
         """How many columns on the left hold no number: the row labels (a row group's label among them)."""
         for index in range(self.width):
-            texts = [row[index].text for row in self.rows if index < len(row) and row[index] is not None]
-            if any(is_number(text) for text in texts if text.strip()):
+            cells = [row[index] for row in self.rows if index < len(row)]
+            if any(cell is not None and cell.text.strip() and is_number(cell.text) for cell in cells):
                 return index
         return self.width
 

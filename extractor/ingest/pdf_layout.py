@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from extractor.ingest.pages import Cell, TextBuilder
 from extractor.ingest.pdf_grid import Grid, GridCell, starts_with_ordinal
@@ -64,7 +65,7 @@ def _in_margin(line: TextLine, height: float) -> bool:
 
 def carry_tables(pages: Sequence[PageBlocks]) -> None:
     """A table that ends a page and one that starts the next with the same columns become one."""
-    for before, after in zip(pages, pages[1:], strict=False):
+    for before, after in pairwise(pages):
         if not before.blocks or not after.blocks:
             continue
         first, last = before.blocks[-1], after.blocks[0]

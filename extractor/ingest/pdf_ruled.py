@@ -41,7 +41,10 @@ def ruled_grids(page: Any, glyphs: list[Glyph], number: int) -> tuple[list[Grid]
         grid_rows: list[list[GridCell | None]] = []
         for r, row in enumerate(rows):
             grid_rows.append(
-                [None if rect is None else GridCell(cell_text(inside.get((t, r, c), [])), rect) for c, rect in enumerate(row)]
+                [
+                    None if rect is None else GridCell(cell_text(inside.get((t, r, c), [])), rect)
+                    for c, rect in enumerate(row)
+                ]
             )
         grids.append(Grid(number, grid_rows, ruled=True))
     return grids, outside

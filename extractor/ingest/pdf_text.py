@@ -158,7 +158,7 @@ def _segment(run: Sequence[Glyph]) -> Segment:
 
 
 def group_lines(glyphs: Iterable[Glyph]) -> list[TextLine]:
-    """Glyphs grouped into lines (a glyph joins a line whose first glyph it overlaps by half a height), top to bottom."""
+    """Glyphs in lines, top to bottom: a glyph joins a line whose first glyph it overlaps by half a height."""
     lines: list[TextLine] = []
     bands: list[tuple[float, float]] = []
     for glyph in sorted(glyphs, key=lambda g: (g.top, g.x0)):
