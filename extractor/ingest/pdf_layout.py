@@ -42,7 +42,11 @@ def drop_furniture(pages: Sequence[PageBlocks]) -> None:
     seen: Counter[str] = Counter()
     for page in pages:
         seen.update({_shape(b.text) for b in page.blocks if isinstance(b, TextLine) and _in_margin(b, page.height)})
-    repeated = {text for text, count in seen.items() if count >= 3 and count >= _REPEATED_SHARE * len(pages)}
+    repeated = {
+        text
+        for text, count in seen.items()
+        if count >= 3 and count >= _REPEATED_SHARE * len(pages) and sum(c.isalpha() for c in text) >= 2
+    }  # a running header names something: a lone number or `0 |` at a page's top is content
     for page in pages:
         page.blocks = [
             b

@@ -59,6 +59,7 @@ class Glyph:
     x1: float
     bottom: float
     size: float
+    space_before: bool = False  # the PDF printed a blank character just before this one
 
     @property
     def middle_x(self) -> float:
@@ -70,15 +71,19 @@ class Glyph:
 
 
 def glyphs_of(chars: Iterable[dict[str, Any]]) -> list[Glyph]:
-    """pdfplumber's chars as glyphs; blank characters are dropped (gaps say where spaces were)."""
+    """pdfplumber's chars as glyphs; a blank character is kept only as the next glyph's `space_before`
+    (it is a gap, not a cell: two cells are told apart by how wide the gap between them is)."""
     out: list[Glyph] = []
+    space = False
     for char in chars:
         text = "".join(fold(c) for c in str(char.get("text", "")))
         if not text.strip():
+            space = True
             continue
         top, bottom = float(char["top"]), float(char["bottom"])
         size = float(char.get("size") or 0) or (bottom - top) or 1.0
-        out.append(Glyph(text, float(char["x0"]), top, float(char["x1"]), bottom, size))
+        out.append(Glyph(text, float(char["x0"]), top, float(char["x1"]), bottom, size, space))
+        space = False
     return out
 
 
@@ -144,7 +149,8 @@ class TextLine:
 def _segment(run: Sequence[Glyph]) -> Segment:
     parts: list[str] = []
     for before, glyph in zip((None, *run), run, strict=False):
-        if before is not None and glyph.x0 - before.x1 > WORD_GAP_EMS * max(glyph.size, before.size):
+        wide = before is not None and glyph.x0 - before.x1 > WORD_GAP_EMS * max(glyph.size, before.size)
+        if before is not None and (glyph.space_before or wide):
             parts.append(" ")
         parts.append(glyph.text)
     return Segment(
