@@ -322,3 +322,52 @@ def test_pages_past_the_limit_are_skipped_with_a_note(two_page_limit: None) -> N
     assert [p.number for p in flat.pages] == [1, 2]
     assert "第2页" in flat.text and "第3页" not in flat.text
     assert len(flat.notes) == 1 and "2 of 5" in flat.notes[0]
+
+
+def test_a_scanned_page_among_text_pages_is_named_in_a_note() -> None:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    sheet = canvas.Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=True)
+    sheet.setFont(FONT, 10)
+    for line in range(4):
+        sheet.drawString(40, 700 - 14 * line, "政府信息公开工作年度报告：本页是文字，有文字层。")
+    sheet.showPage()
+    sheet.drawImage(ImageReader(Image.new("L", (60, 80), 128)), 40, 300, 300, 400)
+    sheet.showPage()
+    sheet.save()
+    flat, how = pdf_document(out.getvalue())
+    assert how == "pdf-text-layer" and "本页是文字" in flat.text
+    assert [note for note in flat.notes if "page(s) 2 " in note]
+
+
+def test_prose_between_two_unruled_tables_stays_running_text() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    sheet = Sheet(canvas.Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=True))
+    prose = "2024年，本机关共收到申请12件，其中3件已答复，另有1件结转下年度继续办理，均在法定期限内答复。"
+    top = 60.0
+    for block in range(2):
+        for label, numbers in (("规章", (1, 0, 11)), ("行政规范性文件", (8, 26, 66))):
+            sheet.text(60, top, label)
+            for index, number in enumerate(numbers):
+                sheet.text(260 + 80 * index, top, str(number + block))
+            top += 20
+        if not block:
+            for _ in range(2):
+                sheet.text(60, top, prose, 10)
+                top += 16
+    sheet.canvas.save()  # type: ignore[attr-defined]
+    text = pdf_document(out.getvalue())[0].text
+    lines = text.splitlines()
+    assert [line for line in lines if prose in line] == [prose, prose]
+    assert "| 规章 | 2 | 1 | 12 |" in lines and "| 行政规范性文件 | 8 | 26 | 66 |" in lines

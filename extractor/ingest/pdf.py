@@ -72,12 +72,16 @@ def _read_pages(
     sizes: list[tuple[float, float]] = []
     has_images = False
     chars = 0
+    pictures_only: list[int] = []  # pages printed as images with no text on them: scanned pages
     started = time.monotonic()
     budget = page_seconds()
     for page in pdf_pages:
         blocks, count = _page_blocks(page)
         chars += count
-        has_images = has_images or bool(page.images)
+        if page.images:
+            has_images = True
+            if count < _MIN_CHARS_PER_PAGE:
+                pictures_only.append(page.page_number)
         read.append(PageBlocks(page.page_number, float(page.height), blocks))
         sizes.append((float(page.width), float(page.height)))
         page.close()  # frees pdfplumber's cached objects: a long file stays small in memory
@@ -87,6 +91,9 @@ def _read_pages(
                 " (time limit GONGKAI_PAGE_SECONDS); later pages were skipped"
             )
             break
+    if pictures_only and chars >= _MIN_CHARS_PER_PAGE * max(1, len(read)):
+        listed = ", ".join(str(n) for n in pictures_only[:10]) + (" …" if len(pictures_only) > 10 else "")
+        notes.append(f"page(s) {listed} hold only images (scanned?): their text was not read")
     return read, sizes, has_images, chars
 
 

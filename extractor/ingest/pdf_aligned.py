@@ -74,7 +74,8 @@ def _table_end(lines: list[TextLine], start: int) -> int:
     """The end of the table that starts at `start` (an aligned line), or `start` when none does.
 
     The table goes on while lines follow closely; it ends before a row of numbers that does not
-    fit its columns (two numbers in one column: the next table, with other columns, has begun).
+    fit its columns (two numbers in one column: the next table, with other columns, has begun)
+    and before a line of prose (one piece reaching over the columns of numbers).
     """
     if not _is_multi(lines[start]):
         return start
@@ -99,13 +100,18 @@ def _table_end(lines: list[TextLine], start: int) -> int:
                 last_value = index
             last_anchor = index
             anchors += 1
-        elif index - last_anchor > _MAX_LOOSE_LINES:
+        elif index - last_anchor > _MAX_LOOSE_LINES or (numbers and _crosses_columns(line, numbers)):
             break
         index += 1
     if values < _MIN_VALUE_ROWS and not (values == 1 and anchors >= 2):
         return start
     # a table ends at its last aligned line; single lines after it are running text again
     return last_anchor + 1
+
+
+def _crosses_columns(line: TextLine, numbers: list[list[Segment]]) -> bool:
+    """A line of one piece reaching over the columns of numbers: prose or a heading, not a label."""
+    return line.x1 > _bands(numbers)[0][0] + line.size
 
 
 def _numbers(line: TextLine) -> list[Segment]:
