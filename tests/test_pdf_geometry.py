@@ -371,3 +371,25 @@ def test_prose_between_two_unruled_tables_stays_running_text() -> None:
     lines = text.splitlines()
     assert [line for line in lines if prose in line] == [prose, prose]
     assert "| 规章 | 2 | 1 | 12 |" in lines and "| 行政规范性文件 | 8 | 26 | 66 |" in lines
+
+
+def test_an_encrypted_pdf_without_a_password_is_read() -> None:
+    """Locked against copying but not against opening: pdfminer cannot map its CJK font, pdfium can."""
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    lock = pdfencrypt.StandardEncryption("", "owner", canPrint=1, canCopy=0)
+    sheet = canvas.Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=True, encrypt=lock)
+    sheet.setFont(FONT, 10)
+    sheet.drawString(40, 700, "政府信息公开工作年度报告")
+    for row, (label, number) in enumerate((("行政许可", 12), ("行政处罚", 3))):
+        sheet.drawString(40, 670 - 16 * row, label)
+        sheet.drawString(240, 670 - 16 * row, str(number))
+    sheet.save()
+    text = pdf_document(out.getvalue())[0].text
+    assert "cid:" not in text
+    assert text.splitlines() == ["政府信息公开工作年度报告", "| 行政许可 | 12 |", "| 行政处罚 | 3 |"]

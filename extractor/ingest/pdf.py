@@ -25,12 +25,15 @@ from extractor.ingest.pages import Flattened, Page, TextBuilder
 from extractor.ingest.pdf_aligned import aligned_blocks
 from extractor.ingest.pdf_grid import Grid
 from extractor.ingest.pdf_layout import Block, PageBlocks, carry_tables, drop_furniture, write
+from extractor.ingest.pdf_pdfium import PdfiumText, unmapped_share
 from extractor.ingest.pdf_render import render_pages
 from extractor.ingest.pdf_ruled import ruled_grids
 from extractor.ingest.pdf_text import glyphs_of, group_lines
 from extractor.ingest.scan import scanned_pdf_document
 
 _MIN_CHARS_PER_PAGE = 20
+# Past this share of `(cid:N)` glyphs a page's characters are read by pdfium instead.
+_MAX_UNMAPPED = 0.5
 
 
 def pdf_document(data: bytes) -> tuple[Flattened, str]:
@@ -38,6 +41,7 @@ def pdf_document(data: bytes) -> tuple[Flattened, str]:
     import pdfplumber
 
     notes: list[str] = []
+    pdfium_text = PdfiumText(data)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             total = len(pdf.pages)
@@ -46,11 +50,13 @@ def pdf_document(data: bytes) -> tuple[Flattened, str]:
             limit = min(total, max_pages())
             if limit < total:
                 notes.append(pages_cut_note(limit, total))
-            read, sizes, has_images, chars = _read_pages(pdf.pages[:limit], notes)
+            read, sizes, has_images, chars = _read_pages(pdf.pages[:limit], pdfium_text, notes)
     except IngestError:
         raise
     except Exception as exc:  # pdfminer raises many private error types on damaged or locked files
         raise _open_error(exc) from exc
+    finally:
+        pdfium_text.close()
     if chars < _MIN_CHARS_PER_PAGE * max(1, len(read)):
         if has_images:
             return scanned_pdf_document(data), "ocr"
@@ -65,7 +71,7 @@ def pdf_document(data: bytes) -> tuple[Flattened, str]:
 
 
 def _read_pages(
-    pdf_pages: list[Any], notes: list[str]
+    pdf_pages: list[Any], pdfium_text: PdfiumText, notes: list[str]
 ) -> tuple[list[PageBlocks], list[tuple[float, float]], bool, int]:
     """Each page's blocks and size, whether any page holds an image, and how many glyphs were read."""
     read: list[PageBlocks] = []
@@ -76,7 +82,7 @@ def _read_pages(
     started = time.monotonic()
     budget = page_seconds()
     for page in pdf_pages:
-        blocks, count = _page_blocks(page)
+        blocks, count = _page_blocks(page, pdfium_text)
         chars += count
         if page.images:
             has_images = True
@@ -97,9 +103,11 @@ def _read_pages(
     return read, sizes, has_images, chars
 
 
-def _page_blocks(page: Any) -> tuple[list[Block], int]:
+def _page_blocks(page: Any, pdfium_text: PdfiumText) -> tuple[list[Block], int]:
     """One page's tables and lines, top to bottom, and how many glyphs it printed."""
     glyphs = glyphs_of(page.dedupe_chars().chars)
+    if unmapped_share(glyphs) > _MAX_UNMAPPED:  # pdfminer could not map the font: ask pdfium
+        glyphs = pdfium_text.glyphs(page.page_number - 1, float(page.height))
     grids, outside = ruled_grids(page, glyphs, page.page_number)
     blocks: list[Block] = [*grids, *aligned_blocks(group_lines(outside), page.page_number)]
     for block in blocks:
