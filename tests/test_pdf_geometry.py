@@ -393,3 +393,19 @@ def test_an_encrypted_pdf_without_a_password_is_read() -> None:
     text = pdf_document(out.getvalue())[0].text
     assert "cid:" not in text
     assert text.splitlines() == ["政府信息公开工作年度报告", "| 行政许可 | 12 |", "| 行政处罚 | 3 |"]
+
+
+def test_a_line_printed_twice_on_the_same_spot_reads_once() -> None:
+    """Fake bold: some producers print a heading twice, a hair apart."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    sheet = canvas.Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=True)
+    sheet.setFont(FONT, 12)
+    for shift in (0.0, 0.2):
+        sheet.drawString(40 + shift, 700, "某某市人民政府2024年政府信息公开工作年度报告")
+    sheet.save()
+    assert pdf_document(out.getvalue())[0].text.splitlines() == ["某某市人民政府2024年政府信息公开工作年度报告"]

@@ -105,7 +105,7 @@ def _read_pages(
 
 def _page_blocks(page: Any, pdfium_text: PdfiumText) -> tuple[list[Block], int]:
     """One page's tables and lines, top to bottom, and how many glyphs it printed."""
-    glyphs = glyphs_of(page.dedupe_chars().chars)
+    glyphs = glyphs_of(page.chars)
     if unmapped_share(glyphs) > _MAX_UNMAPPED:  # pdfminer could not map the font: ask pdfium
         glyphs = pdfium_text.glyphs(page.page_number - 1, float(page.height))
     grids, outside = ruled_grids(page, glyphs, page.page_number)

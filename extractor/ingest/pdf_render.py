@@ -7,6 +7,7 @@ import io
 # ~100 dpi in 16 greys: a cell's digits stay legible in a crop, an A4 page weighs 25-75 KB.
 RENDER_DPI = 100
 _GREYS = 16
+_LEVELS = [(value * _GREYS // 256) * 255 // (_GREYS - 1) for value in range(256)]
 
 
 def render_pages(data: bytes, count: int, dpi: int = RENDER_DPI) -> list[bytes | None]:
@@ -24,8 +25,8 @@ def render_pages(data: bytes, count: int, dpi: int = RENDER_DPI) -> list[bytes |
                 page = document[index]
                 bitmap = page.render(scale=dpi / 72, grayscale=True)
                 out = io.BytesIO()
-                grey = bitmap.to_pil().convert("L").quantize(_GREYS)
-                grey.save(out, format="PNG", bits=4, compress_level=6)
+                grey = bitmap.to_pil().convert("L").point(_LEVELS)  # fewer greys compress better
+                grey.save(out, format="PNG", compress_level=6)
                 images.append(out.getvalue())
             except pdfium.PdfiumError:
                 images.append(None)

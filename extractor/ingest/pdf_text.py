@@ -22,6 +22,8 @@ from typing import Any
 
 # A gap wider than this many font sizes between two glyphs on a line separates two cells.
 CELL_GAP_EMS = 1.0
+# Two copies of a character no further apart than this (points) are one character printed twice.
+_SAME_SPOT = 1.0
 # A gap wider than this (and no wider than a cell gap) is a word space the PDF did not print.
 WORD_GAP_EMS = 0.4
 
@@ -72,17 +74,25 @@ class Glyph:
 
 def glyphs_of(chars: Iterable[dict[str, Any]]) -> list[Glyph]:
     """pdfplumber's chars as glyphs; a blank character is kept only as the next glyph's `space_before`
-    (it is a gap, not a cell: two cells are told apart by how wide the gap between them is)."""
+    (it is a gap, not a cell: two cells are told apart by how wide the gap between them is).
+
+    A character printed twice on the same spot (fake bold) is kept once."""
     out: list[Glyph] = []
+    seen: dict[tuple[str, int], list[tuple[float, float]]] = {}  # (text, row) → spots printed
     space = False
     for char in chars:
         text = "".join(fold(c) for c in str(char.get("text", "")))
         if not text.strip():
             space = True
             continue
-        top, bottom = float(char["top"]), float(char["bottom"])
+        x0, top, bottom = float(char["x0"]), float(char["top"]), float(char["bottom"])
+        row = round(top)
+        near = (spot for r in (row - 1, row, row + 1) for spot in seen.get((text, r), ()))
+        if any(abs(x0 - x) <= _SAME_SPOT and abs(top - y) <= _SAME_SPOT for x, y in near):
+            continue
+        seen.setdefault((text, row), []).append((x0, top))
         size = float(char.get("size") or 0) or (bottom - top) or 1.0
-        out.append(Glyph(text, float(char["x0"]), top, float(char["x1"]), bottom, size, space))
+        out.append(Glyph(text, x0, top, float(char["x1"]), bottom, size, space))
         space = False
     return out
 
