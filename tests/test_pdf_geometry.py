@@ -357,10 +357,10 @@ def test_prose_between_two_unruled_tables_stays_running_text() -> None:
     prose = "2024年，本机关共收到申请12件，其中3件已答复，另有1件结转下年度继续办理，均在法定期限内答复。"
     top = 60.0
     for block in range(2):
-        for label, numbers in (("规章", (1, 0, 11)), ("行政规范性文件", (8, 26, 66))):
+        for label, numbers in (("规章", (1, 0, 11)), ("行政规范性文件", (8, 26, 66)), ("其他文件", (None,) * 3)):
             sheet.text(60, top, label)
             for index, number in enumerate(numbers):
-                sheet.text(260 + 80 * index, top, str(number + block))
+                sheet.text(260 + 80 * index, top, "—" if number is None else str(number + block))
             top += 20
         if not block:
             for _ in range(2):
@@ -371,6 +371,7 @@ def test_prose_between_two_unruled_tables_stays_running_text() -> None:
     lines = text.splitlines()
     assert [line for line in lines if prose in line] == [prose, prose]
     assert "| 规章 | 2 | 1 | 12 |" in lines and "| 行政规范性文件 | 8 | 26 | 66 |" in lines
+    assert lines.count("| 其他文件 | — | — | — |") == 2  # a row of blank marks is a row of the table
 
 
 def test_an_encrypted_pdf_without_a_password_is_read() -> None:

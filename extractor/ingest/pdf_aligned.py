@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.ingest.pdf_grid import Grid, GridCell, is_number, starts_with_ordinal
+from extractor.ingest.pdf_grid import Grid, GridCell, is_number, is_value, starts_with_ordinal
 from extractor.ingest.pdf_text import Segment, TextLine, is_cjk, join_lines
 
 # Lines no further apart than this many font sizes stay in one table.
@@ -62,8 +62,7 @@ def aligned_blocks(lines: list[TextLine], number: int) -> list[TextLine | Grid]:
 
 
 def _is_value_line(line: TextLine) -> bool:
-    segments = line.segments()
-    return len(segments) >= 2 and any(is_number(s.text) for s in segments[1:])
+    return _values_in(line.segments())
 
 
 def _is_multi(line: TextLine) -> bool:
@@ -115,7 +114,7 @@ def _crosses_columns(line: TextLine, numbers: list[list[Segment]]) -> bool:
 
 
 def _numbers(line: TextLine) -> list[Segment]:
-    return [s for s in line.segments()[1:] if is_number(s.text)]
+    return [s for s in line.segments() if is_value(s.text)]
 
 
 def _fits(bands: list[tuple[float, float]], numbers: list[Segment]) -> bool:
@@ -181,7 +180,7 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
     value_rows = {i for i in range(len(lines)) if _values_in(rest[i])}
     if not value_rows:
         return None
-    bands = _bands([[s for s in rest[i] if is_number(s.text)] for i in sorted(value_rows)])
+    bands = _bands([[s for s in rest[i] if is_value(s.text)] for i in sorted(value_rows)])
     label_edge = bands[0][0]  # everything printed left of the first column of numbers is a label
     rows: list[_Row] = []
     pending: list[tuple[TextLine, list[Segment]]] = []  # label pieces waiting for the row below them
@@ -231,7 +230,9 @@ def _middle(segment: Segment) -> float:
 
 
 def _values_in(segments: list[Segment]) -> bool:
-    return len(segments) >= 2 and any(is_number(s.text) for s in segments[1:])
+    """A row of values: a number after the first piece, or (a row of zeros printed as marks) two marks."""
+    values = [is_value(s.text) for s in segments[1:]]
+    return len(segments) >= 2 and (any(is_number(s.text) for s in segments[1:]) or sum(values) >= 2)
 
 
 def _stack_rows(rows: list[_Row], stacks: list[list[Segment]]) -> dict[int, list[list[Segment]]]:

@@ -19,8 +19,17 @@ _ORDINAL = re.compile(
 )
 
 
+# What a table prints in a value cell that holds nothing (0 by the report's own convention).
+_BLANK_MARKS = frozenset({"—", "——", "-", "--", "/", "－", "–", "无", "\\", "∕"})
+
+
 def is_number(text: str) -> bool:
     return bool(_NUMBER.match(text))
+
+
+def is_value(text: str) -> bool:
+    """A number, or a mark standing for an empty value cell (— / 无)."""
+    return is_number(text) or text.strip() in _BLANK_MARKS
 
 
 def starts_with_ordinal(text: str) -> bool:
@@ -77,7 +86,7 @@ class Grid:
         """How many columns on the left hold no number: the row labels (a row group's label among them)."""
         for index in range(self.width):
             cells = [row[index] for row in self.rows if index < len(row)]
-            if any(cell is not None and cell.text.strip() and is_number(cell.text) for cell in cells):
+            if any(cell is not None and cell.text.strip() and is_value(cell.text) for cell in cells):
                 return index
         return self.width
 
