@@ -90,10 +90,12 @@ class Grid:
                 return index
         return self.width
 
-    def cell_at(self, x: float, y: float) -> GridCell | None:
-        """The cell whose box holds the point (x, y)."""
+    def cell_at(self, x: float, y: float, page: int) -> GridCell | None:
+        """The cell whose box holds the point (x, y) on `page` (a carried table spans pages)."""
         for row in self.rows:
             for cell in row:
-                if cell is not None and cell.rect[0] <= x <= cell.rect[2] and cell.rect[1] <= y <= cell.rect[3]:
+                if cell is None or cell.page != page:
+                    continue
+                if cell.rect[0] <= x <= cell.rect[2] and cell.rect[1] <= y <= cell.rect[3]:
                     return cell
         return None

@@ -38,7 +38,10 @@ class PageBlocks:
 
 
 def drop_furniture(pages: Sequence[PageBlocks]) -> None:
-    """Remove page numbers and repeated running headers/footers from the pages' margins."""
+    """Remove page numbers, and repeats of running headers/footers, from the pages' margins.
+
+    A running line's first print stays: a report's title is often printed again atop every page.
+    """
     seen: Counter[str] = Counter()
     for page in pages:
         seen.update({_shape(b.text) for b in page.blocks if isinstance(b, TextLine) and _in_margin(b, page.height)})
@@ -47,16 +50,17 @@ def drop_furniture(pages: Sequence[PageBlocks]) -> None:
         for text, count in seen.items()
         if count >= 3 and count >= _REPEATED_SHARE * len(pages) and sum(c.isalpha() for c in text) >= 2
     }  # a running header names something: a lone number or `0 |` at a page's top is content
+    printed: set[str] = set()
     for page in pages:
-        page.blocks = [
-            b
-            for b in page.blocks
-            if not (
-                isinstance(b, TextLine)
-                and _in_margin(b, page.height)
-                and (is_page_number(b.text) or _shape(b.text) in repeated)
-            )
-        ]
+        kept: list[Block] = []
+        for block in page.blocks:
+            if isinstance(block, TextLine) and _in_margin(block, page.height):
+                shape = _shape(block.text)
+                if is_page_number(block.text) or (shape in repeated and shape in printed):
+                    continue
+                printed.add(shape)
+            kept.append(block)
+        page.blocks = kept
 
 
 def _shape(text: str) -> str:
@@ -68,14 +72,18 @@ def _in_margin(line: TextLine, height: float) -> bool:
 
 
 def carry_tables(pages: Sequence[PageBlocks]) -> None:
-    """A table that ends a page and one that starts the next with the same columns become one."""
-    for before, after in pairwise(pages):
-        if not before.blocks or not after.blocks:
-            continue
-        first, last = before.blocks[-1], after.blocks[0]
-        if isinstance(first, Grid) and isinstance(last, Grid) and _same_columns(first, last):
-            _carry(first, last)
-            after.blocks.pop(0)
+    """A table that ends a page and one that starts the next with the same columns become one
+    (over as many pages as it runs)."""
+    open_grid: Grid | None = None  # the table the pages so far ended with
+    for page in pages:
+        first = page.blocks[0] if page.blocks else None
+        if open_grid is not None and isinstance(first, Grid) and _same_columns(open_grid, first):
+            _carry(open_grid, first)
+            page.blocks.pop(0)
+            if not page.blocks:
+                continue  # the whole page was the table: it may run on to the next page
+        last = page.blocks[-1] if page.blocks else None
+        open_grid = last if isinstance(last, Grid) else None
 
 
 def _same_columns(a: Grid, b: Grid) -> bool:
@@ -113,7 +121,8 @@ def _mend_cut_labels(head: Grid, row: list[GridCell | None], labels: int) -> lis
     label of its own (no 一、 (三) 1.) is the end of the cut label above it. The innermost label
     column holds each row's own label, so it is never joined.
     """
-    bottom = head.rect[3] - 0.5
+    page = _last_page(head)
+    bottom = max(c.rect[3] for r in head.rows for c in r if c is not None and c.page == page) - 0.5
     mended = list(row)
     for index in range(min(labels - 1, len(row))):
         cell = row[index]
@@ -124,11 +133,15 @@ def _mend_cut_labels(head: Grid, row: list[GridCell | None], labels: int) -> lis
             continue
         if starts_with_ordinal(cell.text):
             continue
-        upper = head.cell_at((cell.rect[0] + cell.rect[2]) / 2, bottom)
+        upper = head.cell_at((cell.rect[0] + cell.rect[2]) / 2, bottom, page)
         if upper is not None and upper.text.strip():
             upper.text = join_lines([upper.text, cell.text])
             mended[index] = None
     return mended
+
+
+def _last_page(grid: Grid) -> int:
+    return max(c.page for r in grid.rows for c in r if c is not None)
 
 
 def write(pages: Sequence[PageBlocks], builder: TextBuilder) -> None:
