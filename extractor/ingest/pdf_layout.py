@@ -13,7 +13,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 from extractor.ingest.pages import Cell, TextBuilder
 from extractor.ingest.pdf_grid import Grid, GridCell, starts_with_ordinal
