@@ -412,3 +412,80 @@ def test_a_line_printed_twice_on_the_same_spot_reads_once() -> None:
         sheet.drawString(40 + shift, 700, "某某市人民政府2024年政府信息公开工作年度报告")
     sheet.save()
     assert pdf_document(out.getvalue())[0].text.splitlines() == ["某某市人民政府2024年政府信息公开工作年度报告"]
+
+
+def type3_pdf(lines: list[tuple[float, float, str]]) -> bytes:
+    """A one-page PDF printing `(x, y, text)` lines in a Type 3 font whose ToUnicode map gives each
+    code the very character asked for: the way to put Kangxi-radical code points (`⾏` U+2F8F) in a
+    text layer, as CJK fonts of real reports do (reportlab's CID font maps them to the ideograph)."""
+    chars = sorted({c for _, _, text in lines for c in text})
+    code = {c: i + 1 for i, c in enumerate(chars)}
+    content = b"".join(
+        f"BT /F1 10 Tf {x} {y} Td <{''.join(f'{code[c]:02x}' for c in text)}> Tj ET\n".encode() for x, y, text in lines
+    )
+    pairs = " ".join(f"<{code[c]:02x}> <{ord(c):04x}>" for c in chars)
+    cmap = (
+        "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /K def "
+        f"1 begincodespacerange <00> <ff> endcodespacerange {len(chars)} beginbfchar {pairs} endbfchar "
+        "endcmap CMapName currentdict /CMap defineresource pop end end"
+    ).encode()
+    glyph = b"500 0 0 0 450 700 d1 0 0 450 700 re f"
+
+    def stream(body: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n" % len(body) + body + b"\nendstream"
+
+    procs = " ".join(f"/g{code[c]} {7 + i} 0 R" for i, c in enumerate(chars))
+    names = " ".join(f"/g{code[c]}" for c in chars)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        stream(content),
+        (
+            "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 700] /FontMatrix [0.001 0 0 0.001 0 0]"
+            f" /CharProcs << {procs} >> /Encoding << /Type /Encoding /Differences [1 {names}] >>"
+            f" /FirstChar 1 /LastChar {len(chars)} /Widths [{' '.join('500' for _ in chars)}] /ToUnicode 6 0 R >>"
+        ).encode(),
+        stream(cmap),
+        *(stream(glyph) for _ in chars),
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def test_labels_printed_with_kangxi_radicals_are_read() -> None:
+    """Table 2 whose labels' 行 is U+2F8F: read as 行 the rows are found (the stream text missed them)."""
+    k = "⾏"  # KANGXI RADICAL WALK ENCLOSURE, printed where 行 is meant
+    rows = [
+        ("某某县人民政府2024年政府信息公开工作年度报告",),
+        ("二、主动公开政府信息情况",),
+        ("第二十条第（⼀）项",),
+        ("信息内容", "本年制发件数", "本年废止件数", f"现{k}有效件数"),
+        ("规章", "1", "0", "5"),
+        (f"{k}政规范性文件", "8", "2", "40"),
+        ("第二十条第（五）项",),
+        ("信息内容", "本年处理决定数量"),
+        (f"{k}政许可", "120"),
+        ("第二十条第（六）项",),
+        ("信息内容", "本年处理决定数量"),
+        (f"{k}政处罚", "33"),
+        (f"{k}政强制", "4"),
+    ]
+    lines = [(40.0 + 150 * i, 780.0 - 22 * r, text) for r, row in enumerate(rows) for i, text in enumerate(row)]
+    data = type3_pdf(lines)
+    text = pdf_document(data)[0].text
+    assert "⾏" not in text and "⼀" not in text
+    assert "| 行政许可 | 120 |" in text.splitlines() and "第二十条第（一）项" in text
+    fields = extract(load_bytes(data, "kangxi.pdf")).flat()["fields"]
+    assert (fields.get("t2.licensing.decisions"), fields.get("t2.penalty.decisions")) == (120, 33)
+    assert fields.get("t2.normative.in_force") == 40

@@ -17,6 +17,7 @@ empty value cell is kept, so that every number stays under its column.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from extractor.ingest.pdf_grid import Grid, GridCell, is_number, is_value, starts_with_ordinal
 from extractor.ingest.pdf_text import Segment, TextLine, is_cjk, join_lines
@@ -29,8 +30,8 @@ _MAX_LOOSE_LINES = 8
 _MIN_VALUE_ROWS = 2
 # A vertical label: at least this many one-character pieces stacked in one narrow column.
 _MIN_STACK = 3
-# A label line no further than this many line heights from a row's line is part of that row's label.
-_TIGHT_LINES = 1.3
+# Two lines of one cell stand closer than this share of the pitch between two rows of numbers.
+_SAME_CELL_PITCH = 0.8
 
 
 @dataclass
@@ -73,8 +74,9 @@ def _table_end(lines: list[TextLine], start: int) -> int:
     """The end of the table that starts at `start` (an aligned line), or `start` when none does.
 
     The table goes on while lines follow closely; it ends before a row of numbers that does not
-    fit its columns (two numbers in one column: the next table, with other columns, has begun)
-    and before a line of prose (one piece reaching over the columns of numbers).
+    fit its columns (two numbers in one column: the next table, with other columns, has begun),
+    before a header row printed after its rows of numbers (the next table's) and before a line
+    of prose (one piece reaching over the columns of numbers).
     """
     if not _is_multi(lines[start]):
         return start
@@ -97,6 +99,8 @@ def _table_end(lines: list[TextLine], start: int) -> int:
                 numbers.append(_numbers(line))
                 values += 1
                 last_value = index
+            elif numbers and any(_middle(s) >= _bands(numbers)[0][0] for s in line.segments()):
+                return index  # a header over the columns after rows of numbers: the next table's
             last_anchor = index
             anchors += 1
         elif index - last_anchor > _MAX_LOOSE_LINES or (numbers and _crosses_columns(line, numbers)):
@@ -184,7 +188,12 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
     label_edge = bands[0][0]  # everything printed left of the first column of numbers is a label
     rows: list[_Row] = []
     pending: list[tuple[TextLine, list[Segment]]] = []  # label pieces waiting for the row below them
-    last_bottom = 0.0  # the bottom of the last line given to rows[-1]
+    last_top = 0.0  # the top of the last line given to rows[-1]
+    pitch = _row_pitch([lines[i] for i in sorted(value_rows)])
+
+    def close(upper: float, lower: float) -> bool:
+        """Two lines of one cell: nearer than two rows of the table are."""
+        return lower - upper < _SAME_CELL_PITCH * pitch
 
     def flush() -> None:
         rows.extend(_Row(line, segments, header=True) for line, segments in pending)
@@ -194,35 +203,35 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
         segments = rest[i]
         if not segments:
             continue
-        tight = _TIGHT_LINES * line.size
         if i in value_rows:
-            if pending and line.top - pending[-1][0].bottom > tight:
+            if pending and not close(pending[-1][0].top, line.top):
                 flush()
             rows.append(_Row(line, segments, before=[s for _, piece in pending for s in piece]))
             pending.clear()
         elif not value_rows.intersection(range(i)) or any(_middle(s) >= label_edge for s in segments):
             flush()
             rows.append(_Row(line, segments, header=True))
-        elif starts_with_ordinal(segments[0].text) or pending or not rows or line.top - last_bottom > tight:
-            if pending and line.top - pending[-1][0].bottom > tight:
+        elif starts_with_ordinal(segments[0].text) or pending or not rows or not close(last_top, line.top):
+            if pending and not close(pending[-1][0].top, line.top):
                 flush()
             pending.append((line, segments))
             continue
         else:
             rows[-1].after.extend(segments)
-        last_bottom = line.bottom
-    if (
-        pending
-        and rows
-        and not rows[-1].header
-        and pending[0][0].top - last_bottom <= _TIGHT_LINES * pending[0][0].size
-    ):
+        last_top = line.top
+    if pending and rows and not rows[-1].header and close(last_top, pending[0][0].top):
         rows[-1].after.extend(s for _, piece in pending for s in piece)
         pending.clear()
     flush()
     starts = _stack_rows(rows, stacks)
     cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
     return Grid(number, cells, ruled=False, bands=bands)
+
+
+def _row_pitch(value_lines: list[TextLine]) -> float:
+    """The distance between two rows of the table: the least between consecutive rows of numbers."""
+    steps = [b.top - a.top for a, b in pairwise(value_lines) if b.top > a.top]
+    return min(steps) if steps else 2.5 * value_lines[0].size
 
 
 def _middle(segment: Segment) -> float:
