@@ -12,6 +12,7 @@ import io
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import pytest
 
@@ -22,6 +23,8 @@ from extractor.ingest.pdf_text import cell_text, fold, glyphs_of
 from extractor.pipeline import extract
 
 FONT = "STSong-Light"
+# How a drawn table is ruled: every cell (True), rows and frame only ("rows"), not at all (False)
+Ruling = bool | Literal["rows"]
 PAGE_W, PAGE_H = 595.0, 842.0
 SIZE = 9.0
 COLUMNS = ("natural", "commercial", "research", "social", "legal", "other_org", "total")
@@ -113,7 +116,7 @@ def _rows_height(keys: list[str]) -> float:
 
 
 def draw_report(
-    values: dict[str, dict[str, int]], ruled: bool, break_after: tuple[str, ...] = (), top: float = 60.0
+    values: dict[str, dict[str, int]], ruled: Ruling, break_after: tuple[str, ...] = (), top: float = 60.0
 ) -> bytes:
     """A short report: title, table 3 (header, rows, vertical group label); `break_after` cuts the
     table after those rows, repeats the header on each next page and prints page numbers."""
@@ -141,20 +144,28 @@ def draw_report(
     return out.getvalue()
 
 
-def _draw_header(sheet: Sheet, top: float, ruled: bool) -> float:
+def _value_rules(ruled: Ruling) -> tuple[float, ...]:
+    """Where vertical rules stand right of the labels: every column's, or (`rows`) the frame's only."""
+    right = X_VALUES + len(COLUMNS) * VALUE_W
+    if ruled == "rows":
+        return (X_VALUES, right)
+    return (X_VALUES, *(X_VALUES + i * VALUE_W for i in range(1, len(COLUMNS) + 1)))
+
+
+def _draw_header(sheet: Sheet, top: float, ruled: Ruling) -> float:
     bottom = top + LINE + 2 * PAD
     for index, word in enumerate(HEADER):
         sheet.text(X_VALUES + index * VALUE_W + 2, top + PAD, word, 6)
     if ruled:
         right = X_VALUES + len(COLUMNS) * VALUE_W
         sheet.rule(X_GROUP, top, right, top)
-        for x in (X_GROUP, X_VALUES, *(X_VALUES + i * VALUE_W for i in range(1, len(COLUMNS) + 1))):
+        for x in (X_GROUP, *_value_rules(ruled)):
             sheet.rule(x, top, x, bottom)
     return bottom
 
 
 def _draw_rows(
-    sheet: Sheet, values: dict[str, dict[str, int]], keys: list[str], top: float, ruled: bool, group_label: bool
+    sheet: Sheet, values: dict[str, dict[str, int]], keys: list[str], top: float, ruled: Ruling, group_label: bool
 ) -> None:
     """The rows; the group label is printed in the first part of its cell only, as a word processor does."""
     right = X_VALUES + len(COLUMNS) * VALUE_W
@@ -177,7 +188,7 @@ def _draw_rows(
             sheet.rule(X_GROUP, y, X_GROUP, y + height)
             if in_group:
                 sheet.rule(X_LABEL, y, X_LABEL, y + height)
-            for x in (X_VALUES, *(X_VALUES + i * VALUE_W for i in range(1, len(COLUMNS) + 1))):
+            for x in _value_rules(ruled):
                 sheet.rule(x, y, x, y + height)
         y += height
     if ruled:
@@ -207,8 +218,8 @@ def values() -> dict[str, dict[str, int]]:
     return table3_values(3)
 
 
-@pytest.mark.parametrize("ruled", [True, False], ids=["ruled", "aligned"])
-def test_table_rows_come_out_as_pipe_rows(values: dict[str, dict[str, int]], ruled: bool) -> None:
+@pytest.mark.parametrize("ruled", [True, "rows", False], ids=["ruled", "rows-ruled", "aligned"])
+def test_table_rows_come_out_as_pipe_rows(values: dict[str, dict[str, int]], ruled: Ruling) -> None:
     flat, how = pdf_document(draw_report(values, ruled))
     assert how == "pdf-text-layer"
     rows = table_rows(flat.text)

@@ -3,15 +3,16 @@
 The cells' boxes come from the drawing, so a merged cell (a row-group label spanning rows, printed
 one character per line) is one box and its characters one text, wherever the content stream put
 them. A "table" of one column is a framed paragraph (a bordered note or cover box): its glyphs are
-left to be read as running text.
+left to be read as running text. A table whose cell holds two values side by side has rules
+between its rows but not between all its columns: its glyphs are left to the alignment reader.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from extractor.ingest.pdf_grid import Grid, GridCell, Rect
-from extractor.ingest.pdf_text import Glyph, cell_text
+from extractor.ingest.pdf_grid import Grid, GridCell, Rect, is_value
+from extractor.ingest.pdf_text import Glyph, cell_text, group_lines
 
 # Beyond this many drawn segments a page is a drawing (a chart, a map), not a table: skip the search.
 MAX_EDGES = 4000
@@ -36,8 +37,14 @@ def ruled_grids(page: Any, glyphs: list[Glyph], number: int) -> tuple[list[Grid]
             outside.append(glyph)
         else:
             inside.setdefault(where, []).append(glyph)
+    under_ruled = {t for (t, _, _), cell_glyphs in inside.items() if _holds_several_values(cell_glyphs)}
+    for (t, _, _), cell_glyphs in inside.items():
+        if t in under_ruled:
+            outside.extend(cell_glyphs)
     grids = []
     for t, rows in enumerate(layouts):
+        if t in under_ruled:
+            continue
         grid_rows: list[list[GridCell | None]] = []
         for r, row in enumerate(rows):
             grid_rows.append(
@@ -48,6 +55,12 @@ def ruled_grids(page: Any, glyphs: list[Glyph], number: int) -> tuple[list[Grid]
             )
         grids.append(Grid(number, grid_rows, ruled=True))
     return grids, outside
+
+
+def _holds_several_values(glyphs: list[Glyph]) -> bool:
+    """A cell with two values side by side on one line: its table's columns are not all ruled
+    (only rows, or only the frame), so it is read from alignment instead."""
+    return any(sum(is_value(s.text) for s in line.segments()) >= 2 for line in group_lines(glyphs))
 
 
 def _rect(cell: Any) -> Rect | None:
