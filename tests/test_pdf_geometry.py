@@ -19,7 +19,7 @@ import pytest
 from extractor.ingest import IngestError, load_bytes
 from extractor.ingest.pages import box_for
 from extractor.ingest.pdf import pdf_document
-from extractor.ingest.pdf_text import cell_text, fold, glyphs_of
+from extractor.ingest.pdf_text import cell_text, fold, glyphs_of, is_page_number
 from extractor.pipeline import extract
 
 FONT = "STSong-Light"
@@ -500,3 +500,61 @@ def test_labels_printed_with_kangxi_radicals_are_read() -> None:
     fields = extract(load_bytes(data, "kangxi.pdf")).flat()["fields"]
     assert (fields.get("t2.licensing.decisions"), fields.get("t2.penalty.decisions")) == (120, 33)
     assert fields.get("t2.normative.in_force") == 40
+
+
+@pytest.mark.parametrize(
+    ("text", "furniture"),
+    [
+        ("- 4 -", True),
+        ("— 12 —", True),
+        ("第 3 页", True),
+        ("第3页 共6页", True),
+        ("共6页，第3页", True),
+        ("3/6", True),
+        ("Page 2 of 9", True),
+        ("12", False),  # a bare number is a page number only if it counts the pages (pdf_layout)
+        ("规章 1 0 11", False),
+        ("2024年", False),
+        ("0 |", False),
+    ],
+)
+def test_page_numbers_are_told_from_content(text: str, furniture: bool) -> None:
+    assert is_page_number(text) is furniture
+
+
+def test_a_title_repeated_atop_every_page_stays_once() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    sheet = Sheet(canvas.Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=True))
+    title = "某某市人民政府2024年政府信息公开工作年度报告"
+    for page in range(3):
+        sheet.text(40, 30, title)
+        sheet.text(40, 300, f"第{page + 1}部分：政府信息公开工作的正文内容，一行文字。")
+        sheet.new_page(footer=True)
+    sheet.canvas.save()  # type: ignore[attr-defined]
+    lines = pdf_document(out.getvalue())[0].text.splitlines()
+    assert lines.count(title) == 1 and lines[0] == title
+    assert len([line for line in lines if "正文内容" in line]) == 3
+
+
+def test_bare_page_numbers_go_but_a_bare_value_at_a_page_top_stays() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    out = io.BytesIO()
+    sheet = Sheet(canvas.Canvas(out, pagesize=(PAGE_W, PAGE_H), invariant=True))
+    for page in range(3):
+        sheet.text(40, 40, "37")  # a value printed one cell a line, the first on its page
+        sheet.text(40, 300, f"第{page + 1}部分：政府信息公开工作的正文内容，一行文字。")
+        sheet.text(PAGE_W / 2, PAGE_H - 40, str(page + 1))  # the page number, bare
+        sheet.canvas.showPage()  # type: ignore[attr-defined]
+    sheet.canvas.save()  # type: ignore[attr-defined]
+    lines = pdf_document(out.getvalue())[0].text.splitlines()
+    assert lines.count("37") == 3
+    assert not {"1", "2", "3"} & set(lines)

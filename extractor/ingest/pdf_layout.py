@@ -49,17 +49,37 @@ def drop_furniture(pages: Sequence[PageBlocks]) -> None:
         for text, count in seen.items()
         if count >= 3 and count >= _REPEATED_SHARE * len(pages) and sum(c.isalpha() for c in text) >= 2
     }  # a running header names something: a lone number or `0 |` at a page's top is content
+    offset = _page_count_offset(pages)
     printed: set[str] = set()
     for page in pages:
         kept: list[Block] = []
         for block in page.blocks:
             if isinstance(block, TextLine) and _in_margin(block, page.height):
                 shape = _shape(block.text)
-                if is_page_number(block.text) or (shape in repeated and shape in printed):
+                text = block.text.strip()
+                counts_pages = text.isdigit() and offset is not None and int(text) - page.number == offset
+                if is_page_number(text) or counts_pages or (shape in repeated and shape in printed):
                     continue
                 printed.add(shape)
             kept.append(block)
         page.blocks = kept
+
+
+def _page_count_offset(pages: Sequence[PageBlocks]) -> int | None:
+    """How bare numbers in the margins run ahead of the page count, when they count the pages:
+    the same offset on most pages that print one (on two pages at least, or the only page)."""
+    offsets: Counter[int] = Counter()
+    for page in pages:
+        numbers = {
+            int(b.text.strip())
+            for b in page.blocks
+            if isinstance(b, TextLine) and _in_margin(b, page.height) and b.text.strip().isdigit()
+        }
+        offsets.update({n - page.number for n in numbers if len(str(n)) <= 4})
+    if not offsets:
+        return None
+    offset, count = offsets.most_common(1)[0]
+    return offset if count >= min(2, len(pages)) else None
 
 
 def _shape(text: str) -> str:

@@ -216,12 +216,15 @@ def cell_text(glyphs: Iterable[Glyph]) -> str:
 
 
 _PAGE_NUMBER = re.compile(
-    r"^[\s\-—–_·•]*(?:第\s*)?[0-9]+\s*(?:页)?(?:\s*[/／]\s*(?:共\s*)?[0-9]+\s*页?)?[\s\-—–_·•]*$"
-    r"|^[\s\-—–]*(?:page|p\.)\s*[0-9]+(?:\s*(?:of|/)\s*[0-9]+)?[\s\-—–]*$",
+    r"^\s*[\-—–_·•]+\s*[0-9]+\s*[\-—–_·•]+\s*$"
+    r"|^\s*第\s*[0-9]+\s*页\s*$|^\s*[0-9]+\s*[/／]\s*(?:共\s*)?[0-9]+\s*页?\s*$"
+    r"|^\s*(?:第\s*[0-9]+\s*页\s*[,，]?\s*共\s*[0-9]+\s*页|共\s*[0-9]+\s*页\s*[,，]?\s*第\s*[0-9]+\s*页)\s*$"
+    r"|^\s*(?:page|p\.)\s*[0-9]+(?:\s*(?:of|/)\s*[0-9]+)?\s*$",
     re.IGNORECASE,
 )
 
 
 def is_page_number(text: str) -> bool:
-    """`- 3 -`, `第3页`, `3/6`, `Page 3 of 6`: a page's number, not its content."""
+    """`- 3 -`, `第3页`, `3/6`, `Page 3 of 6`: a page's number, not its content. A bare `3` may be
+    either: `extractor.ingest.pdf_layout` decides by whether it counts the pages."""
     return bool(_PAGE_NUMBER.match(text.strip()))
