@@ -1,13 +1,16 @@
 """PDF → text rebuilt from where things were printed (pdfplumber), pages rendered for review (pypdfium2).
 
-A content stream lists text in the order the producer drew it, which for tables is often not
-reading order (a vertical group label comes out one character between rows, numbers before their
-label). So each page is read from geometry: ruled tables from their lines (`pdf_ruled`), unruled
-ones from alignment (`pdf_aligned`), the rest as lines (`pdf_text`); tables are written as the
-` | ` rows the HTML reader writes, carried over page breaks (`pdf_layout`), every line and cell
-with its box.
+Text read line by line across a page scrambles tables: a row-group label printed vertically comes
+out one character between rows, a wrapped label's pieces come out above and below its numbers.
+So each page is read from geometry: ruled tables from their lines (`pdf_ruled`), unruled ones
+from alignment (`pdf_aligned`), the rest as lines (`pdf_text`); tables are written as the ` | `
+rows the HTML reader writes, carried over page breaks (`pdf_layout`), every line and cell with
+its box, every page with a picture (`pdf_render`).
 
-A PDF whose pages carry no text layer but images is a scan: it goes to OCR (`extractor.ingest.scan`).
+A PDF whose pages carry no text layer but images is a scan: it goes to OCR (`extractor.ingest.scan`);
+one with neither is refused (`no_text_layer`). A PDF locked with a password is refused
+(`encrypted`); one encrypted without an opening password (copy or print restrictions only) is
+read, and a page whose characters pdfminer cannot map is read by pdfium (`pdf_pdfium`).
 Limits (`extractor.ingest.limits`): the first GONGKAI_MAX_PAGES pages are read and a note says
 the rest were skipped; reading stops early, with a note, when the pages read so far have used
 GONGKAI_PAGE_SECONDS each.
