@@ -558,3 +558,21 @@ def test_bare_page_numbers_go_but_a_bare_value_at_a_page_top_stays() -> None:
     lines = pdf_document(out.getvalue())[0].text.splitlines()
     assert lines.count("37") == 3
     assert not {"1", "2", "3"} & set(lines)
+
+
+def test_reading_stops_with_a_note_when_pages_use_up_their_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GONGKAI_PAGE_SECONDS", "0.000001")  # no page is read that fast
+    flat, _ = pdf_document(_blank_pdf(3, "政府信息公开工作年度报告正文"))
+    assert [p.number for p in flat.pages] == [1]
+    assert len(flat.notes) == 1 and "stopped after page 1 of 3" in flat.notes[0]
+
+
+def test_limits_ignore_values_that_would_lift_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractor.ingest.limits import DEFAULT_MAX_PAGES, DEFAULT_PAGE_SECONDS, max_pages, page_seconds
+
+    for bad in ("", "abc", "0", "-5"):
+        monkeypatch.setenv("GONGKAI_MAX_PAGES", bad)
+        monkeypatch.setenv("GONGKAI_PAGE_SECONDS", bad)
+        assert (max_pages(), page_seconds()) == (DEFAULT_MAX_PAGES, DEFAULT_PAGE_SECONDS)
+    monkeypatch.setenv("GONGKAI_MAX_PAGES", "12")
+    assert max_pages() == 12
