@@ -127,3 +127,16 @@ def test_misreadings_are_single_ocr_slips_only() -> None:
     assert misreading("17", "117") == "a digit dropped"
     assert misreading("12", "34") == ""  # two digits differ: not one slip
     assert misreading("42", "52") == ""  # 4/5 are not a confusion OCR makes on print
+
+
+def test_list_numbering_with_a_comma_mark_is_no_value() -> None:
+    # '1、申请人…' inside the (六) row's cell: 、 (',' once normalised) numbers the sub-row, it is not a count
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=5, carried=1))  # type: ignore[arg-type]
+    lines = _pipes(rows)
+    i = T3_KEYS_2021.index("other_overdue_correction")
+    lines[i] = (
+        "| （六）其他处理 | 1、申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"
+    )
+    result = _read(report_2021(lines))
+    assert not any(key.startswith("t3.other.") for key in result.fields)  # no merged (六) row invented
+    assert result.values()["t3.other_overdue_correction.total"] == 0

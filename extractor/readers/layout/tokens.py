@@ -85,8 +85,9 @@ def _cell_token(cell: str, start: int, end: int) -> Token:
 
 
 def _is_label_numbering(line: str, end: int) -> bool:
-    """'6.属于…': a digit then '.' then a CJK character is list numbering, not a value."""
-    return end + 1 < len(line) and line[end] == "." and _is_cjk(line[end + 1])
+    """'6.属于…', '1、申请人…' (、 is ',' once normalised): a digit, a list mark, then a CJK character is
+    list numbering, not a value."""
+    return end + 1 < len(line) and line[end] in ".," and _is_cjk(line[end + 1])
 
 
 def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool = True) -> int:
