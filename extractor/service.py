@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from extractor.ingest import SourceDocument, load_path
+from extractor.ingest.pages import PageProgress
 from extractor.model import Extraction, Number
 from extractor.pipeline import Reader, extract
 from extractor.readers.llm import LLMSettings
@@ -125,18 +126,19 @@ class Service:
 
     # -- documents and runs ------------------------------------------------------------------
 
-    def ingest(self, path: Path) -> SourceDocument:
-        """Bytes → text with the configured size limit; raises `IngestError` with a one-line reason."""
-        return load_path(path, max_bytes=self.max_bytes)
+    def ingest(self, path: Path, progress: PageProgress | None = None) -> SourceDocument:
+        """Bytes → text with the configured size limit; raises `IngestError` with a one-line reason.
+        `progress` is told after each page of a PDF or scan."""
+        return load_path(path, max_bytes=self.max_bytes, progress=progress)
 
     def parts(self, doc: SourceDocument) -> list[SourceDocument]:
         """One document per report the file holds (a 汇编 of several reports is cut at each report's
         title); `[doc]` for a file with one report. Every door reads and stores these, not the file."""
         return split(doc, self.report)
 
-    def ingest_parts(self, path: Path) -> list[SourceDocument]:
+    def ingest_parts(self, path: Path, progress: PageProgress | None = None) -> list[SourceDocument]:
         """`ingest` then `parts`: the documents one file on disk holds."""
-        return self.parts(self.ingest(path))
+        return self.parts(self.ingest(path, progress))
 
     def store_document(self, doc: SourceDocument) -> int:
         """Store a document once per content hash; the same bytes twice are one document."""

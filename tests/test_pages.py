@@ -26,3 +26,15 @@ def test_a_span_over_two_boxes_of_one_page_gets_their_union() -> None:
     out.write("56", (2, 0, 0, 5, 5))
     found = box_for(out.build().boxes, (0, 6))
     assert found is not None and (found.page, found.x0, found.top, found.x1, found.bottom) == (1, 10, 10, 40, 22)
+
+
+def test_a_pdf_tells_its_progress_page_by_page() -> None:
+    from evals.messy import generate
+    from extractor.ingest import load_bytes
+
+    document = generate("pdf", seed=3, count=1)[0]
+    told: list[tuple[int, int]] = []
+    doc = load_bytes(
+        document.body, f"{document.name}.{document.ext}", progress=lambda done, total: told.append((done, total))
+    )
+    assert len(doc.pages) >= 2 and told == [(n, len(doc.pages)) for n in range(1, len(doc.pages) + 1)]

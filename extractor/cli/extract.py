@@ -116,18 +116,24 @@ def extract_command(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=err_console,
-        disable=not many,
+        transient=not many,  # one file: only its pages (a long PDF or scan) show, then the bar goes
         redirect_stdout=False,
         redirect_stderr=False,
     )
     documents = 0
     with progress:
-        task = progress.add_task("extracting", total=len(paths))
+        task = progress.add_task("extracting", total=len(paths), visible=many)
+        pages = progress.add_task("pages", total=None, visible=False)
+
+        def paged(done: int, total: int) -> None:
+            progress.update(pages, completed=done, total=total, visible=total > 1)
+
         for path in paths:
             shown = escape(str(path))
             progress.advance(task)
+            progress.update(pages, completed=0, total=None, visible=False, description=f"  {shown} pages")
             try:
-                parts = service.ingest_parts(path)
+                parts = service.ingest_parts(path, paged)
             except IngestError as exc:
                 failures += 1
                 err_console.print(f"[red]error[/red] {shown}: {escape(str(exc))}", highlight=False)

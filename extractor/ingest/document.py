@@ -16,7 +16,7 @@ from extractor.ingest.decode import control_share, decode, has_text_bom, looks_b
 from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
-from extractor.ingest.pages import Box, Flattened, Page
+from extractor.ingest.pages import Box, Flattened, Page, PageProgress
 from extractor.ingest.pdf import pdf_document
 from extractor.ingest.scan import image_document
 from extractor.ingest.word import legacy_word_document, word_document
@@ -99,15 +99,15 @@ def _sniff_binary_kind(data: bytes) -> str | None:
     return None
 
 
-def _paged(data: bytes, binary_kind: str) -> tuple[Flattened, str]:
+def _paged(data: bytes, binary_kind: str, progress: PageProgress | None) -> tuple[Flattened, str]:
     """A binary format's text (and pages), with how its text was got (stored as `encoding`)."""
     if binary_kind == "pdf":
-        return pdf_document(data)  # "pdf-text-layer", or "ocr" for a scan
+        return pdf_document(data, progress=progress)  # "pdf-text-layer", or "ocr" for a scan
     if binary_kind == "docx":
         return word_document(data), "docx"
     if binary_kind == "doc":
         return legacy_word_document(data), "doc"
-    return image_document(data), "ocr"
+    return image_document(data, progress=progress), "ocr"
 
 
 def _too_large(size: int, max_bytes: int) -> IngestError:
@@ -115,7 +115,9 @@ def _too_large(size: int, max_bytes: int) -> IngestError:
     return IngestError("too_large", f"file is {size / mib:.1f} MB, over the {max_bytes / mib:g} MB limit")
 
 
-def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
+def load_bytes(
+    data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES, progress: PageProgress | None = None
+) -> SourceDocument:
     """Decode and flatten one file; raise IngestError with a one-line reason otherwise."""
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes)
@@ -123,7 +125,7 @@ def load_bytes(data: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> So
         raise IngestError("empty", "file is empty")
     binary_kind = _sniff_binary_kind(data)
     if binary_kind is not None:
-        flat, how = _paged(data, binary_kind)
+        flat, how = _paged(data, binary_kind, progress)
         return _document(data, name, flat.text, binary_kind, how, flat=flat)
     if looks_binary(data) and not has_text_bom(data):
         share = control_share(data)
@@ -175,7 +177,7 @@ def _document(
     )
 
 
-def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
+def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, progress: PageProgress | None = None) -> SourceDocument:
     """Read a file from disk, refusing oversized ones before reading them whole."""
     try:
         size = path.stat().st_size
@@ -189,7 +191,7 @@ def load_path(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError("unreadable", f"cannot read: {exc.strerror or exc}") from exc
-    return load_bytes(data, name=_doc_name(path), max_bytes=max_bytes)
+    return load_bytes(data, name=_doc_name(path), max_bytes=max_bytes, progress=progress)
 
 
 def _doc_name(path: Path) -> str:

@@ -9,12 +9,15 @@ value's span finds its crop with `box_for`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from extractor.geometry import Box, box_for
 
-__all__ = ["Box", "Cell", "Flattened", "Page", "TextBuilder", "box_for"]
+__all__ = ["Box", "Cell", "Flattened", "Page", "PageProgress", "TextBuilder", "box_for"]
+
+# Told after each page of a long document: (pages done, page count), for a progress bar.
+PageProgress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

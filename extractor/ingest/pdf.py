@@ -24,7 +24,7 @@ from typing import Any
 
 from extractor.ingest.errors import IngestError
 from extractor.ingest.limits import max_pages, page_seconds, pages_cut_note
-from extractor.ingest.pages import Flattened, Page, TextBuilder
+from extractor.ingest.pages import Flattened, Page, PageProgress, TextBuilder
 from extractor.ingest.pdf_aligned import aligned_blocks
 from extractor.ingest.pdf_grid import Grid
 from extractor.ingest.pdf_layout import Block, PageBlocks, carry_tables, drop_furniture, write
@@ -39,8 +39,10 @@ _MIN_CHARS_PER_PAGE = 20
 _MAX_UNMAPPED = 0.5
 
 
-def pdf_document(data: bytes) -> tuple[Flattened, str]:
-    """The PDF's text and how it was got: "pdf-text-layer", or "ocr" when the pages are scans."""
+def pdf_document(data: bytes, progress: PageProgress | None = None) -> tuple[Flattened, str]:
+    """The PDF's text and how it was got: "pdf-text-layer", or "ocr" when the pages are scans.
+
+    `progress` is told after each page read (a scan's pages are told by OCR)."""
     import pdfplumber
 
     notes: list[str] = []
@@ -53,7 +55,7 @@ def pdf_document(data: bytes) -> tuple[Flattened, str]:
             limit = min(total, max_pages())
             if limit < total:
                 notes.append(pages_cut_note(limit, total))
-            read, sizes, has_images, chars = _read_pages(pdf.pages[:limit], pdfium_text, notes)
+            read, sizes, has_images, chars = _read_pages(pdf.pages[:limit], pdfium_text, notes, progress)
     except IngestError:
         raise
     except Exception as exc:  # pdfminer raises many private error types on damaged or locked files
@@ -62,7 +64,7 @@ def pdf_document(data: bytes) -> tuple[Flattened, str]:
         pdfium_text.close()
     if chars < _MIN_CHARS_PER_PAGE * max(1, len(read)):
         if has_images:
-            return scanned_pdf_document(data), "ocr"
+            return scanned_pdf_document(data, progress=progress), "ocr"
         raise IngestError("no_text_layer", "the PDF has no text layer and no page images: nothing to read")
     drop_furniture(read)
     carry_tables(read)
@@ -74,7 +76,7 @@ def pdf_document(data: bytes) -> tuple[Flattened, str]:
 
 
 def _read_pages(
-    pdf_pages: list[Any], pdfium_text: PdfiumText, notes: list[str]
+    pdf_pages: list[Any], pdfium_text: PdfiumText, notes: list[str], progress: PageProgress | None = None
 ) -> tuple[list[PageBlocks], list[tuple[float, float]], bool, int]:
     """Each page's blocks and size, whether any page holds an image, and how many glyphs were read."""
     read: list[PageBlocks] = []
@@ -94,6 +96,8 @@ def _read_pages(
         read.append(PageBlocks(page.page_number, float(page.height), blocks))
         sizes.append((float(page.width), float(page.height)))
         page.close()  # frees pdfplumber's cached objects: a long file stays small in memory
+        if progress is not None:
+            progress(len(read), len(pdf_pages))
         if time.monotonic() - started > budget * len(read) and len(read) < len(pdf_pages):
             notes.append(
                 f"stopped after page {len(read)} of {len(pdf_pages)}: over {budget:g} s a page"
