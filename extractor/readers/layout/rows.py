@@ -22,6 +22,8 @@ _UNREADABLE = re.compile("[\\d\ufffd]")
 # other rows, but it labels nothing; row numbers like (一) are too short to match
 _INSTRUCTION = re.compile(r"[(（][^()（）]{6,}[)）]")
 _COLUMN_NUMBER = re.compile(r"([^\d]+?)(\d+)")
+# '8.属于行…' (a label cut short): a list number before a word hides no value
+_LIST_NUMBER = re.compile(r"(?<!\d)\d{1,2}[.,](?=[\u4e00-\u9fff])")
 
 
 @dataclass
@@ -91,7 +93,7 @@ def assemble_rows(section: SectionSpec, tokens: list[Token], width: int | None) 
             elif (
                 current is not None
                 and current.row is not None
-                and _UNREADABLE.search(joined)
+                and _UNREADABLE.search(_LIST_NUMBER.sub("", joined))
                 and not _numbers_columns(joined)
             ):
                 current.garbled.append("".join(t.text for t in piece))
