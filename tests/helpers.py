@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from extractor.model import Extraction
 from schemas import TEMPLATE_2021
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,3 +83,19 @@ def report_2021(table3_lines: list[str], table2: str | None = None, table4: str 
         + t4
         + "五、存在的主要问题及改进情况\n无。\n六、其他需要报告的事项\n无。\n"
     )
+
+
+def pipe_rows(rows: Mapping[str, Sequence[int | str]]) -> list[str]:
+    """Table 3 of the 2021 form as `label | cells |` lines, one per mandated row."""
+    return [
+        f"{label} | " + " | ".join(str(v) for v in rows[key]) + " |"
+        for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True)
+    ]
+
+
+def read_page(text: str) -> Extraction:
+    """Read a page of text the way a user's upload is read."""
+    from extractor.ingest import load_bytes
+    from extractor.pipeline import extract
+
+    return extract(load_bytes(text.encode("utf-8"), "page.txt"))

@@ -5,21 +5,10 @@ Each test builds its page from a consistent table (tests.helpers) and changes on
 
 from __future__ import annotations
 
-from extractor.ingest import load_bytes
-from extractor.model import Extraction
-from extractor.pipeline import extract
-from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, report_2021, sample_t3
+from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, pipe_rows, read_page, report_2021, sample_t3
 
-
-def _read(text: str) -> Extraction:
-    return extract(load_bytes(text.encode("utf-8"), "page.txt"))
-
-
-def _pipes(rows: dict[str, list[int | str]]) -> list[str]:
-    return [
-        f"{label} | " + " | ".join(str(v) for v in rows[key]) + " |"
-        for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True)
-    ]
+_read = read_page
+_pipes = pipe_rows
 
 
 def test_a_row_counted_twice_flags_that_row_not_every_cell_of_its_columns() -> None:

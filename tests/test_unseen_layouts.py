@@ -9,20 +9,10 @@ from __future__ import annotations
 import pytest
 
 from extractor.ingest import IngestError, load_bytes
-from extractor.model import Extraction
-from extractor.pipeline import extract
-from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, report_2021, sample_t3
+from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, pipe_rows, read_page, report_2021, sample_t3
 
-
-def _read(text: str) -> Extraction:
-    return extract(load_bytes(text.encode("utf-8"), "page.txt"))
-
-
-def _pipes(rows: dict[str, list[int | str]]) -> list[str]:
-    return [
-        f"{label} | " + " | ".join(str(v) for v in rows[key]) + " |"
-        for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True)
-    ]
+_read = read_page
+_pipes = pipe_rows
 
 
 def test_a_blank_total_breaks_its_row_and_only_the_total_is_flagged() -> None:
