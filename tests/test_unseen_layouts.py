@@ -71,7 +71,7 @@ def test_a_bracketed_instruction_labels_no_row() -> None:
         "第二十条第(六)项\n信息内容 | 上一年项目数量 | 本年增/减 | 处理决定数量\n行政处罚 | 3 | 0 | 4\n"
         "行政强制 | 1 | 0 | 2\n"
     )
-    lines = _pipes(sample_t3())  # type: ignore[arg-type]
+    lines = _pipes(sample_t3())
     first = T3_KEYS_2021.index("other_overdue_correction")
     lines[first : first + 3] = ["(六)其他处理 | 0 | 0 | 0 | 0 | 0 | 0 | 0"]  # a 2019 report's table 3
     result = _read(report_2021(lines, table2=t2).replace("2022年", "2020年"))
@@ -96,7 +96,7 @@ def test_a_2021_report_with_2019_columns_in_table_2_keeps_its_template_and_flags
 
 def test_a_2021_report_printing_six_as_one_row_reads_t3_other() -> None:
     rows = sample_t3(new=5, carried=1)
-    lines = _pipes(rows)  # type: ignore[arg-type]
+    lines = _pipes(rows)
     first = T3_KEYS_2021.index("other_overdue_correction")
     lines[first : first + 3] = ["(六)其他处理 | 2 | 0 | 0 | 0 | 0 | 0 | 2"]
     total = T3_KEYS_2021.index("total") - 2
@@ -123,7 +123,7 @@ def test_lone_pipe_lines_are_empty_cells() -> None:
 
 
 def test_a_page_that_starts_with_a_table_is_a_report_and_other_text_is_not() -> None:
-    text = report_2021(_pipes(sample_t3()))  # type: ignore[arg-type]
+    text = report_2021(_pipes(sample_t3()))
     page = text[text.index("第二十条") :].replace("信息公开", "资讯公开").replace("主动公开", "")
     assert "信息公开" not in page
     assert _read(page).fields["t3.granted.natural"].value == 4
@@ -133,7 +133,7 @@ def test_a_page_that_starts_with_a_table_is_a_report_and_other_text_is_not() -> 
 
 def test_blank_rows_of_a_table_whose_sums_fail_stay_flagged() -> None:
     rows = sample_t3(new=5, carried=1)
-    lines = _pipes(rows)  # type: ignore[arg-type]
+    lines = _pipes(rows)
     lines[T3_KEYS_2021.index("granted")] = T3_LABELS_2021[T3_KEYS_2021.index("granted")]  # its values were lost
     result = _read(report_2021(lines))
     assert result.fields["t3.granted.natural"].value == 0
