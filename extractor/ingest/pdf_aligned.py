@@ -1,42 +1,54 @@
 """Tables printed without ruling lines: rows and columns from how the words line up.
 
-A run of lines that carry numbers in the same horizontal bands is a table. Its columns are the
-bands the value rows' cells occupy; every other line inside the run is placed by geometry:
+A run of lines that carry numbers in the same horizontal bands is a table, and so is a header of
+several cells followed by row labels with no numbers at all (a report printing its zeros as empty
+cells). Its columns are the header's lowest-level words and the numbers' extents
+(`extractor.ingest.pdf_columns`); every other line inside the run is placed by geometry:
 
-- a label wrapped over two lines (the numbers printed beside the middle line, or beside one of
-  them) joins the row it belongs to: a piece that starts with an ordinal (一、 (二) 3.) opens the
-  label of the row below it, any other piece ends the label of the row above it;
+- lines before the first row label (a line with numbers, a label that opens with an ordinal or
+  stands alone left of the columns) are header rows, one cell per printed cell;
+- a label wrapped over lines (the numbers printed beside the middle line, or beside one of them)
+  joins the row it belongs to: a piece that starts with an ordinal (一、 (二) 3.) opens the label of
+  a row, any other piece printed close under a label ends it;
+- a label that opens with an ordinal and meets no number before the next label in its column is
+  a row of empty cells;
 - a label printed vertically, one character per line in its own narrow column, is one cell,
-  written once in the row where it starts (as a merged cell is);
-- lines before the first row of numbers are header rows, one cell per printed cell.
+  written once in the row where it starts (as a merged cell is).
 
-An empty label cell is left out of its row (the label of a group of rows is written once), an
-empty value cell is kept, so that every number stays under its column.
+Each number goes to the column it stands in and every other column of the row is an empty cell,
+so that a number stays under its header when the columns before it are blank. A row whose
+numbers do not stand each in one column of its own (one between two columns, two in one) is
+written as its label and its numbers only: the reader then places them and says it guessed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import pairwise
 
+from extractor.ingest.pdf_columns import Band, header_leaves, merged_spans, overlapped, value_columns
 from extractor.ingest.pdf_grid import Grid, GridCell, is_number, is_value, starts_with_ordinal
-from extractor.ingest.pdf_text import Segment, TextLine, is_cjk, join_lines
+from extractor.ingest.pdf_text import CELL_GAP_EMS, WORD_GAP_EMS, Segment, TextLine, is_cjk, join_lines
 
 # Lines no further apart than this many font sizes stay in one table.
 _MAX_ROW_GAP_EMS = 4.0
-# Between two aligned lines, at most this many lines of one piece (wrapped labels, a vertical label).
+# Between two aligned lines, at most this many lines of one piece (wrapped labels, a vertical label)
+# unless they stand left of the table's columns in the table's type size (row labels of empty rows).
 _MAX_LOOSE_LINES = 8
 # A table needs at least this many rows of numbers (or one, under a header of several cells).
 _MIN_VALUE_ROWS = 2
+# A table with no number at all needs a header of this many cells over its row labels.
+_MIN_HEADER_CELLS = 3
 # A vertical label: at least this many one-character pieces stacked in one narrow column.
 _MIN_STACK = 3
-# Two lines of one cell stand closer than this share of the pitch between two rows of numbers.
-_SAME_CELL_PITCH = 0.8
+# Two lines of one cell: the gap between them is less than this share of the type size.
+_SAME_CELL_GAP_EMS = 0.55
+# Two lines in one table's type when their sizes differ by no more than this (points).
+_SAME_SIZE = 0.3
 
 
 @dataclass
 class _Row:
-    """One table row being built: its value line's segments by column, plus wrapped label pieces."""
+    """One table row being built: its value line's segments, plus label pieces printed above/below."""
 
     line: TextLine
     segments: list[Segment]
@@ -76,15 +88,19 @@ def _table_end(lines: list[TextLine], start: int) -> int:
     The table goes on while lines follow closely; it ends before a row of numbers that does not
     fit its columns (two numbers in one column: the next table, with other columns, has begun),
     before a header row printed after its rows of numbers (the next table's) and before a line
-    of prose (one piece reaching over the columns of numbers).
+    of prose (one piece reaching over the columns, or printed in another type size).
     """
-    if not _is_multi(lines[start]):
+    first = lines[start]
+    if not _is_multi(first):
         return start
     last_anchor = start
-    last_value = start if _is_value_line(lines[start]) else -1
-    numbers: list[list[Segment]] = [_numbers(lines[start])] if last_value >= 0 else []
+    last_kept = start
+    last_value = start if _is_value_line(first) else -1
+    numbers: list[list[Segment]] = [_numbers(first)] if last_value >= 0 else []
     values = len(numbers)
-    anchors = 1
+    header_cells = 0 if numbers else len(first.segments())
+    labels = 0  # single lines kept left of the columns: row labels
+    columns_at = _columns_start(first)
     index = start + 1
     while index < len(lines):
         line = lines[index]
@@ -93,23 +109,42 @@ def _table_end(lines: list[TextLine], start: int) -> int:
             break
         if _is_multi(line):
             if _is_value_line(line):
-                if numbers and not _fits(_bands(numbers), _numbers(line)):
-                    last_anchor = last_value
+                if numbers and not _fits(merged_spans(_spans(numbers)), _numbers(line)):
+                    last_kept = last_value
                     break
                 numbers.append(_numbers(line))
                 values += 1
                 last_value = index
             elif numbers and any(_middle(s) >= _bands(numbers)[0][0] for s in line.segments()):
-                return index  # a header over the columns after rows of numbers: the next table's
-            last_anchor = index
-            anchors += 1
-        elif index - last_anchor > _MAX_LOOSE_LINES or (numbers and _crosses_columns(line, numbers)):
+                return max(last_kept, index - 1) + 1  # a header over the columns after rows of numbers
+            elif not numbers and not labels:
+                header_cells += len(line.segments())
+                columns_at = min(columns_at, _columns_start(line))
+            if numbers:
+                columns_at = min(columns_at, min(s.x0 for s in numbers[-1]))
+            last_anchor = last_kept = index
+        elif line.x1 <= columns_at and abs(line.size - first.size) <= _SAME_SIZE:
+            labels += 1
+            last_kept = index
+        elif (
+            index - last_anchor > _MAX_LOOSE_LINES
+            or (numbers and _crosses_columns(line, numbers))
+            or ((numbers or labels) and line.x1 > columns_at + line.size)
+        ):
             break
         index += 1
-    if values < _MIN_VALUE_ROWS and not (values == 1 and anchors >= 2):
+    if values == 0:
+        if header_cells < _MIN_HEADER_CELLS or labels == 0:
+            return start
+    elif values < _MIN_VALUE_ROWS and not (values == 1 and (last_kept > last_value or header_cells >= 2)):
         return start
-    # a table ends at its last aligned line; single lines after it are running text again
-    return last_anchor + 1
+    return last_kept + 1
+
+
+def _columns_start(line: TextLine) -> float:
+    """Where a multi-cell line's columns start: at its second piece (the first may be a label)."""
+    segments = line.segments()
+    return min(s.x0 for s in segments[1:]) if len(segments) >= 2 else float("inf")
 
 
 def _crosses_columns(line: TextLine, numbers: list[list[Segment]]) -> bool:
@@ -118,18 +153,27 @@ def _crosses_columns(line: TextLine, numbers: list[list[Segment]]) -> bool:
 
 
 def _numbers(line: TextLine) -> list[Segment]:
-    return [s for s in line.segments() if is_value(s.text)]
+    return [s for s in _value_pieces(line.segments()) if is_value(s.text)]
 
 
-def _fits(bands: list[tuple[float, float]], numbers: list[Segment]) -> bool:
-    """Every number falls in a column of its own (a number between columns fits the nearest)."""
-    used = [_band_of(bands, s) for s in numbers]
+def _spans(rows: list[list[Segment]]) -> list[Band]:
+    return [(s.x0, s.x1) for row in rows for s in row]
+
+
+def _bands(rows: list[list[Segment]]) -> list[Band]:
+    return merged_spans(_spans(rows))
+
+
+def _fits(bands: list[Band], numbers: list[Segment]) -> bool:
+    """No two numbers stand in one column (a number in no column yet opens a new one)."""
+    used = [i for s in numbers for i in overlapped(bands, s)[:1]]
     return len(set(used)) == len(used)
 
 
 def _stacks(lines: list[TextLine]) -> tuple[list[list[Segment]], dict[int, list[Segment]]]:
     """Vertical labels (one-character pieces stacked in a narrow column) and each line's other pieces."""
-    pieces = [(i, s) for i, line in enumerate(lines) for s in line.segments()]
+    fine = {i: line.segments(WORD_GAP_EMS) for i, line in enumerate(lines)}
+    pieces = [(i, s) for i, segments in fine.items() for s in segments]
     small = [
         (i, s)
         for i, s in pieces
@@ -151,87 +195,163 @@ def _stacks(lines: list[TextLine]) -> tuple[list[list[Segment]], dict[int, list[
         if len(column) >= _MIN_STACK:
             stacks.append([s for _, s in column])
             used.update(id(s) for _, s in column)
-    rest = {i: [s for s in line.segments() if id(s) not in used] for i, line in enumerate(lines)}
+    rest = {i: _value_pieces(_rejoined([s for s in fine[i] if id(s) not in used])) for i in fine}
     return stacks, rest
 
 
-def _bands(rows: list[list[Segment]]) -> list[tuple[float, float]]:
-    """Column bands: the value rows' cell extents, overlapping extents merged, left to right."""
-    spans = sorted((s.x0, s.x1) for row in rows for s in row)
-    bands: list[tuple[float, float]] = []
-    for x0, x1 in spans:
-        if bands and x0 <= bands[-1][1] + 1:
-            bands[-1] = (bands[-1][0], max(bands[-1][1], x1))
+def _rejoined(pieces: list[Segment]) -> list[Segment]:
+    """Word-gap pieces joined back into cells, except where a label opens with an ordinal (a group
+    label printed close to its row's label: `（三）不予 1.属于国家秘密`) or a number stands."""
+    out: list[Segment] = []
+    for piece in pieces:
+        if out:
+            left = out[-1]
+            near = piece.x0 - left.x1 <= CELL_GAP_EMS * max(left.size, piece.size)
+            if near and not starts_with_ordinal(piece.text) and not is_value(piece.text) and not is_value(left.text):
+                out[-1] = Segment(
+                    f"{left.text} {piece.text}",
+                    left.x0,
+                    min(left.top, piece.top),
+                    piece.x1,
+                    max(left.bottom, piece.bottom),
+                    max(left.size, piece.size),
+                )
+                continue
+        out.append(piece)
+    return out
+
+
+def _value_pieces(segments: list[Segment]) -> list[Segment]:
+    """Segments, with a run of numbers printed closer than a cell gap (`12 3`) cut into its numbers."""
+    out: list[Segment] = []
+    for segment in segments:
+        words = segment.text.split()
+        if len(words) >= 2 and all(is_value(w) for w in words):
+            out.extend(_cut(segment, len(words)))
         else:
-            bands.append((x0, x1))
-    return bands
+            out.append(segment)
+    return out
 
 
-def _band_of(bands: list[tuple[float, float]], segment: Segment) -> int:
-    """The band the segment overlaps most (the nearest one when it overlaps none)."""
-
-    def score(band: tuple[float, float]) -> float:
-        overlap = min(band[1], segment.x1) - max(band[0], segment.x0)
-        if overlap > 0:
-            return overlap
-        return -min(abs(band[0] - segment.x1), abs(segment.x0 - band[1]))
-
-    return max(range(len(bands)), key=lambda i: score(bands[i]))
+def _cut(segment: Segment, count: int) -> list[Segment]:
+    """A segment of `count` numbers as one segment each, placed by their share of the characters."""
+    words = segment.text.split()
+    width = (segment.x1 - segment.x0) / max(1, len(segment.text))
+    pieces: list[Segment] = []
+    at = 0
+    for word in words[:count]:
+        at = segment.text.index(word, at)
+        x0 = segment.x0 + at * width
+        pieces.append(Segment(word, x0, segment.top, x0 + len(word) * width, segment.bottom, segment.size))
+        at += len(word)
+    return pieces
 
 
 def _grid(lines: list[TextLine], number: int) -> Grid | None:
     stacks, rest = _stacks(lines)
     value_rows = {i for i in range(len(lines)) if _values_in(rest[i])}
-    if not value_rows:
+    head = _header_end(lines, rest, value_rows)
+    if head >= len(lines):
         return None
-    bands = _bands([[s for s in rest[i] if is_value(s.text)] for i in sorted(value_rows)])
-    label_edge = bands[0][0]  # everything printed left of the first column of numbers is a label
-    rows: list[_Row] = []
-    pending: list[tuple[TextLine, list[Segment]]] = []  # label pieces waiting for the row below them
-    last_top = 0.0  # the top of the last line given to rows[-1]
-    pitch = _row_pitch([lines[i] for i in sorted(value_rows)])
-
-    def close(upper: float, lower: float) -> bool:
-        """Two lines of one cell: nearer than two rows of the table are."""
-        return lower - upper < _SAME_CELL_PITCH * pitch
-
-    def flush() -> None:
-        rows.extend(_Row(line, segments, header=True) for line, segments in pending)
-        pending.clear()
-
-    for i, line in enumerate(lines):
-        segments = rest[i]
-        if not segments:
-            continue
-        if i in value_rows:
-            if pending and not close(pending[-1][0].top, line.top):
-                flush()
-            rows.append(_Row(line, segments, before=[s for _, piece in pending for s in piece]))
-            pending.clear()
-        elif not value_rows.intersection(range(i)) or any(_middle(s) >= label_edge for s in segments):
-            flush()
-            rows.append(_Row(line, segments, header=True))
-        elif starts_with_ordinal(segments[0].text) or pending or not rows or not close(last_top, line.top):
-            if pending and not close(pending[-1][0].top, line.top):
-                flush()
-            pending.append((line, segments))
-            continue
-        else:
-            rows[-1].after.extend(segments)
-        last_top = line.top
-    if pending and rows and not rows[-1].header and close(last_top, pending[0][0].top):
-        rows[-1].after.extend(s for _, piece in pending for s in piece)
-        pending.clear()
-    flush()
+    body = range(head, len(lines))
+    values = [s for i in sorted(value_rows) for s in rest[i] if is_value(s.text)]
+    label_pieces = [s for i in body for s in rest[i] if not is_value(s.text)]
+    bands = value_columns(header_leaves(lines[:head]), values, label_pieces)
+    if not bands:
+        return None
+    label_edge = bands[0][0]  # everything printed left of the first column is a label
+    rows = [_Row(lines[i], rest[i], header=True) for i in range(head) if rest[i]]
+    rows.extend(_body_rows([(lines[i], rest[i]) for i in body], value_rows - set(range(head)), head, label_edge))
     starts = _stack_rows(rows, stacks)
     cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
     return Grid(number, cells, ruled=False, bands=bands)
 
 
-def _row_pitch(value_lines: list[TextLine]) -> float:
-    """The distance between two rows of the table: the least between consecutive rows of numbers."""
-    steps = [b.top - a.top for a, b in pairwise(value_lines) if b.top > a.top]
-    return min(steps) if steps else 2.5 * value_lines[0].size
+def _header_end(lines: list[TextLine], rest: dict[int, list[Segment]], value_rows: set[int]) -> int:
+    """The first body line: a row of numbers, a label opening with an ordinal, or a lone piece left of
+    the header's columns that does not continue the header cell above it."""
+    columns_at = float("inf")
+    for i, line in enumerate(lines):
+        segments = rest[i]
+        if i in value_rows or (segments and starts_with_ordinal(segments[0].text)):
+            return i
+        if not segments:
+            continue
+        if i and len(segments) == 1 and segments[0].x1 <= columns_at:
+            above = lines[i - 1]
+            wrapped = line.top - above.bottom < _SAME_CELL_GAP_EMS * line.size and any(
+                abs(s.x0 - segments[0].x0) <= line.size or abs(_middle(s) - _middle(segments[0])) <= line.size
+                for s in rest[i - 1]
+            )
+            if not wrapped:
+                return i
+        if len(segments) >= 2:
+            columns_at = min(columns_at, min(s.x0 for s in segments[1:]))
+    return len(lines)
+
+
+def _body_rows(
+    lines: list[tuple[TextLine, list[Segment]]], value_rows: set[int], offset: int, label_edge: float
+) -> list[_Row]:
+    """The body's rows: each row of numbers with its label pieces, and labels that meet no number."""
+    rows: list[_Row] = []
+    pending: list[tuple[TextLine, list[Segment]]] = []  # label pieces waiting for the row below them
+    last: TextLine | None = None  # the last line given to rows[-1]
+
+    def flush() -> None:
+        """Pending label pieces with no number: one row of empty cells per label they open."""
+        group: list[tuple[TextLine, list[Segment]]] = []
+        for line, pieces in pending:
+            if group and _opens_row(pieces, [p for _, ps in group for p in ps]):
+                rows.append(_Row(group[0][0], [], before=[p for _, ps in group for p in ps]))
+                group = []
+            group.append((line, pieces))
+        if group:
+            rows.append(_Row(group[0][0], [], before=[p for _, ps in group for p in ps]))
+        pending.clear()
+
+    for index, (line, segments) in enumerate(lines):
+        if not segments:
+            continue
+        if index + offset in value_rows:
+            own = [s for s in segments if _middle(s) < label_edge]
+            held = [p for _, ps in pending for p in ps]
+            if pending and (not _close(pending[-1][0], line) or (own and _opens_row(own, held))):
+                flush()
+            rows.append(_Row(line, segments, before=[p for _, ps in pending for p in ps]))
+            pending.clear()
+        elif any(_middle(s) >= label_edge for s in segments):
+            flush()  # a header row repeated inside the table
+            rows.append(_Row(line, segments, header=True))
+        elif starts_with_ordinal(segments[0].text) or pending or not rows or last is None or not _close(last, line):
+            if pending and not _close(pending[-1][0], line):
+                flush()
+            pending.append((line, segments))
+            continue
+        else:
+            rows[-1].after.extend(segments)
+        last = line
+    closes_last = pending and rows and not rows[-1].header and last is not None and _close(last, pending[0][0])
+    if closes_last and not starts_with_ordinal(pending[0][1][0].text):
+        rows[-1].after.extend(pending.pop(0)[1])
+    flush()
+    return rows
+
+
+def _opens_row(pieces: list[Segment], held: list[Segment]) -> bool:
+    """A label opening with an ordinal in the column where a held label already opened one: the held
+    label's row is another row (a group label further left is not one)."""
+    if not pieces or not starts_with_ordinal(pieces[0].text):
+        return False
+    x0 = pieces[0].x0
+    return any(starts_with_ordinal(p.text) and abs(p.x0 - x0) <= p.size for p in held) or any(
+        p.x0 >= x0 + p.size for p in held
+    )
+
+
+def _close(upper: TextLine, lower: TextLine) -> bool:
+    """Two lines of one cell: the gap between them is narrower than a row's padding."""
+    return lower.top - upper.bottom < _SAME_CELL_GAP_EMS * max(upper.size, lower.size)
 
 
 def _middle(segment: Segment) -> float:
@@ -249,26 +369,39 @@ def _stack_rows(rows: list[_Row], stacks: list[list[Segment]]) -> dict[int, list
     starts: dict[int, list[list[Segment]]] = {}
     for stack in stacks:
         top = stack[0].top
-        index = next((r for r, row in enumerate(rows) if row.line.bottom >= top), len(rows) - 1)
+        index = next((r for r, row in enumerate(rows) if _row_bottom(row) >= top), len(rows) - 1)
         starts.setdefault(index, []).append(stack)
     return starts
 
 
-def _cells(
-    row: _Row, bands: list[tuple[float, float]], label_edge: float, stacks: list[list[Segment]]
-) -> list[GridCell | None]:
+def _row_bottom(row: _Row) -> float:
+    return max([row.line.bottom, *(s.bottom for s in row.before + row.after)])
+
+
+def _cells(row: _Row, bands: list[Band], label_edge: float, stacks: list[list[Segment]]) -> list[GridCell | None]:
     out: list[GridCell | None] = [_cell(stack) for stack in stacks]
     if row.header:
         return out + [_cell([s]) for s in row.segments]
     labels = row.before + [s for s in row.segments if _middle(s) < label_edge] + row.after
     out.extend(_cell(column) for column in _label_columns(labels))
-    by_band: list[list[Segment]] = [[] for _ in bands]
-    for segment in row.segments:
-        if _middle(segment) >= label_edge:
-            by_band[_band_of(bands, segment)].append(segment)
-    for (x0, x1), band in zip(bands, by_band, strict=True):
-        out.append(_cell(band) if band else GridCell("", (x0, row.line.top, x1, row.line.bottom)))
+    numbers = [s for s in row.segments if _middle(s) >= label_edge]
+    placed = _placed(bands, numbers)
+    if placed is None:  # a number between two columns, or two in one: the reader places them
+        return out + [_cell([s]) for s in numbers]
+    for (x0, x1), band in zip(bands, placed, strict=True):
+        out.append(_cell([band]) if band else GridCell("", (x0, row.line.top, x1, row.line.bottom)))
     return out
+
+
+def _placed(bands: list[Band], numbers: list[Segment]) -> list[Segment | None] | None:
+    """Each column's number (None where it is blank), or None when a number has no column of its own."""
+    placed: list[Segment | None] = [None] * len(bands)
+    for segment in numbers:
+        columns = overlapped(bands, segment)
+        if len(columns) != 1 or placed[columns[0]] is not None:
+            return None
+        placed[columns[0]] = segment
+    return placed
 
 
 def _label_columns(pieces: list[Segment]) -> list[list[Segment]]:
