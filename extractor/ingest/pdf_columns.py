@@ -15,7 +15,7 @@ Band = tuple[float, float]
 
 
 def header_leaves(header: list[TextLine]) -> list[Segment]:
-    """The header's lowest-level words: those that stand over no two words of another header line.
+    """The header's lowest-level words: those that stand over no two words of a header line below.
 
     Lines are cut at word gaps, not cell gaps: two narrow columns' header words printed close
     (`商业企 科研机`) are two words."""
@@ -23,7 +23,7 @@ def header_leaves(header: list[TextLine]) -> list[Segment]:
     leaves: list[Segment] = []
     for i, piece in pieces:
         under = sorted(
-            (s for j, s in pieces if j != i and piece.x0 <= _middle(s) <= piece.x1), key=lambda s: s.x0
+            (s for j, s in pieces if j > i and min(piece.x1, s.x1) - max(piece.x0, s.x0) > 1), key=lambda s: s.x0
         )
         apart = 0
         right = float("-inf")
