@@ -15,25 +15,18 @@ Band = tuple[float, float]
 
 
 def header_leaves(header: list[TextLine]) -> list[Segment]:
-    """The header's lowest-level words: those that stand over no two words of a header line below.
+    """The header's lowest-level words: those with no header word printed under them.
 
+    A header cell over several columns (申请人情况) has its columns' words under it, and the first
+    line of a wrapped header cell (商业企 over 业) the rest of it: the lowest piece marks the column.
     Lines are cut at word gaps, not cell gaps: two narrow columns' header words printed close
     (`商业企 科研机`) are two words."""
     pieces = [(i, s) for i, line in enumerate(header) for s in line.segments(WORD_GAP_EMS)]
-    leaves: list[Segment] = []
-    for i, piece in pieces:
-        under = sorted(
-            (s for j, s in pieces if j > i and min(piece.x1, s.x1) - max(piece.x0, s.x0) > 1), key=lambda s: s.x0
-        )
-        apart = 0
-        right = float("-inf")
-        for s in under:
-            if s.x0 > right:
-                apart += 1
-            right = max(right, s.x1)
-        if apart < 2:
-            leaves.append(piece)
-    return leaves
+    return [
+        piece
+        for i, piece in pieces
+        if not any(j > i and min(piece.x1, s.x1) - max(piece.x0, s.x0) > 1 for j, s in pieces)
+    ]
 
 
 def merged_spans(spans: list[Band]) -> list[Band]:
