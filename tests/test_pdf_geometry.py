@@ -116,10 +116,15 @@ def _rows_height(keys: list[str]) -> float:
 
 
 def draw_report(
-    values: dict[str, dict[str, int]], ruled: Ruling, break_after: tuple[str, ...] = (), top: float = 60.0
+    values: dict[str, dict[str, int]],
+    ruled: Ruling,
+    break_after: tuple[str, ...] = (),
+    top: float = 60.0,
+    blank_zeros: bool = False,
 ) -> bytes:
     """A short report: title, table 3 (header, rows, vertical group label); `break_after` cuts the
-    table after those rows, repeats the header on each next page and prints page numbers."""
+    table after those rows, repeats the header on each next page and prints page numbers;
+    `blank_zeros` prints every zero as an empty cell."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -137,7 +142,7 @@ def draw_report(
             sheet.new_page(footer=True)
             top = 60.0
         y = _draw_header(sheet, top, ruled)
-        _draw_rows(sheet, values, part, y, ruled, group_label=number == 0)
+        _draw_rows(sheet, values, part, y, ruled, group_label=number == 0, blank_zeros=blank_zeros)
     if cuts:
         sheet.text(PAGE_W / 2 - 10, PAGE_H - 40, f"- {sheet.page} -", 8)
     sheet.canvas.save()  # type: ignore[attr-defined]
@@ -165,7 +170,13 @@ def _draw_header(sheet: Sheet, top: float, ruled: Ruling) -> float:
 
 
 def _draw_rows(
-    sheet: Sheet, values: dict[str, dict[str, int]], keys: list[str], top: float, ruled: Ruling, group_label: bool
+    sheet: Sheet,
+    values: dict[str, dict[str, int]],
+    keys: list[str],
+    top: float,
+    ruled: Ruling,
+    group_label: bool,
+    blank_zeros: bool = False,
 ) -> None:
     """The rows; the group label is printed in the first part of its cell only, as a word processor does."""
     right = X_VALUES + len(COLUMNS) * VALUE_W
@@ -182,7 +193,8 @@ def _draw_rows(
             sheet.text(label_x + 3, y + PAD + i * LINE, line)
         middle = y + height / 2 - SIZE / 2
         for index, column in enumerate(COLUMNS):
-            sheet.text(X_VALUES + index * VALUE_W + 6, middle, str(values[key][column]))
+            if values[key][column] or not blank_zeros:
+                sheet.text(X_VALUES + index * VALUE_W + 6, middle, str(values[key][column]))
         if ruled:
             sheet.rule(X_LABEL if in_group and key != group[0] else X_GROUP, y, right, y)
             sheet.rule(X_GROUP, y, X_GROUP, y + height)
@@ -282,6 +294,36 @@ def test_the_pipeline_reads_every_value_without_flags(values: dict[str, dict[str
     assert not wrong
     flagged = [key for key in expected if key in flat["flags"]]
     assert len(flagged) <= 2, flagged
+
+
+def test_unruled_empty_cells_stay_in_their_columns(values: dict[str, dict[str, int]]) -> None:
+    """Zeros printed as nothing: every number stays under its header, every blank is an empty cell."""
+    flat, _ = pdf_document(draw_report(values, False, blank_zeros=True))
+    rows = table_rows(flat.text)
+    assert any(0 in values[key].values() for key, _ in ROWS)
+    for key, label in ROWS:
+        row = row_for(rows, label[:6])
+        assert row[-7:] == [str(values[key][c]) if values[key][c] else "" for c in COLUMNS], (key, row)
+    assert row_for(rows, "自然人")[-7:] == list(HEADER)
+
+
+def test_an_unruled_table_with_no_number_is_rows_of_empty_cells() -> None:
+    """A table whose every value is a blank zero: its columns come from the header alone."""
+    zeros = {key: dict.fromkeys(COLUMNS, 0) for key, _ in ROWS}
+    flat, _ = pdf_document(draw_report(zeros, False, blank_zeros=True))
+    rows = table_rows(flat.text)
+    for _, label in ROWS:
+        row = row_for(rows, label[:6])
+        assert row[-7:] == [""] * 7 and row[-8].strip(), (label, row)
+
+
+def test_the_pipeline_reads_blank_zeros_of_an_unruled_table(values: dict[str, dict[str, int]]) -> None:
+    data = draw_report(values, False, break_after=("unable_unclear",), top=420.0, blank_zeros=True)
+    flat = extract(load_bytes(data, "report.pdf")).flat()
+    expected = {f"t3.{key}.{column}": values[key][column] for key, _ in ROWS for column in COLUMNS}
+    read = {key: flat["fields"].get(key) for key in expected}
+    assert not {key: (read[key], value) for key, value in expected.items() if read[key] != value}
+    assert len([key for key in expected if key in flat["flags"]]) <= 2
 
 
 def test_kangxi_radicals_read_as_the_ideographs_they_print() -> None:

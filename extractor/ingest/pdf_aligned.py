@@ -100,6 +100,7 @@ def _table_end(lines: list[TextLine], start: int) -> int:
     values = len(numbers)
     header_cells = 0 if numbers else len(first.segments())
     labels = 0  # single lines kept left of the columns: row labels
+    label_size = 0.0
     columns_at = _columns_start(first)
     index = start + 1
     while index < len(lines):
@@ -123,8 +124,9 @@ def _table_end(lines: list[TextLine], start: int) -> int:
             if numbers:
                 columns_at = min(columns_at, min(s.x0 for s in numbers[-1]))
             last_anchor = last_kept = index
-        elif line.x1 <= columns_at and abs(line.size - first.size) <= _SAME_SIZE:
+        elif line.x1 <= columns_at and abs(line.size - (label_size or line.size)) <= _SAME_SIZE:
             labels += 1
+            label_size = label_size or line.size  # the row labels' type: prose in another one ends the table
             last_kept = index
         elif (
             index - last_anchor > _MAX_LOOSE_LINES
