@@ -262,11 +262,43 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
     if not bands:
         return None
     label_edge = bands[0][0]  # everything printed left of the first column is a label
-    rows = [_Row(lines[i], rest[i], header=True) for i in range(head) if rest[i]]
+    rows = _header_rows(lines[:head], rest)
     rows.extend(_body_rows([(lines[i], rest[i]) for i in body], value_rows - set(range(head)), head, label_edge))
     starts = _stack_rows(rows, stacks)
     cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
     return Grid(number, cells, ruled=False, bands=bands)
+
+
+def _header_rows(lines: list[TextLine], rest: dict[int, list[Segment]]) -> list[_Row]:
+    """Header rows, a header cell wrapped over lines (结果 over 维持) joined into one cell where it starts."""
+    cells: dict[int, list[list[Segment]]] = {}
+    for i, line in enumerate(lines):
+        cells[i] = []
+        above = cells.get(i - 1, []) if i and _close(lines[i - 1], line) else []
+        for piece in rest[i]:
+            cell = next((c for c in above if min(c[-1].x1, piece.x1) - max(c[-1].x0, piece.x0) > 1), None)
+            if cell is None:
+                cells[i].append([piece])
+            else:
+                cell.append(piece)
+                cells[i].append(cell)  # a piece below may continue it further
+    rows: list[_Row] = []
+    for i, line in enumerate(lines):
+        own = [c for c in cells[i] if c[0] in rest[i]]
+        if own:
+            rows.append(_Row(line, [_joined(c) for c in own], header=True))
+    return rows
+
+
+def _joined(pieces: list[Segment]) -> Segment:
+    return Segment(
+        join_lines(p.text for p in pieces),
+        min(p.x0 for p in pieces),
+        min(p.top for p in pieces),
+        max(p.x1 for p in pieces),
+        max(p.bottom for p in pieces),
+        max(p.size for p in pieces),
+    )
 
 
 def _header_end(lines: list[TextLine], rest: dict[int, list[Segment]], value_rows: set[int]) -> int:
