@@ -42,6 +42,8 @@ _MIN_HEADER_CELLS = 3
 _MIN_STACK = 3
 # Two lines of one cell: the gap between them is less than this share of the type size.
 _SAME_CELL_GAP_EMS = 0.55
+# A line holding one number joins a table only this close under it (font sizes).
+_MAX_LONE_GAP_EMS = 2.5
 # Two lines in one table's type when their sizes differ by no more than this (points).
 _SAME_SIZE = 0.3
 
@@ -108,7 +110,10 @@ def _table_end(lines: list[TextLine], start: int) -> int:
         gap = line.top - lines[index - 1].bottom
         if gap > _MAX_ROW_GAP_EMS * max(line.size, lines[index - 1].size):
             break
-        if _is_multi(line):
+        lone = _is_lone_number(line) and (header_cells > 0 or bool(numbers))
+        if lone and gap > _MAX_LONE_GAP_EMS * line.size:
+            break  # a number standing apart under a table: a page number, or the next block's
+        if _is_multi(line) or lone:
             if _is_value_line(line):
                 if numbers and not _fits(merged_spans(_spans(numbers)), _numbers(line)):
                     last_kept = last_value
@@ -270,21 +275,26 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
 
 
 def _header_rows(lines: list[TextLine], rest: dict[int, list[Segment]]) -> list[_Row]:
-    """Header rows, a header cell wrapped over lines (结果 over 维持) joined into one cell where it starts."""
-    cells: dict[int, list[list[Segment]]] = {}
-    for i, line in enumerate(lines):
-        cells[i] = []
-        above = cells.get(i - 1, []) if i and _close(lines[i - 1], line) else []
+    """Header rows, a header cell wrapped over lines (结果 over 维持) joined into one cell where it starts.
+
+    A piece continues the cell whose last piece stands just above it (a line's gap) in the same
+    columns; lines of other cells may be printed between (a cell centred beside a wrapped one)."""
+    cells: list[tuple[int, list[Segment]]] = []  # (line the cell starts on, its pieces)
+    for i in range(len(lines)):
         for piece in rest[i]:
-            cell = next((c for c in above if min(c[-1].x1, piece.x1) - max(c[-1].x0, piece.x0) > 1), None)
-            if cell is None:
-                cells[i].append([piece])
+            above = [
+                c
+                for c in cells
+                if min(c[1][-1].x1, piece.x1) - max(c[1][-1].x0, piece.x0) > 1
+                and -1 < piece.top - c[1][-1].bottom < _SAME_CELL_GAP_EMS * piece.size
+            ]
+            if above:
+                max(above, key=lambda c: c[1][-1].bottom)[1].append(piece)
             else:
-                cell.append(piece)
-                cells[i].append(cell)  # a piece below may continue it further
+                cells.append((i, [piece]))
     rows: list[_Row] = []
     for i, line in enumerate(lines):
-        own = [c for c in cells[i] if c[0] in rest[i]]
+        own = sorted((c for start, c in cells if start == i), key=lambda c: c[0].x0)
         if own:
             rows.append(_Row(line, [_joined(c) for c in own], header=True))
     return rows
@@ -393,9 +403,17 @@ def _middle(segment: Segment) -> float:
 
 
 def _values_in(segments: list[Segment]) -> bool:
-    """A row of values: a number after the first piece, or (a row of zeros printed as marks) two marks."""
+    """A row of values: a number after the first piece, (a row of zeros printed as marks) two marks,
+    or a lone number (a row whose other cells are blank, its label printed on the lines around it)."""
+    if len(segments) == 1:
+        return is_number(segments[0].text)
     values = [is_value(s.text) for s in segments[1:]]
     return len(segments) >= 2 and (any(is_number(s.text) for s in segments[1:]) or sum(values) >= 2)
+
+
+def _is_lone_number(line: TextLine) -> bool:
+    segments = line.segments()
+    return len(segments) == 1 and is_number(segments[0].text)
 
 
 def _stack_rows(rows: list[_Row], stacks: list[list[Segment]]) -> dict[int, list[list[Segment]]]:
