@@ -19,7 +19,9 @@ import pytest
 from extractor.ingest import IngestError, load_bytes
 from extractor.ingest.pages import box_for
 from extractor.ingest.pdf import pdf_document
-from extractor.ingest.pdf_text import cell_text, fold, glyphs_of, is_page_number
+from extractor.ingest.pdf_aligned import aligned_blocks
+from extractor.ingest.pdf_grid import Grid
+from extractor.ingest.pdf_text import Glyph, cell_text, fold, glyphs_of, group_lines, is_page_number
 from extractor.pipeline import extract
 
 FONT = "STSong-Light"
@@ -618,3 +620,50 @@ def test_limits_ignore_values_that_would_lift_them(monkeypatch: pytest.MonkeyPat
         assert (max_pages(), page_seconds()) == (DEFAULT_MAX_PAGES, DEFAULT_PAGE_SECONDS)
     monkeypatch.setenv("GONGKAI_MAX_PAGES", "12")
     assert max_pages() == 12
+
+
+def _words(*placed: tuple[str, float, float]) -> list[Glyph]:
+    """Glyphs of words printed at (text, x, top) in 9 pt: CJK a full em wide, digits half."""
+    glyphs: list[Glyph] = []
+    for text, x, top in placed:
+        for char in text:
+            width = SIZE if ord(char) > 0x2E80 else SIZE / 2
+            glyphs.append(Glyph(char, x, top, x + width, top + SIZE, SIZE))
+            x += width
+    return glyphs
+
+
+def _aligned_rows(glyphs: list[Glyph]) -> list[list[str]]:
+    blocks = aligned_blocks(group_lines(glyphs), 1)
+    grids = [b for b in blocks if isinstance(b, Grid)]
+    assert len(grids) == 1, blocks
+    return [[c.text for c in row if c is not None] for row in grids[0].rows]
+
+
+# an unruled table: a label column and three columns of values, centred under their headers
+_HEAD = [("项目", 60.0, 100.0), ("甲类", 200.0, 100.0), ("乙类", 280.0, 100.0), ("丙类", 360.0, 100.0)]
+
+
+def test_an_unruled_row_keeps_its_blank_cells_in_their_columns() -> None:
+    rows = _aligned_rows(
+        _words(
+            *_HEAD,
+            ("一、第一项", 60, 120), ("5", 207, 120), ("7", 367, 120),
+            ("二、第二项", 60, 140), ("12", 365, 140),
+            ("三、第三项", 60, 160),
+        )
+    )  # fmt: skip
+    assert rows[0] == ["项目", "甲类", "乙类", "丙类"]
+    assert rows[1:] == [["一、第一项", "5", "", "7"], ["二、第二项", "", "", "12"], ["三、第三项", "", "", ""]]
+
+
+def test_a_number_between_two_columns_is_left_for_the_reader_to_place() -> None:
+    rows = _aligned_rows(
+        _words(
+            *_HEAD,
+            ("一、第一项", 60, 120), ("5", 207, 120), ("3", 287, 120), ("7", 367, 120),
+            ("二、第二项", 60, 140), ("123456", 236, 140),
+        )
+    )  # fmt: skip
+    assert rows[1] == ["一、第一项", "5", "3", "7"]
+    assert rows[2] == ["二、第二项", "123456"]  # no empty cell written: which column it is in is not known

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.ingest.pdf_columns import Band, header_leaves, merged_spans, overlapped, value_columns
+from extractor.ingest.pdf_columns import Band, column_of, header_leaves, merged_spans, overlapped, value_columns
 from extractor.ingest.pdf_grid import Grid, GridCell, is_number, is_value, starts_with_ordinal
 from extractor.ingest.pdf_text import CELL_GAP_EMS, WORD_GAP_EMS, Segment, TextLine, is_cjk, join_lines
 
@@ -449,10 +449,10 @@ def _placed(bands: list[Band], numbers: list[Segment]) -> list[Segment | None] |
     """Each column's number (None where it is blank), or None when a number has no column of its own."""
     placed: list[Segment | None] = [None] * len(bands)
     for segment in numbers:
-        columns = overlapped(bands, segment)
-        if len(columns) != 1 or placed[columns[0]] is not None:
+        column = column_of(bands, segment)
+        if column is None or placed[column] is not None:
             return None
-        placed[columns[0]] = segment
+        placed[column] = segment
     return placed
 
 

@@ -62,7 +62,33 @@ def value_columns(leaves: list[Segment], values: list[Segment], labels: list[Seg
                 break
             header.pop(0)
             first = False
-    return merged_spans(header + value_spans)
+    if not header:
+        return merged_spans(value_spans)
+    # each header column widened by the numbers printed in it; a number in no header column makes
+    # no column of its own (it is placed, or left unplaced, by `column_of`)
+    bands = merged_spans(header)
+    for _ in range(len(value_spans)):
+        widened = [
+            (min([a, *(x0 for x0, x1 in value_spans if min(b, x1) - max(a, x0) > 0.5)]),
+             max([b, *(x1 for x0, x1 in value_spans if min(b, x1) - max(a, x0) > 0.5)]))
+            for a, b in bands
+        ]  # fmt: skip
+        if widened == bands:
+            break
+        bands = widened
+    return bands
+
+
+def column_of(bands: list[Band], segment: Segment) -> int | None:
+    """The one column a number stands in: the band it overlaps, or the band clearly nearest to it
+    (less than half as far as the next); None when it overlaps two or stands between two."""
+    hits = overlapped(bands, segment)
+    if hits:
+        return hits[0] if len(hits) == 1 else None
+    distances = sorted((max(x0 - segment.x1, segment.x0 - x1), i) for i, (x0, x1) in enumerate(bands))
+    if len(distances) == 1 or distances[0][0] <= 0.5 * distances[1][0]:
+        return distances[0][1]
+    return None
 
 
 def overlapped(bands: list[Band], segment: Segment) -> list[int]:
