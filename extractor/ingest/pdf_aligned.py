@@ -23,7 +23,7 @@ written as its label and its numbers only: the reader then places them and says 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from extractor.ingest.pdf_columns import Band, column_of, header_leaves, merged_spans, overlapped, value_columns
 from extractor.ingest.pdf_grid import Grid, GridCell, is_number, is_value, starts_with_ordinal
@@ -44,6 +44,10 @@ _MIN_STACK = 3
 _SAME_CELL_GAP_EMS = 0.55
 # A line holding one number joins a table only this close under it (font sizes).
 _MAX_LONE_GAP_EMS = 2.5
+# A page's foot (page numbers, running footers) is this share of its height.
+_FOOT = 0.1
+# A header carried from the previous page is read this many font sizes above the page's first line.
+_CARRIED_GAP_EMS = 0.8
 # Two lines in one table's type when their sizes differ by no more than this (points).
 _SAME_SIZE = 0.3
 
@@ -59,10 +63,18 @@ class _Row:
     header: bool = False
 
 
-def aligned_blocks(lines: list[TextLine], number: int) -> list[TextLine | Grid]:
-    """The page's lines, with every run of aligned lines that forms a table replaced by its grid."""
+def aligned_blocks(lines: list[TextLine], number: int, carried: list[TextLine] | None = None) -> list[TextLine | Grid]:
+    """The page's lines, with every run of aligned lines that forms a table replaced by its grid.
+
+    `carried` is the header of an unruled table the previous page ended with: the page's first
+    lines are read under it first, as the rest of that table (a report seldom repeats a header)."""
     out: list[TextLine | Grid] = []
     index = 0
+    if carried and lines:
+        grid, used = _carried_grid(carried, lines, number)
+        if grid is not None:
+            out.append(grid)
+            index = used
     while index < len(lines):
         end = _table_end(lines, index)
         if end > index:
@@ -74,6 +86,58 @@ def aligned_blocks(lines: list[TextLine], number: int) -> list[TextLine | Grid]:
         out.append(lines[index])
         index += 1
     return out
+
+
+def open_header(blocks: list[TextLine | Grid], height: float) -> tuple[list[TextLine], list[TextLine]]:
+    """The header of an unruled table the page ends with (its foot's furniture aside), for the next
+    page's first lines; and the lines that print it when it is only a header so far (the body is
+    all on the next page: they go to the next page's table if it takes them)."""
+    body = [b for b in blocks if b.top < (1 - _FOOT) * height]
+    if not body:
+        return [], []
+    last = body[-1]
+    if isinstance(last, Grid):
+        return (list(last.header), []) if not last.ruled else ([], [])
+    trailing: list[TextLine] = []
+    for block in reversed(body):
+        if isinstance(block, Grid) or not _is_multi(block) or _is_value_line(block):
+            break
+        trailing.insert(0, block)
+    if sum(len(line.segments()) for line in trailing) < _MIN_HEADER_CELLS:
+        return [], []
+    return trailing, trailing
+
+
+def _carried_grid(carried: list[TextLine], lines: list[TextLine], number: int) -> tuple[Grid | None, int]:
+    """The table part that opens the page, read under the previous page's header (moved to just above
+    it), and how many of the page's lines it takes; its header cells keep their own page and place."""
+    size = lines[0].size
+    if abs(size - carried[-1].size) > _SAME_SIZE:
+        return None, 0  # the page opens in another type: prose or a heading, not the table's rows
+    first = lines[0]
+    if not (_is_value_line(first) or _is_lone_number(first) or first.x1 <= min(map(_columns_start, carried))):
+        return None, 0  # nor a row of numbers nor a label left of the columns: not the table's
+    shift = carried[-1].bottom + _CARRIED_GAP_EMS * size - lines[0].top
+    moved = [_moved(line, shift) for line in carried]
+    end = _table_end([*moved, *lines], 0)
+    if end <= len(moved):
+        return None, 0
+    grid = _grid([*moved, *lines[: end - len(moved)]], number)
+    if grid is None or not any(c is not None and c.rect[3] > lines[0].top - 0.5 for r in grid.rows for c in r):
+        return None, 0
+    grid.header = carried
+    top = lines[0].top - 0.5
+    for row in grid.rows:
+        for cell in row:
+            if cell is not None and cell.rect[3] <= top:  # a header cell: printed on the page before
+                x0, y0, x1, y1 = cell.rect
+                cell.rect = (x0, y0 + shift, x1, y1 + shift)
+                cell.page = number - 1
+    return grid, end - len(moved)
+
+
+def _moved(line: TextLine, shift: float) -> TextLine:
+    return TextLine([replace(g, top=g.top - shift, bottom=g.bottom - shift) for g in line.glyphs])
 
 
 def _is_value_line(line: TextLine) -> bool:
@@ -271,7 +335,7 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
     rows.extend(_body_rows([(lines[i], rest[i]) for i in body], value_rows - set(range(head)), head, label_edge))
     starts = _stack_rows(rows, stacks)
     cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
-    return Grid(number, cells, ruled=False, bands=bands)
+    return Grid(number, cells, ruled=False, bands=bands, header=lines[:head])
 
 
 def _header_rows(lines: list[TextLine], rest: dict[int, list[Segment]]) -> list[_Row]:
