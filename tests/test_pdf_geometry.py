@@ -123,10 +123,11 @@ def draw_report(
     break_after: tuple[str, ...] = (),
     top: float = 60.0,
     blank_zeros: bool = False,
+    repeat_header: bool = True,
 ) -> bytes:
     """A short report: title, table 3 (header, rows, vertical group label); `break_after` cuts the
     table after those rows, repeats the header on each next page and prints page numbers;
-    `blank_zeros` prints every zero as an empty cell."""
+    `blank_zeros` prints every zero as an empty cell; `repeat_header` False prints the header once."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -143,7 +144,7 @@ def draw_report(
         if number:
             sheet.new_page(footer=True)
             top = 60.0
-        y = _draw_header(sheet, top, ruled)
+        y = _draw_header(sheet, top, ruled) if repeat_header or not number else top
         _draw_rows(sheet, values, part, y, ruled, group_label=number == 0, blank_zeros=blank_zeros)
     if cuts:
         sheet.text(PAGE_W / 2 - 10, PAGE_H - 40, f"- {sheet.page} -", 8)
@@ -667,3 +668,16 @@ def test_a_number_between_two_columns_is_left_for_the_reader_to_place() -> None:
     )  # fmt: skip
     assert rows[1] == ["一、第一项", "5", "3", "7"]
     assert rows[2] == ["二、第二项", "123456"]  # no empty cell written: which column it is in is not known
+
+
+def test_an_unruled_table_cut_without_its_header_keeps_its_columns_on_the_next_page(
+    values: dict[str, dict[str, int]],
+) -> None:
+    """The next page's rows are read under the header printed on the page before."""
+    data = draw_report(values, False, break_after=("unable_unclear",), blank_zeros=True, repeat_header=False)
+    flat, _ = pdf_document(data)
+    rows = table_rows(flat.text)
+    for key, label in ROWS[ROWS.index(("unable_unclear", "3.补正后申请内容仍不明确")) + 1 :]:
+        row = row_for(rows, label[:6])
+        assert row[-7:] == [str(values[key][c]) if values[key][c] else "" for c in COLUMNS], (key, row)
+    assert sum(row[-7:] == list(HEADER) for row in rows) == 1  # the header is written once

@@ -25,13 +25,13 @@ from typing import Any
 from extractor.ingest.errors import IngestError
 from extractor.ingest.limits import max_pages, page_seconds, pages_cut_note
 from extractor.ingest.pages import Flattened, Page, TextBuilder
-from extractor.ingest.pdf_aligned import aligned_blocks, open_header
+from extractor.ingest.pdf_aligned import OpenTable, aligned_blocks, open_table
 from extractor.ingest.pdf_grid import Grid
 from extractor.ingest.pdf_layout import Block, PageBlocks, carry_tables, drop_furniture, write
 from extractor.ingest.pdf_pdfium import PdfiumText, unmapped_share
 from extractor.ingest.pdf_render import render_pages
 from extractor.ingest.pdf_ruled import ruled_grids
-from extractor.ingest.pdf_text import TextLine, glyphs_of, group_lines
+from extractor.ingest.pdf_text import glyphs_of, group_lines
 from extractor.ingest.scan import scanned_pdf_document
 
 _MIN_CHARS_PER_PAGE = 20
@@ -84,13 +84,13 @@ def _read_pages(
     pictures_only: list[int] = []  # pages printed as images with no text on them: scanned pages
     started = time.monotonic()
     budget = page_seconds()
-    carried: list[TextLine] = []  # the header of an unruled table the last page ended with
-    printed: list[TextLine] = []  # ... when it was printed as lines only (no row under it yet)
+    carried: OpenTable | None = None  # the unruled table the last page ended with
     for page in pdf_pages:
         blocks, count = _page_blocks(page, pdfium_text, carried)
-        if printed and read and _took_header(blocks, page.page_number):
+        if carried and carried.printed and read and _took_header(blocks, page.page_number):
+            printed = carried.printed
             read[-1].blocks = [b for b in read[-1].blocks if not any(b is line for line in printed)]
-        carried, printed = open_header(blocks, float(page.height))
+        carried = open_table(blocks, float(page.height))
         chars += count
         if page.images:
             has_images = True
@@ -111,10 +111,10 @@ def _read_pages(
     return read, sizes, has_images, chars
 
 
-def _page_blocks(page: Any, pdfium_text: PdfiumText, carried: list[TextLine]) -> tuple[list[Block], int]:
+def _page_blocks(page: Any, pdfium_text: PdfiumText, carried: OpenTable | None) -> tuple[list[Block], int]:
     """One page's tables and lines, top to bottom, and how many glyphs it printed.
 
-    `carried` is the header of an unruled table the page before ended with (see `aligned_blocks`)."""
+    `carried` is the unruled table the page before ended with (see `aligned_blocks`)."""
     glyphs = glyphs_of(page.chars)
     if unmapped_share(glyphs) > _MAX_UNMAPPED:  # pdfminer could not map the font: ask pdfium
         glyphs = pdfium_text.glyphs(page.page_number - 1, float(page.height))

@@ -63,10 +63,10 @@ class _Row:
     header: bool = False
 
 
-def aligned_blocks(lines: list[TextLine], number: int, carried: list[TextLine] | None = None) -> list[TextLine | Grid]:
+def aligned_blocks(lines: list[TextLine], number: int, carried: OpenTable | None = None) -> list[TextLine | Grid]:
     """The page's lines, with every run of aligned lines that forms a table replaced by its grid.
 
-    `carried` is the header of an unruled table the previous page ended with: the page's first
+    `carried` is the unruled table the previous page ended with: the page's first
     lines are read under it first, as the rest of that table (a report seldom repeats a header)."""
     out: list[TextLine | Grid] = []
     index = 0
@@ -88,31 +88,41 @@ def aligned_blocks(lines: list[TextLine], number: int, carried: list[TextLine] |
     return out
 
 
-def open_header(blocks: list[TextLine | Grid], height: float) -> tuple[list[TextLine], list[TextLine]]:
-    """The header of an unruled table the page ends with (its foot's furniture aside), for the next
-    page's first lines; and the lines that print it when it is only a header so far (the body is
-    all on the next page: they go to the next page's table if it takes them)."""
+@dataclass
+class OpenTable:
+    """An unruled table a page ends with, as the next page needs it: the header its rows are read
+    under, the type size of its rows, and the lines printing that header when no row came under
+    it yet (the whole body is on the next page, and they go there with it)."""
+
+    header: list[TextLine]
+    size: float
+    printed: list[TextLine] = field(default_factory=list)
+
+
+def open_table(blocks: list[TextLine | Grid], height: float) -> OpenTable | None:
+    """The unruled table the page ends with (its foot's furniture aside), if it does."""
     body = [b for b in blocks if b.top < (1 - _FOOT) * height]
     if not body:
-        return [], []
+        return None
     last = body[-1]
     if isinstance(last, Grid):
-        return (list(last.header), []) if not last.ruled else ([], [])
+        return OpenTable(list(last.header), last.size) if not last.ruled and last.header else None
     trailing: list[TextLine] = []
     for block in reversed(body):
         if isinstance(block, Grid) or not _is_multi(block) or _is_value_line(block):
             break
         trailing.insert(0, block)
     if sum(len(line.segments()) for line in trailing) < _MIN_HEADER_CELLS:
-        return [], []
-    return trailing, trailing
+        return None
+    return OpenTable(trailing, trailing[-1].size, trailing)
 
 
-def _carried_grid(carried: list[TextLine], lines: list[TextLine], number: int) -> tuple[Grid | None, int]:
+def _carried_grid(table: OpenTable, lines: list[TextLine], number: int) -> tuple[Grid | None, int]:
     """The table part that opens the page, read under the previous page's header (moved to just above
     it), and how many of the page's lines it takes; its header cells keep their own page and place."""
+    carried = table.header
     size = lines[0].size
-    if abs(size - carried[-1].size) > _SAME_SIZE:
+    if abs(size - table.size) > _SAME_SIZE and abs(size - carried[-1].size) > _SAME_SIZE:
         return None, 0  # the page opens in another type: prose or a heading, not the table's rows
     first = lines[0]
     if not (_is_value_line(first) or _is_lone_number(first) or first.x1 <= min(map(_columns_start, carried))):
@@ -126,6 +136,7 @@ def _carried_grid(carried: list[TextLine], lines: list[TextLine], number: int) -
     if grid is None or not any(c is not None and c.rect[3] > lines[0].top - 0.5 for r in grid.rows for c in r):
         return None, 0
     grid.header = carried
+    grid.size = table.size
     top = lines[0].top - 0.5
     for row in grid.rows:
         for cell in row:
@@ -335,7 +346,8 @@ def _grid(lines: list[TextLine], number: int) -> Grid | None:
     rows.extend(_body_rows([(lines[i], rest[i]) for i in body], value_rows - set(range(head)), head, label_edge))
     starts = _stack_rows(rows, stacks)
     cells = [_cells(row, bands, label_edge, starts.get(r, [])) for r, row in enumerate(rows)]
-    return Grid(number, cells, ruled=False, bands=bands, header=lines[:head])
+    sizes = sorted(lines[i].size for i in body)
+    return Grid(number, cells, ruled=False, bands=bands, header=lines[:head], size=sizes[len(sizes) // 2])
 
 
 def _header_rows(lines: list[TextLine], rest: dict[int, list[Segment]]) -> list[_Row]:

@@ -57,6 +57,7 @@ class Grid:
     bands: list[tuple[float, float]] = field(default_factory=list)
     # an unruled table's header lines (pdf_text.TextLine): the next page's part is read under them
     header: list[Any] = field(default_factory=list)
+    size: float = 0.0  # an unruled table's rows' type size
 
     @property
     def width(self) -> int:
