@@ -36,7 +36,8 @@ _MAX_ROW_GAP_EMS = 4.0
 _MAX_LOOSE_LINES = 8
 # A table needs at least this many rows of numbers (or one, under a header of several cells).
 _MIN_VALUE_ROWS = 2
-# A table with no number at all needs a header of this many cells over its row labels.
+# A table with no number at all needs a header of this many cells over its row labels (or of two,
+# printed in the labels' type).
 _MIN_HEADER_CELLS = 3
 # A vertical label: at least this many one-character pieces stacked in one narrow column.
 _MIN_STACK = 3
@@ -216,7 +217,8 @@ def _table_end(lines: list[TextLine], start: int) -> int:
             break
         index += 1
     if values == 0:
-        if header_cells < _MIN_HEADER_CELLS or labels == 0:
+        small = header_cells < _MIN_HEADER_CELLS and abs(label_size - first.size) > _SAME_SIZE
+        if header_cells < 2 or labels == 0 or small:  # a header of two cells over labels in its own type
             return start
     elif values < _MIN_VALUE_ROWS and not (values == 1 and (last_kept > last_value or header_cells >= 2)):
         return start
@@ -449,7 +451,11 @@ def _body_rows(
             pending.append((line, segments))
             continue
         else:
-            rows[-1].after.extend(segments)
+            opener = next((k for k, s in enumerate(segments) if starts_with_ordinal(s.text)), len(segments))
+            rows[-1].after.extend(segments[:opener])  # the end of the row's (group) label above
+            if opener < len(segments):  # ... beside the label of the next row
+                pending.append((line, segments[opener:]))
+                continue
         last = line
     closes_last = pending and rows and not rows[-1].header and last is not None and _close(last, pending[0][0])
     if closes_last and not starts_with_ordinal(pending[0][1][0].text):
