@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 
 from extractor.ingest.pdf_columns import Band, column_of, header_leaves, merged_spans, overlapped, value_columns
 from extractor.ingest.pdf_grid import Grid, GridCell, is_number, is_value, starts_with_ordinal
-from extractor.ingest.pdf_text import CELL_GAP_EMS, WORD_GAP_EMS, Segment, TextLine, is_cjk, join_lines
+from extractor.ingest.pdf_pieces import cell_pieces, value_pieces
+from extractor.ingest.pdf_text import Segment, TextLine, join_lines
 
 # Lines no further apart than this many font sizes stay in one table.
 _MAX_ROW_GAP_EMS = 4.0
@@ -39,8 +40,6 @@ _MIN_VALUE_ROWS = 2
 # A table with no number at all needs a header of this many cells over its row labels (or of two,
 # printed in the labels' type).
 _MIN_HEADER_CELLS = 3
-# A vertical label: at least this many one-character pieces stacked in one narrow column.
-_MIN_STACK = 3
 # Two lines of one cell: the gap between them is less than this share of the type size.
 _SAME_CELL_GAP_EMS = 0.55
 # A line holding one number joins a table only this close under it (font sizes).
@@ -237,7 +236,7 @@ def _crosses_columns(line: TextLine, numbers: list[list[Segment]]) -> bool:
 
 
 def _numbers(line: TextLine) -> list[Segment]:
-    return [s for s in _value_pieces(line.segments()) if is_value(s.text)]
+    return [s for s in value_pieces(line.segments()) if is_value(s.text)]
 
 
 def _spans(rows: list[list[Segment]]) -> list[Band]:
@@ -254,85 +253,8 @@ def _fits(bands: list[Band], numbers: list[Segment]) -> bool:
     return len(set(used)) == len(used)
 
 
-def _stacks(lines: list[TextLine]) -> tuple[list[list[Segment]], dict[int, list[Segment]]]:
-    """Vertical labels (one-character pieces stacked in a narrow column) and each line's other pieces."""
-    fine = {i: line.segments(WORD_GAP_EMS) for i, line in enumerate(lines)}
-    pieces = [(i, s) for i, segments in fine.items() for s in segments]
-    small = [
-        (i, s)
-        for i, s in pieces
-        if len(s.text.replace(" ", "")) <= 2 and s.x1 - s.x0 <= 2.2 * s.size and any(is_cjk(c) for c in s.text)
-    ]
-    used: set[int] = set()
-    stacks: list[list[Segment]] = []
-    for a, (line_a, seg_a) in enumerate(small):
-        if id(seg_a) in used:
-            continue
-        column = [(line_a, seg_a)]
-        for line_b, seg_b in small[a + 1 :]:
-            last = column[-1][1]
-            if id(seg_b) in used or line_b == column[-1][0]:
-                continue
-            same_x = abs((seg_b.x0 + seg_b.x1) / 2 - (last.x0 + last.x1) / 2) <= 0.6 * last.size
-            if same_x and seg_b.top - last.bottom <= 3 * last.size:
-                column.append((line_b, seg_b))
-        if len(column) >= _MIN_STACK:
-            stacks.append([s for _, s in column])
-            used.update(id(s) for _, s in column)
-    rest = {i: _value_pieces(_rejoined([s for s in fine[i] if id(s) not in used])) for i in fine}
-    return stacks, rest
-
-
-def _rejoined(pieces: list[Segment]) -> list[Segment]:
-    """Word-gap pieces joined back into cells, except where a label opens with an ordinal (a group
-    label printed close to its row's label: `（三）不予 1.属于国家秘密`) or a number stands."""
-    out: list[Segment] = []
-    for piece in pieces:
-        if out:
-            left = out[-1]
-            near = piece.x0 - left.x1 <= CELL_GAP_EMS * max(left.size, piece.size)
-            if near and not starts_with_ordinal(piece.text) and not is_value(piece.text) and not is_value(left.text):
-                out[-1] = Segment(
-                    f"{left.text} {piece.text}",
-                    left.x0,
-                    min(left.top, piece.top),
-                    piece.x1,
-                    max(left.bottom, piece.bottom),
-                    max(left.size, piece.size),
-                )
-                continue
-        out.append(piece)
-    return out
-
-
-def _value_pieces(segments: list[Segment]) -> list[Segment]:
-    """Segments, with a run of numbers printed closer than a cell gap (`12 3`) cut into its numbers."""
-    out: list[Segment] = []
-    for segment in segments:
-        words = segment.text.split()
-        if len(words) >= 2 and all(is_value(w) for w in words):
-            out.extend(_cut(segment, len(words)))
-        else:
-            out.append(segment)
-    return out
-
-
-def _cut(segment: Segment, count: int) -> list[Segment]:
-    """A segment of `count` numbers as one segment each, placed by their share of the characters."""
-    words = segment.text.split()
-    width = (segment.x1 - segment.x0) / max(1, len(segment.text))
-    pieces: list[Segment] = []
-    at = 0
-    for word in words[:count]:
-        at = segment.text.index(word, at)
-        x0 = segment.x0 + at * width
-        pieces.append(Segment(word, x0, segment.top, x0 + len(word) * width, segment.bottom, segment.size))
-        at += len(word)
-    return pieces
-
-
 def _grid(lines: list[TextLine], number: int) -> Grid | None:
-    stacks, rest = _stacks(lines)
+    stacks, rest = cell_pieces(lines)
     value_rows = {i for i in range(len(lines)) if _values_in(rest[i])}
     head = _header_end(lines, rest, value_rows)
     if head >= len(lines):
