@@ -5,7 +5,9 @@ out one character between rows, a wrapped label's pieces come out above and belo
 So each page is read from geometry: ruled tables from their lines (`pdf_ruled`), unruled ones
 from alignment (`pdf_aligned`), the rest as lines (`pdf_text`); tables are written as the ` | `
 rows the HTML reader writes, carried over page breaks (`pdf_layout`), every line and cell with
-its box, every page with a picture (`pdf_render`).
+its box, every page with a picture (`pdf_render`). An unruled table's columns come from its header
+as much as from its numbers, so a page that goes on with such a table without printing its header
+again is read under the header the page before printed (`pdf_aligned.open_table`).
 
 A PDF whose pages carry no text layer but images is a scan: it goes to OCR (`extractor.ingest.scan`);
 one with neither is refused (`no_text_layer`). A PDF locked with a password is refused
