@@ -19,7 +19,9 @@ import pytest
 from extractor.ingest import IngestError, load_bytes
 from extractor.ingest.pages import box_for
 from extractor.ingest.pdf import pdf_document
-from extractor.ingest.pdf_text import cell_text, fold, glyphs_of, is_page_number
+from extractor.ingest.pdf_aligned import aligned_blocks
+from extractor.ingest.pdf_grid import Grid
+from extractor.ingest.pdf_text import Glyph, cell_text, fold, glyphs_of, group_lines, is_page_number
 from extractor.pipeline import extract
 
 FONT = "STSong-Light"
@@ -116,10 +118,16 @@ def _rows_height(keys: list[str]) -> float:
 
 
 def draw_report(
-    values: dict[str, dict[str, int]], ruled: Ruling, break_after: tuple[str, ...] = (), top: float = 60.0
+    values: dict[str, dict[str, int]],
+    ruled: Ruling,
+    break_after: tuple[str, ...] = (),
+    top: float = 60.0,
+    blank_zeros: bool = False,
+    repeat_header: bool = True,
 ) -> bytes:
     """A short report: title, table 3 (header, rows, vertical group label); `break_after` cuts the
-    table after those rows, repeats the header on each next page and prints page numbers."""
+    table after those rows, repeats the header on each next page and prints page numbers;
+    `blank_zeros` prints every zero as an empty cell; `repeat_header` False prints the header once."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
@@ -136,8 +144,8 @@ def draw_report(
         if number:
             sheet.new_page(footer=True)
             top = 60.0
-        y = _draw_header(sheet, top, ruled)
-        _draw_rows(sheet, values, part, y, ruled, group_label=number == 0)
+        y = _draw_header(sheet, top, ruled) if repeat_header or not number else top
+        _draw_rows(sheet, values, part, y, ruled, group_label=number == 0, blank_zeros=blank_zeros)
     if cuts:
         sheet.text(PAGE_W / 2 - 10, PAGE_H - 40, f"- {sheet.page} -", 8)
     sheet.canvas.save()  # type: ignore[attr-defined]
@@ -165,7 +173,13 @@ def _draw_header(sheet: Sheet, top: float, ruled: Ruling) -> float:
 
 
 def _draw_rows(
-    sheet: Sheet, values: dict[str, dict[str, int]], keys: list[str], top: float, ruled: Ruling, group_label: bool
+    sheet: Sheet,
+    values: dict[str, dict[str, int]],
+    keys: list[str],
+    top: float,
+    ruled: Ruling,
+    group_label: bool,
+    blank_zeros: bool = False,
 ) -> None:
     """The rows; the group label is printed in the first part of its cell only, as a word processor does."""
     right = X_VALUES + len(COLUMNS) * VALUE_W
@@ -182,7 +196,8 @@ def _draw_rows(
             sheet.text(label_x + 3, y + PAD + i * LINE, line)
         middle = y + height / 2 - SIZE / 2
         for index, column in enumerate(COLUMNS):
-            sheet.text(X_VALUES + index * VALUE_W + 6, middle, str(values[key][column]))
+            if values[key][column] or not blank_zeros:
+                sheet.text(X_VALUES + index * VALUE_W + 6, middle, str(values[key][column]))
         if ruled:
             sheet.rule(X_LABEL if in_group and key != group[0] else X_GROUP, y, right, y)
             sheet.rule(X_GROUP, y, X_GROUP, y + height)
@@ -282,6 +297,36 @@ def test_the_pipeline_reads_every_value_without_flags(values: dict[str, dict[str
     assert not wrong
     flagged = [key for key in expected if key in flat["flags"]]
     assert len(flagged) <= 2, flagged
+
+
+def test_unruled_empty_cells_stay_in_their_columns(values: dict[str, dict[str, int]]) -> None:
+    """Zeros printed as nothing: every number stays under its header, every blank is an empty cell."""
+    flat, _ = pdf_document(draw_report(values, False, blank_zeros=True))
+    rows = table_rows(flat.text)
+    assert any(0 in values[key].values() for key, _ in ROWS)
+    for key, label in ROWS:
+        row = row_for(rows, label[:6])
+        assert row[-7:] == [str(values[key][c]) if values[key][c] else "" for c in COLUMNS], (key, row)
+    assert row_for(rows, "自然人")[-7:] == list(HEADER)
+
+
+def test_an_unruled_table_with_no_number_is_rows_of_empty_cells() -> None:
+    """A table whose every value is a blank zero: its columns come from the header alone."""
+    zeros = {key: dict.fromkeys(COLUMNS, 0) for key, _ in ROWS}
+    flat, _ = pdf_document(draw_report(zeros, False, blank_zeros=True))
+    rows = table_rows(flat.text)
+    for _, label in ROWS:
+        row = row_for(rows, label[:6])
+        assert row[-7:] == [""] * 7 and row[-8].strip(), (label, row)
+
+
+def test_the_pipeline_reads_blank_zeros_of_an_unruled_table(values: dict[str, dict[str, int]]) -> None:
+    data = draw_report(values, False, break_after=("unable_unclear",), top=420.0, blank_zeros=True)
+    flat = extract(load_bytes(data, "report.pdf")).flat()
+    expected = {f"t3.{key}.{column}": values[key][column] for key, _ in ROWS for column in COLUMNS}
+    read = {key: flat["fields"].get(key) for key in expected}
+    assert not {key: (read[key], value) for key, value in expected.items() if read[key] != value}
+    assert len([key for key in expected if key in flat["flags"]]) <= 2
 
 
 def test_kangxi_radicals_read_as_the_ideographs_they_print() -> None:
@@ -576,3 +621,63 @@ def test_limits_ignore_values_that_would_lift_them(monkeypatch: pytest.MonkeyPat
         assert (max_pages(), page_seconds()) == (DEFAULT_MAX_PAGES, DEFAULT_PAGE_SECONDS)
     monkeypatch.setenv("GONGKAI_MAX_PAGES", "12")
     assert max_pages() == 12
+
+
+def _words(*placed: tuple[str, float, float]) -> list[Glyph]:
+    """Glyphs of words printed at (text, x, top) in 9 pt: CJK a full em wide, digits half."""
+    glyphs: list[Glyph] = []
+    for text, x, top in placed:
+        for char in text:
+            width = SIZE if ord(char) > 0x2E80 else SIZE / 2
+            glyphs.append(Glyph(char, x, top, x + width, top + SIZE, SIZE))
+            x += width
+    return glyphs
+
+
+def _aligned_rows(glyphs: list[Glyph]) -> list[list[str]]:
+    blocks = aligned_blocks(group_lines(glyphs), 1)
+    grids = [b for b in blocks if isinstance(b, Grid)]
+    assert len(grids) == 1, blocks
+    return [[c.text for c in row if c is not None] for row in grids[0].rows]
+
+
+# an unruled table: a label column and three columns of values, centred under their headers
+_HEAD = [("项目", 60.0, 100.0), ("甲类", 200.0, 100.0), ("乙类", 280.0, 100.0), ("丙类", 360.0, 100.0)]
+
+
+def test_an_unruled_row_keeps_its_blank_cells_in_their_columns() -> None:
+    rows = _aligned_rows(
+        _words(
+            *_HEAD,
+            ("一、第一项", 60, 120), ("5", 207, 120), ("7", 367, 120),
+            ("二、第二项", 60, 140), ("12", 365, 140),
+            ("三、第三项", 60, 160),
+        )
+    )  # fmt: skip
+    assert rows[0] == ["项目", "甲类", "乙类", "丙类"]
+    assert rows[1:] == [["一、第一项", "5", "", "7"], ["二、第二项", "", "", "12"], ["三、第三项", "", "", ""]]
+
+
+def test_a_number_between_two_columns_is_left_for_the_reader_to_place() -> None:
+    rows = _aligned_rows(
+        _words(
+            *_HEAD,
+            ("一、第一项", 60, 120), ("5", 207, 120), ("3", 287, 120), ("7", 367, 120),
+            ("二、第二项", 60, 140), ("123456", 236, 140),
+        )
+    )  # fmt: skip
+    assert rows[1] == ["一、第一项", "5", "3", "7"]
+    assert rows[2] == ["二、第二项", "123456"]  # no empty cell written: which column it is in is not known
+
+
+def test_an_unruled_table_cut_without_its_header_keeps_its_columns_on_the_next_page(
+    values: dict[str, dict[str, int]],
+) -> None:
+    """The next page's rows are read under the header printed on the page before."""
+    data = draw_report(values, False, break_after=("unable_unclear",), blank_zeros=True, repeat_header=False)
+    flat, _ = pdf_document(data)
+    rows = table_rows(flat.text)
+    for key, label in ROWS[ROWS.index(("unable_unclear", "3.补正后申请内容仍不明确")) + 1 :]:
+        row = row_for(rows, label[:6])
+        assert row[-7:] == [str(values[key][c]) if values[key][c] else "" for c in COLUMNS], (key, row)
+    assert sum(row[-7:] == list(HEADER) for row in rows) == 1  # the header is written once

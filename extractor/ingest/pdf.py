@@ -5,7 +5,9 @@ out one character between rows, a wrapped label's pieces come out above and belo
 So each page is read from geometry: ruled tables from their lines (`pdf_ruled`), unruled ones
 from alignment (`pdf_aligned`), the rest as lines (`pdf_text`); tables are written as the ` | `
 rows the HTML reader writes, carried over page breaks (`pdf_layout`), every line and cell with
-its box, every page with a picture (`pdf_render`).
+its box, every page with a picture (`pdf_render`). An unruled table's columns come from its header
+as much as from its numbers, so a page that goes on with such a table without printing its header
+again is read under the header the page before printed (`pdf_aligned.open_table`).
 
 A PDF whose pages carry no text layer but images is a scan: it goes to OCR (`extractor.ingest.scan`);
 one with neither is refused (`no_text_layer`). A PDF locked with a password is refused
@@ -25,7 +27,7 @@ from typing import Any
 from extractor.ingest.errors import IngestError
 from extractor.ingest.limits import max_pages, page_seconds, pages_cut_note
 from extractor.ingest.pages import Flattened, Page, PageProgress, TextBuilder
-from extractor.ingest.pdf_aligned import aligned_blocks
+from extractor.ingest.pdf_aligned import OpenTable, aligned_blocks, open_table
 from extractor.ingest.pdf_grid import Grid
 from extractor.ingest.pdf_layout import Block, PageBlocks, carry_tables, drop_furniture, write
 from extractor.ingest.pdf_pdfium import PdfiumText, unmapped_share
@@ -86,8 +88,13 @@ def _read_pages(
     pictures_only: list[int] = []  # pages printed as images with no text on them: scanned pages
     started = time.monotonic()
     budget = page_seconds()
+    carried: OpenTable | None = None  # the unruled table the last page ended with
     for page in pdf_pages:
-        blocks, count = _page_blocks(page, pdfium_text)
+        blocks, count = _page_blocks(page, pdfium_text, carried)
+        if carried and carried.printed and read and _took_header(blocks, page.page_number):
+            printed = carried.printed
+            read[-1].blocks = [b for b in read[-1].blocks if not any(b is line for line in printed)]
+        carried = open_table(blocks, float(page.height))
         chars += count
         if page.images:
             has_images = True
@@ -110,21 +117,41 @@ def _read_pages(
     return read, sizes, has_images, chars
 
 
-def _page_blocks(page: Any, pdfium_text: PdfiumText) -> tuple[list[Block], int]:
-    """One page's tables and lines, top to bottom, and how many glyphs it printed."""
+def _page_blocks(page: Any, pdfium_text: PdfiumText, carried: OpenTable | None) -> tuple[list[Block], int]:
+    """One page's tables and lines, top to bottom, and how many glyphs it printed.
+
+    `carried` is the unruled table the page before ended with (see `aligned_blocks`)."""
     glyphs = glyphs_of(page.chars)
     if unmapped_share(glyphs) > _MAX_UNMAPPED:  # pdfminer could not map the font: ask pdfium
         glyphs = pdfium_text.glyphs(page.page_number - 1, float(page.height))
     grids, outside = ruled_grids(page, glyphs, page.page_number)
-    blocks: list[Block] = [*grids, *aligned_blocks(group_lines(outside), page.page_number)]
+    number = page.page_number
+    blocks: list[Block] = [*grids, *aligned_blocks(group_lines(outside), number, carried)]
     for block in blocks:
         if isinstance(block, Grid):
             for row in block.rows:
                 for cell in row:
-                    if cell is not None:
+                    if cell is not None and not cell.page:  # a carried header's cells keep their page
                         cell.page = block.page
-    blocks.sort(key=lambda block: block.top)
+    blocks.sort(key=lambda block: _top_on(block, number))
     return blocks, len(glyphs)
+
+
+def _top_on(block: Block, number: int) -> float:
+    """Where a block starts on page `number` (a grid whose header was printed on the page before
+    starts where its first row on this page does)."""
+    if isinstance(block, Grid):
+        tops = [c.rect[1] for row in block.rows for c in row if c is not None and c.page in (0, number)]
+        return min(tops, default=block.top)
+    return block.top
+
+
+def _took_header(blocks: list[Block], number: int) -> bool:
+    """The page opens with a table read under the header the page before printed."""
+    return any(
+        isinstance(b, Grid) and any(c is not None and c.page == number - 1 for row in b.rows for c in row)
+        for b in blocks
+    )
 
 
 def _open_error(exc: Exception) -> IngestError:

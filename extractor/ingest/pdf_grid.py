@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 Rect = tuple[float, float, float, float]  # x0, top, x1, bottom in points, origin top-left
 
@@ -54,6 +55,9 @@ class Grid:
     ruled: bool = True
     # an unruled table's columns of numbers (x0, x1): how a part on the next page is recognised
     bands: list[tuple[float, float]] = field(default_factory=list)
+    # an unruled table's header lines (pdf_text.TextLine): the next page's part is read under them
+    header: list[Any] = field(default_factory=list)
+    size: float = 0.0  # an unruled table's rows' type size
 
     @property
     def width(self) -> int:
@@ -83,7 +87,11 @@ class Grid:
         return edges
 
     def label_columns(self) -> int:
-        """How many columns on the left hold no number: the row labels (a row group's label among them)."""
+        """How many columns on the left hold no number: the row labels (a row group's label among them).
+
+        An unruled table's columns of values are its bands, numbers or not (a column of blank zeros)."""
+        if not self.ruled and self.bands:
+            return max(0, self.width - len(self.bands))
         for index in range(self.width):
             cells = [row[index] for row in self.rows if index < len(row)]
             if any(cell is not None and cell.text.strip() and is_value(cell.text) for cell in cells):
