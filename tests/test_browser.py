@@ -318,3 +318,60 @@ def test_a_flagged_value_shows_the_crop_of_its_page(paged_server: tuple[str, int
             assert not errors, errors
         finally:
             browser.close()
+
+
+@pytest.fixture
+def scanned_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    """`gongkai serve` over a database holding one scanned report (a generated image-only PDF at 200 dpi
+    with skew, blur, JPEG artefacts and a red seal), read by OCR. (base URL, document id)."""
+    from evals.messy import generate
+    from extractor.ingest import load_bytes
+
+    scan = generate("scan", seed=5, count=1, dpi=200)[0]
+    doc = load_bytes(scan.body, f"{scan.name}.{scan.ext}")
+    db = f"sqlite:///{tmp_path / 'scanned.db'}"
+    svc = ReviewService(db)
+    try:
+        svc.create_user("ann", "reviewer", PASSWORD)
+        extraction = svc.extract(doc)
+        # a scanned report is never read perfectly clean: at least its publisher mistake or an OCR doubt
+        assert any(f.flagged and f.span for f in extraction.fields.values())
+        svc.store_run(doc, extraction)
+        document_id = svc.store_document(doc)
+    finally:
+        svc.close()
+    with running_serve(db, tmp_path / "serve.log") as base:
+        yield base, document_id
+
+
+def test_a_scanned_reports_flagged_value_shows_the_crop_of_the_scan(scanned_server: tuple[str, int]) -> None:
+    server, document_id = scanned_server
+    sync_playwright = _playwright()
+    OUT.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda m: _record_console(errors, m))
+            page.on("response", lambda r: _record_failure(errors, r))
+            _login(page, server)
+            with page.expect_response(re.compile(r"/api/documents/\d+/pages/\d+\.png$")) as picture:
+                page.goto(f"{server}/ui/documents/{document_id}")
+            assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+            key = _focused(page)  # the first flagged cell has the focus on load
+            assert key is not None
+            td = page.locator(f'td.cell[data-key="{key}"]')
+            assert td.get_attribute("data-state") == "flagged" and td.get_attribute("data-page")
+            view, mark = page.locator("#crop-view"), page.locator("#crop-mark")
+            assert page.locator("#page-crop").is_visible() and view.is_visible()
+            assert view.evaluate("v => v.dataset.key") == key
+            outer, inner = view.bounding_box(), mark.bounding_box()
+            assert outer is not None and inner is not None
+            assert outer["x"] <= inner["x"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(OUT / "review-scan-crop.png"))
+            assert not errors, errors
+        finally:
+            browser.close()
