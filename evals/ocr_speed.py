@@ -1,0 +1,120 @@
+"""OCR speed, and accuracy on scanned pages whose values are known.
+
+    python -m evals.ocr_speed [--pages N] [--dpi 200]
+        seconds per page for OCR of synthetic report pages (tables drawn in Noto Sans CJK)
+    python -m evals.ocr_speed --gold G.gold.json ... [--dpi 150] [--angle 1.5] [--blur 0.8]
+        each gold report's tables drawn as a two-page scanned PDF, read through `load_bytes` and
+        the rules reader, scored as `gongkai eval` scores (FIELDS.md): accuracy, wrong values
+        (silent / flagged), seconds per page
+
+Seconds are wall time and the process's CPU time: the machine is shared, so wall time varies
+with the other jobs; CPU time / cores is what the OCR itself costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from evals.ocr_render import degrade, font_available, png_bytes, report_pages, scanned_pdf
+from evals.score import score
+from evals.synth.values import random_values
+from extractor.ingest import IngestError, load_bytes
+from extractor.ingest.ocr_engine import engine_ready
+from extractor.ingest.scan import image_document
+from extractor.pipeline import extract
+
+
+def _synthetic_gold(seed: int) -> dict[str, Any]:
+    values = random_values(random.Random(seed), "2021")
+    return {"template": values.template, "year": values.year, "agency": values.agency.name, "fields": values.fields}
+
+
+def speed(pages: int, dpi: int, angle: float, blur: float) -> None:
+    images: list[bytes] = []
+    seed = 0
+    while len(images) < pages:
+        for image in report_pages(_synthetic_gold(seed), dpi=dpi, seed=seed):
+            images.append(png_bytes(degrade(image, angle, blur, seed)))
+        seed += 1
+    images = images[:pages]
+    engine_ready()
+    walls: list[float] = []
+    cpus: list[float] = []
+    for data in images:
+        wall, cpu = time.perf_counter(), time.process_time()
+        image_document(data)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    for i, (w, c) in enumerate(zip(walls, cpus, strict=True), start=1):
+        print(f"page {i}: {w:.2f} s wall, {c:.2f} s CPU")
+    print(
+        f"OCR seconds per page ({dpi} dpi, {len(walls)} pages): {sum(walls) / len(walls):.2f} wall, "
+        f"{sum(cpus) / len(cpus):.2f} CPU (max {max(walls):.2f} wall)"
+    )
+
+
+def accuracy(golds: list[Path], dpi: int, angle: float, blur: float) -> None:
+    engine_ready()
+    totals = {"fields": 0, "correct": 0, "silent": 0, "flagged": 0, "invented": 0, "pages": 0, "seconds": 0.0}
+    for path in golds:
+        gold = json.loads(path.read_text(encoding="utf-8"))
+        images = [degrade(image, angle, blur, i) for i, image in enumerate(report_pages(gold, dpi=dpi))]
+        data = scanned_pdf(images, dpi)
+        started = time.perf_counter()
+        try:
+            result = extract(load_bytes(data, path.name.replace(".gold.json", ".pdf")))
+            flat: dict[str, Any] | None = result.flat()
+            error = ""
+        except IngestError as exc:
+            flat, error = None, str(exc)
+        seconds = time.perf_counter() - started
+        doc = score(str(gold.get("doc", path.name)), flat, gold, seconds, error)
+        wrong = [(k, (flat or {}).get("fields", {}).get(k), gold["fields"][k]) for k in doc.silent_keys]
+        print(
+            f"{doc.doc}: {doc.correct}/{doc.gold_fields} correct, {doc.silent_errors} silent, "
+            f"{doc.flagged_errors} flagged wrong, {doc.invented} invented, {seconds / len(images):.2f} s/page"
+            + (f" ERROR {error}" if error else "")
+        )
+        for key, got, expected in wrong:
+            print(f"    silent {key}: read {got}, gold {expected}")
+        totals["fields"] += doc.gold_fields
+        totals["correct"] += doc.correct
+        totals["silent"] += doc.silent_errors
+        totals["flagged"] += doc.flagged_errors
+        totals["invented"] += doc.invented
+        totals["pages"] += len(images)
+        totals["seconds"] += seconds
+    fields = totals["fields"] or 1
+    print(
+        f"total ({dpi} dpi, angle {angle:g}°, blur {blur:g}): accuracy {totals['correct'] / fields:.1%} "
+        f"({totals['correct']}/{totals['fields']}), silent {totals['silent']}, flagged wrong {totals['flagged']}, "
+        f"invented {totals['invented']}, {totals['seconds'] / max(1, int(totals['pages'])):.2f} s/page end to end"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.ocr_speed", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=4, help="synthetic pages to time (default 4)")
+    parser.add_argument("--dpi", type=int, default=200)
+    parser.add_argument("--angle", type=float, default=0.0, help="rotate each page by this many degrees")
+    parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur radius in pixels (and light noise)")
+    parser.add_argument("--gold", type=Path, nargs="*", default=[], help="score these gold reports' drawn tables instead")
+    args = parser.parse_args(argv)
+    if not font_available():
+        print("the Noto Sans CJK font is missing (apt install fonts-noto-cjk)", file=sys.stderr)
+        return 2
+    if args.gold:
+        accuracy(args.gold, args.dpi, args.angle, args.blur)
+    else:
+        speed(args.pages, args.dpi, args.angle, args.blur)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
