@@ -144,9 +144,10 @@ def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0) -> list[Im
                     y += pen.px(_TITLE_PT * 1.6)
                 y += pen.px(_TEXT_PT)
                 continue
-            draw.text((left, y), HEADINGS[name], fill=0, font=pen.font(_TEXT_PT))  # type: ignore[index]
+            table = tables[name]  # type: ignore[index]
+            draw.text((left, y), HEADINGS[table.name], fill=0, font=pen.font(_TEXT_PT))
             y += pen.px(_TEXT_PT * 2)
-            y = _draw_table(draw, tables[name], pen, y, left, width) + pen.px(_TEXT_PT * 2)
+            y = _draw_table(draw, table, pen, y, left, width) + pen.px(_TEXT_PT * 2)
         height = max(pen.px(_A4_POINTS[1]), y + pen.px(_MARGIN))
         pages.append(image.crop((0, 0, size[0], height)))
     return pages

@@ -61,12 +61,21 @@ def speed(pages: int, dpi: int, angle: float, blur: float) -> None:
 
 def accuracy(golds: list[Path], dpi: int, angle: float, blur: float) -> None:
     engine_ready()
-    totals = {"fields": 0, "correct": 0, "silent": 0, "flagged": 0, "invented": 0, "pages": 0, "seconds": 0.0}
+    totals = {
+        "fields": 0,
+        "correct": 0,
+        "silent": 0,
+        "flagged": 0,
+        "invented": 0,
+        "pages": 0,
+        "seconds": 0.0,
+        "cpu": 0.0,
+    }
     for path in golds:
         gold = json.loads(path.read_text(encoding="utf-8"))
         images = [degrade(image, angle, blur, i) for i, image in enumerate(report_pages(gold, dpi=dpi))]
         data = scanned_pdf(images, dpi)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             result = extract(load_bytes(data, path.name.replace(".gold.json", ".pdf")))
             flat: dict[str, Any] | None = result.flat()
@@ -74,11 +83,13 @@ def accuracy(golds: list[Path], dpi: int, angle: float, blur: float) -> None:
         except IngestError as exc:
             flat, error = None, str(exc)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         doc = score(str(gold.get("doc", path.name)), flat, gold, seconds, error)
         wrong = [(k, (flat or {}).get("fields", {}).get(k), gold["fields"][k]) for k in doc.silent_keys]
         print(
             f"{doc.doc}: {doc.correct}/{doc.gold_fields} correct, {doc.silent_errors} silent, "
-            f"{doc.flagged_errors} flagged wrong, {doc.invented} invented, {seconds / len(images):.2f} s/page"
+            f"{doc.flagged_errors} flagged wrong, {doc.invented} invented, "
+            f"{seconds / len(images):.2f} s/page wall, {cpu / len(images):.2f} CPU"
             + (f" ERROR {error}" if error else "")
         )
         for key, got, expected in wrong:
@@ -90,11 +101,14 @@ def accuracy(golds: list[Path], dpi: int, angle: float, blur: float) -> None:
         totals["invented"] += doc.invented
         totals["pages"] += len(images)
         totals["seconds"] += seconds
+        totals["cpu"] += cpu
     fields = totals["fields"] or 1
+    pages = max(1, int(totals["pages"]))
     print(
         f"total ({dpi} dpi, angle {angle:g}°, blur {blur:g}): accuracy {totals['correct'] / fields:.1%} "
         f"({totals['correct']}/{totals['fields']}), silent {totals['silent']}, flagged wrong {totals['flagged']}, "
-        f"invented {totals['invented']}, {totals['seconds'] / max(1, int(totals['pages'])):.2f} s/page end to end"
+        f"invented {totals['invented']}, per page end to end {totals['seconds'] / pages:.2f} s wall, "
+        f"{totals['cpu'] / pages:.2f} s CPU"
     )
 
 
@@ -104,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dpi", type=int, default=200)
     parser.add_argument("--angle", type=float, default=0.0, help="rotate each page by this many degrees")
     parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur radius in pixels (and light noise)")
-    parser.add_argument("--gold", type=Path, nargs="*", default=[], help="score these gold reports' drawn tables instead")
+    parser.add_argument(
+        "--gold", type=Path, nargs="*", default=[], help="score these gold reports' drawn tables instead"
+    )
     args = parser.parse_args(argv)
     if not font_available():
         print("the Noto Sans CJK font is missing (apt install fonts-noto-cjk)", file=sys.stderr)

@@ -50,7 +50,7 @@ class Table:
 def _line_mask(gray: GrayImage, text_height: float) -> GrayImage:
     """Only the rulings: strokes much longer than any character, horizontal or vertical."""
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    height, width = gray.shape[:2]
+    width = gray.shape[1]
     across = max(20, int(min(width / 25, text_height * 4)))
     down = max(12, int(text_height * 1.2))
     horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1)))

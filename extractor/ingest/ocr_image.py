@@ -41,7 +41,9 @@ def _open(data: bytes) -> Image.Image:
 def _too_many_pixels(exc: Exception) -> IngestError:
     del exc
     limit = Image.MAX_IMAGE_PIXELS or 0
-    return IngestError("too_large", f"image is too large in pixels (over {limit / 1e6:.0f} megapixels): not a page scan")
+    return IngestError(
+        "too_large", f"image is too large in pixels (over {limit / 1e6:.0f} megapixels): not a page scan"
+    )
 
 
 def frame_count(data: bytes) -> int:
@@ -84,19 +86,39 @@ def skew_angle(gray: GrayImage) -> float:
     text lines are found the same way once the text is smeared into bars along its lines.
     """
     height, width = gray.shape[:2]
-    scale = min(1.0, 1200 / max(height, width))
-    small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-    _, binary = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    scale = min(1.0, 1000 / max(height, width))
+    small = cv2.resize(
+        gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA
+    )
+    binary: GrayImage = np.asarray(cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1], np.uint8)
     angle = _line_angle(binary, min_length=small.shape[1] // 4)
     if angle is None:  # no rulings: smear characters into text-line bars and measure those
         bars = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (25, 1)))
-        edges = cv2.Canny(bars, 50, 150)
+        edges: GrayImage = np.asarray(cv2.Canny(bars, 50, 150), np.uint8)
         angle = _line_angle(edges, min_length=small.shape[1] // 6)
-    return angle or 0.0
+    return _refined(binary, angle or 0.0)
+
+
+def _refined(binary: GrayImage, coarse: float) -> float:
+    """The angle near `coarse` (±0.6°, 0.05° steps) at which the ink's rows are sharpest: Hough
+    angles come in 0.5° steps, and a 0.3° error drifts 9 pixels across a 200 dpi page."""
+    height, width = binary.shape[:2]
+    best, best_score = coarse, -1.0
+    for step in range(-12, 13):
+        angle = coarse + step * 0.05
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
+        turned = cv2.warpAffine(binary, matrix, (width, height), flags=cv2.INTER_NEAREST, borderValue=0)
+        rows = turned.sum(axis=1, dtype=np.float64)
+        score = float(np.square(rows).sum())
+        if score > best_score:
+            best, best_score = angle, score
+    return best
 
 
 def _line_angle(binary: GrayImage, min_length: int) -> float | None:
-    lines = cv2.HoughLinesP(binary, 1, math.pi / 360, threshold=max(20, min_length // 2), minLineLength=min_length, maxLineGap=4)
+    lines = cv2.HoughLinesP(
+        binary, 1, math.pi / 360, threshold=max(20, min_length // 2), minLineLength=min_length, maxLineGap=4
+    )
     if lines is None:
         return None
     angles: list[float] = []

@@ -19,8 +19,9 @@ from extractor.ingest.ocr_grid import GridCell, Table
 from extractor.ingest.pages import Cell, TextBuilder
 
 LOW_SCORE = 0.5  # a cell read below this (after its second reading) is listed for the reconciler to judge
-_NUMBERISH = re.compile(r"[+\-－]?[0-9oOlI|]+(?:[.,，][0-9oOlI|]+)*%?")
-_DIGIT_FIXES = str.maketrans({"o": "0", "O": "0", "l": "1", "I": "1", "|": "1"})
+_NUMBERISH = re.compile(r"[+\-－]?[0-9oO〇○lI|]+(?:[.,，][0-9oO〇○lI|]+)*%?")
+_DIGIT_FIXES = str.maketrans({"o": "0", "O": "0", "〇": "0", "○": "0", "l": "1", "I": "1", "|": "1"})
+_LONE_ZEROS = ("o", "O", "〇", "○", "。")  # a blurred 0 alone in its cell
 _NUMBER = re.compile(r"[+\-－]?\d+(?:[.,，]\d+)*%?")
 
 
@@ -39,7 +40,9 @@ def mend_digits(text: str) -> str:
     """`o`/`O` → 0 and `l`/`I`/`|` → 1 (and full-width digits → ASCII) in a cell that is a number once
     they are mended; any other text unchanged."""
     compact = unicodedata.normalize("NFKC", text).replace(" ", "")
-    if (compact and _NUMBERISH.fullmatch(compact) and any(c.isdigit() for c in compact)) or compact in ("o", "O"):
+    if compact in _LONE_ZEROS:
+        return "0"
+    if compact and _NUMBERISH.fullmatch(compact) and any(c.isdigit() for c in compact):
         return compact.translate(_DIGIT_FIXES)
     return text
 
@@ -98,7 +101,12 @@ class PageWriter:
     def _cell(self, boxes: Sequence[TextBox], frame: tuple[float, float, float, float] | None = None) -> Cell:
         text = mend_digits(_joined([b for line in _lines(boxes) for b in line]))
         if frame is None and boxes:
-            frame = (min(b.x0 for b in boxes), min(b.top for b in boxes), max(b.x1 for b in boxes), max(b.bottom for b in boxes))
+            frame = (
+                min(b.x0 for b in boxes),
+                min(b.top for b in boxes),
+                max(b.x1 for b in boxes),
+                max(b.bottom for b in boxes),
+            )
         box = None if frame is None else (self.page, *frame)
         return Cell(text, box)
 
@@ -203,6 +211,8 @@ def _owner(cells: Sequence[GridCell], box: TextBox) -> GridCell:
     def overlap(cell: GridCell) -> float:
         w = min(cell.x1, box.x1) - max(cell.x0, box.x0)
         h = min(cell.bottom, box.bottom) - max(cell.top, box.top)
-        return max(w, 0.0) * max(h, 0.0) - 1e-6 * (abs((cell.x0 + cell.x1) / 2 - x) + abs((cell.top + cell.bottom) / 2 - y))
+        return max(w, 0.0) * max(h, 0.0) - 1e-6 * (
+            abs((cell.x0 + cell.x1) / 2 - x) + abs((cell.top + cell.bottom) / 2 - y)
+        )
 
     return max(cells, key=overlap)

@@ -93,7 +93,7 @@ def _ocr_within(gray: GrayImage, seconds: float) -> _PageResult | None:
     def work() -> None:
         try:
             result.append(_ocr(gray))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:  # handed to the caller's thread
             failure.append(exc)
 
     worker = threading.Thread(target=work, name="gongkai-ocr-page", daemon=False)
@@ -136,7 +136,10 @@ def _read(pages: Iterator[GrayImage], count: int, progress: Progress | None) -> 
 
 def _low_score_notes(low: list[LowScore]) -> list[str]:
     """One parseable line per low-confidence cell: `OCR low confidence 0.42 at 1234-1236 (page 2): 36`."""
-    lines = [f"OCR low confidence {item.score:.2f} at {item.start}-{item.end} (page {item.page}): {item.text}" for item in low[:_LOW_SCORE_NOTES]]
+    lines = [
+        f"OCR low confidence {item.score:.2f} at {item.start}-{item.end} (page {item.page}): {item.text}"
+        for item in low[:_LOW_SCORE_NOTES]
+    ]
     if len(low) > _LOW_SCORE_NOTES:
         lines.append(f"OCR low confidence on {len(low) - _LOW_SCORE_NOTES} more cells")
     return lines
