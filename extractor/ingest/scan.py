@@ -59,13 +59,20 @@ def _env_number(name: str, default: float) -> float:
 def scanned_pdf_document(data: bytes, *, progress: Progress | None = None) -> Flattened:
     """A PDF without a text layer, read page by page by OCR."""
     count = pdf_page_count(data)
-    return _read(pdf_pages(data, _max_pages()), count, progress)
+    return _read(
+        pdf_pages(data, _max_pages()),
+        count,
+        progress,
+        nothing=("no_text_layer", "PDF has no text layer and OCR found no text on its pages"),
+    )
 
 
 def image_document(data: bytes, *, progress: Progress | None = None) -> Flattened:
     """A PNG, JPEG or TIFF (every frame of a multi-page TIFF a page), read by OCR."""
     count = frame_count(data)
-    return _read(image_pages(data, _max_pages()), count, progress)
+    return _read(
+        image_pages(data, _max_pages()), count, progress, nothing=("no_text", "OCR found no text in the image")
+    )
 
 
 @dataclass
@@ -104,7 +111,8 @@ def _ocr_within(gray: GrayImage, seconds: float) -> _PageResult | None:
     return result[0] if result else None
 
 
-def _read(pages: Iterator[GrayImage], count: int, progress: Progress | None) -> Flattened:
+def _read(pages: Iterator[GrayImage], count: int, progress: Progress | None, nothing: tuple[str, str]) -> Flattened:
+    """OCR every page within the limits; `nothing` is the error (code, line) when no page has text."""
     limit = _max_pages()
     seconds = _page_seconds()
     total = min(count, limit)
@@ -128,8 +136,8 @@ def _read(pages: Iterator[GrayImage], count: int, progress: Progress | None) -> 
                 notes.append(f"page {number} was turned {page.angle:+.1f}° upright before OCR")
         if progress is not None:
             progress(number, total)
-    if not builder.length or not builder.build().text.strip():
-        raise IngestError("no_text", "OCR found no text on any page of the scan")
+    if not builder.build().text.strip():
+        raise IngestError(*nothing)
     notes.extend(_low_score_notes(low))
     return builder.build(out_pages, notes)
 
