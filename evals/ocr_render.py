@@ -76,7 +76,9 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     return [*lines, current] if current else lines or [""]
 
 
-def _draw_table(draw: ImageDraw.ImageDraw, table: Table, pen: _Pen, top: int, left: int, width: int) -> int:
+def _draw_table(
+    draw: ImageDraw.ImageDraw, table: Table, pen: _Pen, top: int, left: int, width: int, ruled: bool = True
+) -> int:
     """Lay the table out as a browser lays out an HTML grid (rowspan/colspan), draw it; return its bottom."""
     weights = _WIDTHS[table.name]
     edges = [left]
@@ -114,7 +116,8 @@ def _draw_table(draw: ImageDraw.ImageDraw, table: Table, pen: _Pen, top: int, le
     for r, c, rs, cs, lines in placed:
         x0, x1 = edges[c], edges[min(c + cs, len(weights))]
         y0, y1 = ys[r], ys[min(r + rs, rows)]
-        draw.rectangle((x0, y0, x1, y1), outline=0, width=stroke)
+        if ruled:
+            draw.rectangle((x0, y0, x1, y1), outline=0, width=stroke)
         text_top = (y0 + y1) // 2 - len(lines) * line_height // 2
         for k, text in enumerate(lines):
             tw = font.getlength(text)
@@ -122,8 +125,9 @@ def _draw_table(draw: ImageDraw.ImageDraw, table: Table, pen: _Pen, top: int, le
     return ys[-1]
 
 
-def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0) -> list[Image.Image]:
-    """Two pages in report order: the title and table 2, then tables 3 and 4 (grey, 8-bit)."""
+def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0, ruled: bool = True) -> list[Image.Image]:
+    """Two pages in report order: the title and table 2, then tables 3 and 4 (grey, 8-bit);
+    `ruled=False` prints the tables without lines, as some reports do."""
     values = values_from_gold(gold)
     tables = {t.name: t for t in build_tables(values, plain, Options(), random.Random(seed))}
     pen = _Pen(dpi)
@@ -147,14 +151,17 @@ def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0) -> list[Im
             table = tables[name]  # type: ignore[index]
             draw.text((left, y), HEADINGS[table.name], fill=0, font=pen.font(_TEXT_PT))
             y += pen.px(_TEXT_PT * 2)
-            y = _draw_table(draw, table, pen, y, left, width) + pen.px(_TEXT_PT * 2)
+            y = _draw_table(draw, table, pen, y, left, width, ruled) + pen.px(_TEXT_PT * 2)
         height = max(pen.px(_A4_POINTS[1]), y + pen.px(_MARGIN))
         pages.append(image.crop((0, 0, size[0], height)))
     return pages
 
 
-def degrade(image: Image.Image, angle: float = 0.0, blur: float = 0.0, seed: int = 0) -> Image.Image:
-    """A scanner's faults: the page fed in at a slight angle, soft focus, a little noise."""
+def degrade(
+    image: Image.Image, angle: float = 0.0, blur: float = 0.0, seed: int = 0, jpeg: int = 0
+) -> Image.Image:
+    """A scanner's faults: the page fed in at a slight angle, soft focus, a little noise, and (`jpeg`
+    a quality 1-95) the blocky artefacts of a JPEG saved at that quality."""
     out = image
     if angle:
         out = out.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
@@ -163,6 +170,10 @@ def degrade(image: Image.Image, angle: float = 0.0, blur: float = 0.0, seed: int
         rng = random.Random(seed)
         noise = Image.effect_noise(out.size, 12.0)
         out = Image.blend(out, noise.point(lambda v: 255 if v > 128 + rng.random() else 235), 0.05)
+    if jpeg:
+        buffer = io.BytesIO()
+        out.save(buffer, format="JPEG", quality=jpeg)
+        out = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
     return out
 
 
