@@ -24,6 +24,7 @@ from extractor.ingest.ocr_engine import TextBox
 from extractor.ingest.ocr_grid import find_tables
 from extractor.ingest.ocr_image import skew_angle
 from extractor.ingest.ocr_layout import CountingBuilder, PageWriter, mend_digits
+from extractor.ingest.ocr_lexicon import mend_wording
 from extractor.ingest.pages import box_for
 from extractor.pipeline import extract
 from tests.services import require_service
@@ -89,6 +90,15 @@ def test_digits_read_as_letters_are_mended_only_in_number_cells() -> None:
     assert mend_digits("３６") == "36"
     assert mend_digits("其他") == "其他"
     assert mend_digits("Iol") == "Iol"  # no digit at all: a word, not a number
+
+
+def test_one_misread_character_of_a_row_phrase_is_mended_and_nothing_else() -> None:
+    row = "1.申请人无正当理由邀期不补正、行政机关不再处理其政府信息公开申请"
+    mended, pairs = mend_wording(row)
+    assert mended == row.replace("邀", "逾") and pairs == [("无正当理由邀期", "无正当理由逾期")]
+    assert mend_wording("2.没有现成信息需要另行制作") == ("2.没有现成信息需要另行制作", [])
+    assert mend_wording("未经复议接起诉")[0] == "未经复议接起诉"  # a header missing 直 is not made 复议后起诉
+    assert mend_wording("本年新收申请12件")[1] == []  # too far from any phrase
 
 
 def _ruled_page() -> np.ndarray:

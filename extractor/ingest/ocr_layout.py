@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from extractor.ingest.ocr_engine import TextBox
 from extractor.ingest.ocr_grid import GridCell, Table
+from extractor.ingest.ocr_lexicon import mend_wording
 from extractor.ingest.pages import Cell, TextBuilder
 
 LOW_SCORE = 0.5  # a cell read below this (after its second reading) is listed for the reconciler to judge
@@ -94,12 +95,20 @@ class PageWriter:
         self.builder = builder
         self.page = page
         self.low: list[LowScore] = []
+        self.mended: list[tuple[str, str]] = []  # (as read, as the form words it)
+
+    def _wording(self, text: str) -> str:
+        mended, pairs = mend_wording(text)
+        self.mended.extend(pairs)
+        return mended
 
     def _at(self) -> int:
         return self.builder.length
 
     def _cell(self, boxes: Sequence[TextBox], frame: tuple[float, float, float, float] | None = None) -> Cell:
         text = mend_digits(_joined([b for line in _lines(boxes) for b in line]))
+        if not _is_number(text):
+            text = self._wording(text)
         if frame is None and boxes:
             frame = (
                 min(b.x0 for b in boxes),
@@ -129,9 +138,10 @@ class PageWriter:
             if i:
                 self.builder.write(" ")  # boxes apart on one line: a gap the reader may take for a column
             start = self._at()
-            self.builder.write(box.text, (self.page, box.x0, box.top, box.x1, box.bottom))
+            text = self._wording(box.text)
+            self.builder.write(text, (self.page, box.x0, box.top, box.x1, box.bottom))
             if box.score < LOW_SCORE:
-                self.low.append(LowScore(start, start + len(box.text), self.page, box.score, box.text))
+                self.low.append(LowScore(start, start + len(text), self.page, box.score, text))
         self.builder.write("\n")
 
     def write(self, boxes: Sequence[TextBox], tables: Sequence[Table]) -> None:

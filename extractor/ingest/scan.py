@@ -130,6 +130,9 @@ def _read(pages: Iterator[GrayImage], count: int, progress: Progress | None, not
             writer = PageWriter(builder, number)
             writer.write(page.boxes, page.tables)
             low.extend(writer.low)
+            notes.extend(
+                f"page {number}: OCR read {read!r}, mended to the form's {form!r}" for read, form in writer.mended
+            )
             height, width = page.image.shape[:2]
             out_pages.append(Page(number, float(width), float(height), _preview(page.image)))
             if abs(page.angle) >= 0.1:
