@@ -77,7 +77,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 
 def _draw_table(
-    draw: ImageDraw.ImageDraw, table: Table, pen: _Pen, top: int, left: int, width: int, ruled: bool = True
+    draw: ImageDraw.ImageDraw, table: Table, pen: _Pen, top: int, left: int, width: int, rules: str = "grid"
 ) -> int:
     """Lay the table out as a browser lays out an HTML grid (rowspan/colspan), draw it; return its bottom."""
     weights = _WIDTHS[table.name]
@@ -116,8 +116,11 @@ def _draw_table(
     for r, c, rs, cs, lines in placed:
         x0, x1 = edges[c], edges[min(c + cs, len(weights))]
         y0, y1 = ys[r], ys[min(r + rs, rows)]
-        if ruled:
+        if rules == "grid":
             draw.rectangle((x0, y0, x1, y1), outline=0, width=stroke)
+        elif rules == "rows":  # rules between rows only, no column rulings and no frame
+            draw.line((x0, y0, x1, y0), fill=0, width=stroke)
+            draw.line((x0, y1, x1, y1), fill=0, width=stroke)
         text_top = (y0 + y1) // 2 - len(lines) * line_height // 2
         for k, text in enumerate(lines):
             tw = font.getlength(text)
@@ -125,9 +128,9 @@ def _draw_table(
     return ys[-1]
 
 
-def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0, ruled: bool = True) -> list[Image.Image]:
-    """Two pages in report order: the title and table 2, then tables 3 and 4 (grey, 8-bit);
-    `ruled=False` prints the tables without lines, as some reports do."""
+def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0, rules: str = "grid") -> list[Image.Image]:
+    """Two pages in report order: the title and table 2, then tables 3 and 4 (grey, 8-bit).
+    `rules`: "grid" (every cell ruled), "rows" (rules between rows only) or "none", as reports print."""
     values = values_from_gold(gold)
     tables = {t.name: t for t in build_tables(values, plain, Options(), random.Random(seed))}
     pen = _Pen(dpi)
@@ -151,15 +154,13 @@ def report_pages(gold: dict[str, Any], dpi: int = 200, seed: int = 0, ruled: boo
             table = tables[name]  # type: ignore[index]
             draw.text((left, y), HEADINGS[table.name], fill=0, font=pen.font(_TEXT_PT))
             y += pen.px(_TEXT_PT * 2)
-            y = _draw_table(draw, table, pen, y, left, width, ruled) + pen.px(_TEXT_PT * 2)
+            y = _draw_table(draw, table, pen, y, left, width, rules) + pen.px(_TEXT_PT * 2)
         height = max(pen.px(_A4_POINTS[1]), y + pen.px(_MARGIN))
         pages.append(image.crop((0, 0, size[0], height)))
     return pages
 
 
-def degrade(
-    image: Image.Image, angle: float = 0.0, blur: float = 0.0, seed: int = 0, jpeg: int = 0
-) -> Image.Image:
+def degrade(image: Image.Image, angle: float = 0.0, blur: float = 0.0, seed: int = 0, jpeg: int = 0) -> Image.Image:
     """A scanner's faults: the page fed in at a slight angle, soft focus, a little noise, and (`jpeg`
     a quality 1-95) the blocky artefacts of a JPEG saved at that quality."""
     out = image

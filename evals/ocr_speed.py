@@ -59,7 +59,7 @@ def speed(pages: int, dpi: int, angle: float, blur: float) -> None:
     )
 
 
-def accuracy(golds: list[Path], dpi: int, angle: float, blur: float, jpeg: int = 0, ruled: bool = True) -> None:
+def accuracy(golds: list[Path], dpi: int, angle: float, blur: float, jpeg: int = 0, rules: str = "grid") -> None:
     engine_ready()
     totals = {
         "fields": 0,
@@ -73,8 +73,8 @@ def accuracy(golds: list[Path], dpi: int, angle: float, blur: float, jpeg: int =
     }
     for path in golds:
         gold = json.loads(path.read_text(encoding="utf-8"))
-        pages = report_pages(gold, dpi=dpi, ruled=ruled)
-        images = [degrade(image, angle, blur, i, jpeg) for i, image in enumerate(pages)]
+        drawn = report_pages(gold, dpi=dpi, rules=rules)
+        images = [degrade(image, angle, blur, i, jpeg) for i, image in enumerate(drawn)]
         data = scanned_pdf(images, dpi)
         started, cpu = time.perf_counter(), time.process_time()
         try:
@@ -106,7 +106,8 @@ def accuracy(golds: list[Path], dpi: int, angle: float, blur: float, jpeg: int =
     fields = totals["fields"] or 1
     pages = max(1, int(totals["pages"]))
     print(
-        f"total ({dpi} dpi, angle {angle:g}°, blur {blur:g}, jpeg {jpeg or '-'}, {'ruled' if ruled else 'unruled'}): accuracy {totals['correct'] / fields:.1%} "
+        f"total ({dpi} dpi, angle {angle:g}°, blur {blur:g}, jpeg {jpeg or '-'}, rules {rules}): "
+        f"accuracy {totals['correct'] / fields:.1%} "
         f"({totals['correct']}/{totals['fields']}), silent {totals['silent']}, flagged wrong {totals['flagged']}, "
         f"invented {totals['invented']}, per page end to end {totals['seconds'] / pages:.2f} s wall, "
         f"{totals['cpu'] / pages:.2f} s CPU"
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--angle", type=float, default=0.0, help="rotate each page by this many degrees")
     parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur radius in pixels (and light noise)")
     parser.add_argument("--jpeg", type=int, default=0, help="save each page as JPEG at this quality first")
-    parser.add_argument("--unruled", action="store_true", help="draw the tables without ruling lines")
+    parser.add_argument("--rules", choices=("grid", "rows", "none"), default="grid", help="table rulings drawn")
     parser.add_argument(
         "--gold", type=Path, nargs="*", default=[], help="score these gold reports' drawn tables instead"
     )
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the Noto Sans CJK font is missing (apt install fonts-noto-cjk)", file=sys.stderr)
         return 2
     if args.gold:
-        accuracy(args.gold, args.dpi, args.angle, args.blur, args.jpeg, not args.unruled)
+        accuracy(args.gold, args.dpi, args.angle, args.blur, args.jpeg, args.rules)
     else:
         speed(args.pages, args.dpi, args.angle, args.blur)
     return 0

@@ -207,3 +207,38 @@ def test_a_pdf_with_no_text_and_no_image_is_refused() -> None:
     with pytest.raises(IngestError) as empty:
         load_bytes(buffer.getvalue(), "blank.pdf")
     assert empty.value.code == "empty" and "no text and no images" in str(empty.value)
+
+
+def test_a_table_ruled_between_rows_only_is_read_by_its_columns() -> None:
+    image = np.full((300, 600), 255, dtype=np.uint8)
+    for y in (50, 110, 170):
+        image[y : y + 2, 50:551] = 0
+    image[50:172, 50:52] = 0
+    image[50:172, 549:551] = 0  # a frame and rules between rows, no column rulings
+    tables = find_tables(image, text_height=20)
+    assert len(tables) == 1 and max(c.col + c.cols for c in tables[0].cells) == 1
+    builder = CountingBuilder()
+    boxes = [
+        TextBox("1.重复申请", 0.99, 60, 70, 170, 90),
+        TextBox("3", 0.99, 300, 70, 310, 90),
+        TextBox("5", 0.99, 450, 70, 460, 90),
+        TextBox("2.其他", 0.99, 60, 130, 130, 150),
+        TextBox("4", 0.99, 300, 130, 310, 150),
+        TextBox("6", 0.99, 450, 130, 460, 150),
+    ]
+    PageWriter(builder, 1).write(boxes, tables)
+    assert builder.build().text.splitlines() == ["| 1.重复申请 | 3 | 5 |", "| 2.其他 | 4 | 6 |"]
+
+
+def test_a_16_bit_grey_and_a_transparent_page_are_read_as_paper_with_ink() -> None:
+    from extractor.ingest.ocr_image import image_pages
+
+    deep = Image.fromarray(np.full((40, 60), 60000, dtype=np.uint16))
+    deep.paste(Image.fromarray(np.full((10, 10), 1000, dtype=np.uint16)), (5, 5))
+    clear = Image.new("RGBA", (60, 40), (0, 0, 0, 0))
+    clear.paste((0, 0, 0, 255), (5, 5, 15, 15))
+    for image in (deep, clear):
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        (gray,) = list(image_pages(buffer.getvalue(), limit=5))
+        assert gray[0, 0] > 200 and gray[8, 8] < 50  # white paper, dark ink

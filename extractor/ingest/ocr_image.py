@@ -61,12 +61,24 @@ def image_pages(data: bytes, limit: int) -> Iterator[GrayImage]:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 frame.draft("L", (MAX_SIDE, MAX_SIDE))  # JPEG: decode at a reduced scale when huge
-                gray = frame.convert("L")
-            yield bounded(np.asarray(gray, dtype=np.uint8))
+                gray = _gray(frame)
+            yield bounded(gray)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(exc) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise IngestError("corrupt", f"cannot read the image: {exc}") from exc
+
+
+def _gray(frame: Image.Image) -> GrayImage:
+    """8-bit grey of any frame: 16-bit scans scaled (not clipped), transparency laid on white paper."""
+    if frame.mode in ("I;16", "I;16B", "I;16L", "I"):
+        wide = np.asarray(frame, dtype=np.float64)
+        top = max(float(wide.max()), 1.0)
+        return np.asarray(np.clip(wide * (255.0 / (65535.0 if top > 255 else 255.0)), 0, 255), dtype=np.uint8)
+    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+        paper = Image.new("RGBA", frame.size, (255, 255, 255, 255))
+        frame = Image.alpha_composite(paper, frame.convert("RGBA"))
+    return np.asarray(frame.convert("L"), dtype=np.uint8)
 
 
 def bounded(gray: GrayImage) -> GrayImage:

@@ -52,13 +52,20 @@ def _is_number(text: str) -> bool:
     return bool(_NUMBER.fullmatch(mend_digits(text).replace(" ", "")))
 
 
-def _joined(boxes: Sequence[TextBox]) -> str:
-    """Boxes of one cell or line, in reading order: a space only between two Latin/digit ends."""
+def _joined(lines: Sequence[Sequence[TextBox]]) -> str:
+    """A cell's lines of boxes as one text. A label wrapped over lines joins without a space; a
+    space goes between two Latin/digit ends, and between boxes a wide gap apart on one line (two
+    numbers in a cell whose column rulings were not printed stay two numbers)."""
     text = ""
-    for box in boxes:
-        if text and text[-1].isascii() and text[-1].isalnum() and box.text[0].isascii() and box.text[0].isalnum():
-            text += " "
-        text += box.text
+    for line in lines:
+        for i, box in enumerate(line):
+            latin = (
+                text and text[-1].isascii() and text[-1].isalnum() and box.text[0].isascii() and box.text[0].isalnum()
+            )
+            gap = i > 0 and box.x0 - line[i - 1].x1 > 0.8 * min(box.height, line[i - 1].height)
+            if text and (latin or gap):
+                text += " "
+            text += box.text
     return text
 
 
@@ -106,7 +113,7 @@ class PageWriter:
         return self.builder.length
 
     def _cell(self, boxes: Sequence[TextBox], frame: tuple[float, float, float, float] | None = None) -> Cell:
-        text = mend_digits(_joined([b for line in _lines(boxes) for b in line]))
+        text = mend_digits(_joined(_lines(boxes)))
         if not _is_number(text):
             text = self._wording(text)
         if frame is None and boxes:
@@ -145,7 +152,9 @@ class PageWriter:
         self.builder.write("\n")
 
     def write(self, boxes: Sequence[TextBox], tables: Sequence[Table]) -> None:
-        """The page top to bottom: each table where it stands among the lines around it."""
+        """The page top to bottom: each table where it stands among the lines around it. A ruled
+        table of one column (rules between rows only) is no grid: its lines are read as unruled."""
+        tables = [t for t in tables if max(c.col + c.cols for c in t.cells) > 1]
         outside = [b for b in boxes if not any(t.contains(*b.center) for t in tables)]
         blocks: list[tuple[float, object]] = [(t.top, t) for t in tables]
         blocks += [(min(b.top for b in line), line) for line in _lines(outside)]
