@@ -18,7 +18,7 @@ from PIL import Image
 
 from evals.ocr_render import degrade, font_available, png_bytes, report_pages, scanned_pdf
 from evals.score import score
-from extractor.ingest import IngestError, load_bytes
+from extractor.ingest import IngestError, load_bytes, ocr_read
 from extractor.ingest import scan as scan_module
 from extractor.ingest.ocr_engine import TextBox
 from extractor.ingest.ocr_grid import find_tables
@@ -171,7 +171,7 @@ def _fake_ocr(seconds_for_page_two: float) -> object:
 
 
 def test_the_page_limit_and_the_page_time_limit_cut_a_document_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scan_module, "read_page", _fake_ocr(seconds_for_page_two=1.0))
+    monkeypatch.setattr(ocr_read, "read_page", _fake_ocr(seconds_for_page_two=1.0))
     monkeypatch.setenv("GONGKAI_PAGE_SECONDS", "0.3")
     monkeypatch.setenv("GONGKAI_MAX_PAGES", "2")
     blank = Image.new("L", (200, 100), 255)
