@@ -6,6 +6,9 @@
         each gold report's tables drawn as a two-page scanned PDF, read through `load_bytes` and
         the rules reader, scored as `gongkai eval` scores (FIELDS.md): accuracy, wrong values
         (silent / flagged), seconds per page
+    python -m evals.ocr_speed --gold G.gold.json --from-pdf
+        the same, but a report's own PDF beside its gold (G.pdf) is printed to page images and
+        "scanned" instead: the agency's real layout, every page of it
 
 Seconds are wall time and the process's CPU time: the machine is shared, so wall time varies
 with the other jobs; CPU time / cores is what the OCR itself costs.
@@ -20,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from evals.ocr_render import degrade, font_available, png_bytes, report_pages, scanned_pdf
 from evals.score import score
@@ -59,7 +64,23 @@ def speed(pages: int, dpi: int, angle: float, blur: float) -> None:
     )
 
 
-def accuracy(golds: list[Path], dpi: int, angle: float, blur: float, jpeg: int = 0, rules: str = "grid") -> None:
+def _printed(pdf: Path, dpi: int) -> list[Image.Image]:
+    """A PDF's pages as a printer would put them on paper, at `dpi`."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf.read_bytes())
+    return [document[i].render(scale=dpi / 72.0, grayscale=True).to_pil().convert("L") for i in range(len(document))]
+
+
+def accuracy(
+    golds: list[Path],
+    dpi: int,
+    angle: float,
+    blur: float,
+    jpeg: int = 0,
+    rules: str = "grid",
+    from_pdf: bool = False,
+) -> None:
     engine_ready()
     totals = {
         "fields": 0,
@@ -73,7 +94,8 @@ def accuracy(golds: list[Path], dpi: int, angle: float, blur: float, jpeg: int =
     }
     for path in golds:
         gold = json.loads(path.read_text(encoding="utf-8"))
-        drawn = report_pages(gold, dpi=dpi, rules=rules)
+        own = path.with_name(path.name.replace(".gold.json", ".pdf"))
+        drawn = _printed(own, dpi) if from_pdf and own.exists() else report_pages(gold, dpi=dpi, rules=rules)
         images = [degrade(image, angle, blur, i, jpeg) for i, image in enumerate(drawn)]
         data = scanned_pdf(images, dpi)
         started, cpu = time.perf_counter(), time.process_time()
@@ -121,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--angle", type=float, default=0.0, help="rotate each page by this many degrees")
     parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur radius in pixels (and light noise)")
     parser.add_argument("--jpeg", type=int, default=0, help="save each page as JPEG at this quality first")
+    parser.add_argument("--from-pdf", action="store_true", help="scan the report's own PDF (G.pdf) where there is one")
     parser.add_argument("--rules", choices=("grid", "rows", "none"), default="grid", help="table rulings drawn")
     parser.add_argument(
         "--gold", type=Path, nargs="*", default=[], help="score these gold reports' drawn tables instead"
@@ -130,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         print("the Noto Sans CJK font is missing (apt install fonts-noto-cjk)", file=sys.stderr)
         return 2
     if args.gold:
-        accuracy(args.gold, args.dpi, args.angle, args.blur, args.jpeg, args.rules)
+        accuracy(args.gold, args.dpi, args.angle, args.blur, args.jpeg, args.rules, args.from_pdf)
     else:
         speed(args.pages, args.dpi, args.angle, args.blur)
     return 0
