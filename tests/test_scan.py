@@ -86,6 +86,7 @@ def test_digits_read_as_letters_are_mended_only_in_number_cells() -> None:
     assert mend_digits("1O5") == "105"
     assert mend_digits("l2") == "12"
     assert mend_digits("o") == "0"
+    assert mend_digits("I") == "1" and mend_digits("Ⅱ") == "11" and mend_digits("D") == "0"  # alone in a cell
     assert mend_digits("。") == "0"
     assert mend_digits("３６") == "36"
     assert mend_digits("其他") == "其他"

@@ -125,3 +125,52 @@ def read_page(gray: GrayImage) -> list[TextBox]:
             TextBox(text.strip(), float(score), float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
         )
     return boxes
+
+
+def read_regions(gray: GrayImage, regions: list[tuple[int, int, int, int]]) -> list[TextBox]:
+    """Recognition alone on given rectangles (x0, top, x1, bottom) whose ink the detector missed:
+    a thin `1` or `0` alone in a table cell of a soft scan. Each region is cut to its ink first."""
+    engine_ready()
+    crops: list[npt.NDArray[np.uint8]] = []
+    frames: list[tuple[int, int, int, int]] = []
+    for x0, top, x1, bottom in regions:
+        ink = _ink_frame(gray[top:bottom, x0:x1])
+        if ink is None:
+            continue
+        ix0, itop, ix1, ibottom = ink
+        pad = max(2, (ibottom - itop) // 4)
+        frame = (
+            max(x0, x0 + ix0 - pad),
+            max(top, top + itop - pad),
+            min(x1, x0 + ix1 + pad),
+            min(bottom, top + ibottom + pad),
+        )
+        crops.append(
+            np.asarray(cv2.cvtColor(gray[frame[1] : frame[3], frame[0] : frame[2]], cv2.COLOR_GRAY2RGB), np.uint8)
+        )
+        frames.append(frame)
+    if not crops:
+        return []
+    readings = _full_width_recognizer()(crops)[0]
+    return [
+        TextBox(str(text).strip(), float(score), *map(float, frame))
+        for frame, (text, score) in zip(frames, readings, strict=True)
+        if str(text).strip()
+    ]
+
+
+def _ink_frame(patch: GrayImage) -> tuple[int, int, int, int] | None:
+    """The bounding box of the dark marks in a patch, or None when it is blank paper (or a speck)."""
+    if patch.size == 0:
+        return None
+    paper, darkest = float(np.median(patch)), float(patch.min())
+    if paper - darkest < 60:  # nothing printed, only paper grain or JPEG noise
+        return None
+    dark = patch < (paper + darkest) / 2  # half-way to the darkest mark: a soft thin stroke keeps its length
+    if int(dark.sum()) < 8:
+        return None
+    rows = np.flatnonzero(dark.any(axis=1))
+    cols = np.flatnonzero(dark.any(axis=0))
+    if rows[-1] - rows[0] < 5:  # a dash or a smudge, not a character
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1

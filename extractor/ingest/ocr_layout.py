@@ -22,7 +22,21 @@ from extractor.ingest.pages import Cell, TextBuilder
 LOW_SCORE = 0.5  # a cell read below this (after its second reading) is listed for the reconciler to judge
 _NUMBERISH = re.compile(r"[+\-－]?[0-9oO〇○lI|]+(?:[.,，][0-9oO〇○lI|]+)*%?")
 _DIGIT_FIXES = str.maketrans({"o": "0", "O": "0", "〇": "0", "○": "0", "l": "1", "I": "1", "|": "1"})
-_LONE_ZEROS = ("o", "O", "〇", "○", "。")  # a blurred 0 alone in its cell
+_LONE_DIGITS = {
+    "o": "0",
+    "O": "0",
+    "〇": "0",
+    "○": "0",
+    "。": "0",
+    "D": "0",
+    "I": "1",
+    "l": "1",
+    "|": "1",
+    "Ⅰ": "1",
+    "丨": "1",
+    "II": "11",  # Ⅱ after NFKC
+    "ll": "11",
+}  # a blurred digit alone in its cell (compared after NFKC: Ⅰ is I)
 _NUMBER = re.compile(r"[+\-－]?\d+(?:[.,，]\d+)*%?")
 
 
@@ -41,8 +55,8 @@ def mend_digits(text: str) -> str:
     """`o`/`O` → 0 and `l`/`I`/`|` → 1 (and full-width digits → ASCII) in a cell that is a number once
     they are mended; any other text unchanged."""
     compact = unicodedata.normalize("NFKC", text).replace(" ", "")
-    if compact in _LONE_ZEROS:
-        return "0"
+    if compact in _LONE_DIGITS:
+        return _LONE_DIGITS[compact]
     if compact and _NUMBERISH.fullmatch(compact) and any(c.isdigit() for c in compact):
         return compact.translate(_DIGIT_FIXES)
     return text

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from extractor.ingest.errors import IngestError
-from extractor.ingest.ocr_engine import GrayImage, TextBox, read_page
+from extractor.ingest.ocr_engine import GrayImage, TextBox, read_page, read_regions
 from extractor.ingest.ocr_grid import Table, find_tables
 from extractor.ingest.ocr_image import deskew, frame_count, image_pages, pdf_page_count, pdf_pages
 from extractor.ingest.ocr_layout import CountingBuilder, LowScore, PageWriter
@@ -57,7 +57,29 @@ def _ocr(gray: GrayImage) -> _PageResult:
     boxes = read_page(upright)
     heights = sorted(b.height for b in boxes)
     text_height = heights[len(heights) // 2] if heights else 20.0
-    return _PageResult(upright, boxes, find_tables(upright, text_height), angle)
+    tables = find_tables(upright, text_height)
+    boxes += read_regions(upright, _unread_cells(tables, boxes, text_height))
+    return _PageResult(upright, boxes, tables, angle)
+
+
+def _unread_cells(tables: list[Table], boxes: list[TextBox], text_height: float) -> list[tuple[int, int, int, int]]:
+    """Insides of ruled cells no detected box stands in, a ruling's width in from each side: where
+    the detector may have missed a lone thin digit. Cells too small to hold a character are left."""
+    inset = max(3, round(text_height * 0.15))
+    regions: list[tuple[int, int, int, int]] = []
+    for table in tables:
+        for cell in table.cells:
+            if any(cell.contains(*b.center) for b in boxes):
+                continue
+            x0, top, x1, bottom = (
+                round(cell.x0) + inset,
+                round(cell.top) + inset,
+                round(cell.x1) - inset,
+                round(cell.bottom) - inset,
+            )
+            if x1 - x0 >= text_height * 0.5 and bottom - top >= text_height * 0.6:
+                regions.append((x0, top, x1, bottom))
+    return regions
 
 
 def _ocr_within(gray: GrayImage, seconds: float) -> _PageResult | None:
