@@ -34,6 +34,7 @@ _LONE_DIGITS = {
     "|": "1",
     "Ⅰ": "1",
     "丨": "1",
+    "√": "1",  # a serif 1 of a soft scan; the mandated tables print no check marks
     "II": "11",  # Ⅱ after NFKC
     "ll": "11",
 }  # a blurred digit alone in its cell (compared after NFKC: Ⅰ is I)

@@ -116,6 +116,7 @@ def _read(
     out_pages: list[Page] = []
     notes: list[str] = []
     low: list[LowScore] = []
+    turned: list[float] = []
     if count > limit:
         notes.append(f"OCR read the first {limit} of {count} pages (page limit GONGKAI_MAX_PAGES)")
     for number, gray in enumerate(pages, start=1):
@@ -131,12 +132,16 @@ def _read(
             )
             height, width = page.image.shape[:2]
             out_pages.append(Page(number, float(width), float(height), _preview(page.image)))
-            if abs(page.angle) >= 0.1:
-                notes.append(f"page {number} was turned {page.angle:+.1f}° upright before OCR")
+            if page.angle:
+                turned.append(page.angle)
         if progress is not None:
             progress(number, total)
     if not builder.build().text.strip():
         raise IngestError(*nothing)
+    if turned:
+        lo, hi = min(turned), max(turned)
+        by = f"{lo:+.1f}°" if f"{lo:.1f}" == f"{hi:.1f}" else f"{lo:+.1f}° to {hi:+.1f}°"
+        notes.append(f"{len(turned)} of {total} pages turned upright before OCR ({by})")
     notes.extend(_low_score_notes(low))
     return builder.build(out_pages, notes)
 
