@@ -243,3 +243,19 @@ def test_a_16_bit_grey_and_a_transparent_page_are_read_as_paper_with_ink() -> No
         image.save(buffer, format="PNG")
         (gray,) = list(image_pages(buffer.getvalue(), limit=5))
         assert gray[0, 0] > 200 and gray[8, 8] < 50  # white paper, dark ink
+
+
+def test_only_ink_inside_an_empty_cell_is_sent_to_recognition() -> None:
+    from extractor.ingest.ocr_engine import _ink_frame
+
+    paper = np.full((40, 60), 250, dtype=np.uint8)
+    assert _ink_frame(paper) is None
+    digit = paper.copy()
+    digit[12:28, 28:31] = 40  # a thin 1
+    assert _ink_frame(digit) == (28, 12, 31, 28)
+    ruling = paper.copy()
+    ruling[:, 0:2] = 30  # the edge of a tilted cell's ruling
+    assert _ink_frame(ruling) is None
+    dash = paper.copy()
+    dash[20:22, 20:40] = 30  # a printed dash: a blank, not a digit
+    assert _ink_frame(dash) is None

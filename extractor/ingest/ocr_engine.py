@@ -173,4 +173,7 @@ def _ink_frame(patch: GrayImage) -> tuple[int, int, int, int] | None:
     cols = np.flatnonzero(dark.any(axis=0))
     if rows[-1] - rows[0] < 5:  # a dash or a smudge, not a character
         return None
+    height, width = patch.shape[:2]
+    if rows[0] == 0 or cols[0] == 0 or rows[-1] == height - 1 or cols[-1] == width - 1:
+        return None  # ink reaching the edge is a ruling of a tilted cell, not a digit printed inside it
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
