@@ -85,6 +85,12 @@ def _full_width_recognizer() -> Any:
     return recognizer
 
 
+def _doubtful(text: str, score: float) -> bool:
+    """A reading worth a second look: empty, weak, or one lone non-digit (a serif 1 read as `-`
+    on a narrow strip is a blank sign in a table, and would silently become 0)."""
+    return not text or score < _RETRY_BELOW or (len(text) == 1 and not text.isdigit() and score < 0.95)
+
+
 def engine_ready() -> None:
     """Load the models now (a worker can call it at start so the first page is not slower)."""
     with _lock:
@@ -110,7 +116,7 @@ def read_page(gray: GrayImage) -> list[TextBox]:
     quads = [np.asarray(quad, dtype=np.float32) / scale for quad in engine.sorted_boxes(found)]
     crops = engine.get_crop_img_list(rgb, quads)
     readings: list[tuple[str, float]] = list(engine.text_rec(crops)[0])
-    weak = [i for i, (text, score) in enumerate(readings) if not text.strip() or score < _RETRY_BELOW]
+    weak = [i for i, (text, score) in enumerate(readings) if _doubtful(text.strip(), score)]
     if weak:
         again = _full_width_recognizer()([crops[i] for i in weak])[0]
         for i, (text, score) in zip(weak, again, strict=True):

@@ -22,7 +22,7 @@ from PIL import Image
 from extractor.ingest.errors import IngestError
 from extractor.ingest.ocr_engine import GrayImage, TextBox, read_page, read_regions
 from extractor.ingest.ocr_grid import Table, find_tables
-from extractor.ingest.ocr_image import deskew, frame_count, image_pages, pdf_page_count, pdf_pages
+from extractor.ingest.ocr_image import deskew, frame_count, image_pages, pdf_page_count, pdf_pages, whitened
 from extractor.ingest.ocr_layout import CountingBuilder, LowScore, PageWriter
 from extractor.ingest.pages import Flattened, Page
 
@@ -53,7 +53,7 @@ class _PageResult:
 
 
 def _ocr(gray: GrayImage) -> _PageResult:
-    upright, angle = deskew(gray)
+    upright, angle = deskew(whitened(gray))
     boxes = read_page(upright)
     heights = sorted(b.height for b in boxes)
     text_height = heights[len(heights) // 2] if heights else 20.0
