@@ -84,6 +84,7 @@ def test_a_multi_page_tiff_at_150_dpi_reads_a_2019_report(monkeypatch: pytest.Mo
 
 def test_digits_read_as_letters_are_mended_only_in_number_cells() -> None:
     assert mend_digits("1O5") == "105"
+    assert mend_digits("0.") == "0" and mend_digits("12.5") == "12.5"
     assert mend_digits("l2") == "12"
     assert mend_digits("o") == "0"
     assert mend_digits("I") == "1" and mend_digits("Ⅱ") == "11" and mend_digits("D") == "0"  # alone in a cell
@@ -259,3 +260,34 @@ def test_only_ink_inside_an_empty_cell_is_sent_to_recognition() -> None:
     dash = paper.copy()
     dash[20:22, 20:40] = 30  # a printed dash: a blank, not a digit
     assert _ink_frame(dash) is None
+
+
+def test_an_empty_column_of_an_unruled_row_is_read_again_before_it_counts_as_blank() -> None:
+    asked: list[tuple[int, int, int, int]] = []
+
+    missed = TextBox("3", 0.9, 398, 52, 412, 68)  # printed, but the detector did not find it
+
+    def reread(regions: list[tuple[int, int, int, int]]) -> list[TextBox]:
+        asked.extend(regions)
+        x, y = missed.center
+        return [missed] if any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in regions) else []
+
+    builder = CountingBuilder()
+    rows = [
+        [
+            TextBox("规章", 0.99, 10, 10, 60, 30),
+            TextBox("0", 0.9, 200, 10, 210, 30),
+            TextBox("2", 0.9, 400, 10, 410, 30),
+        ],
+        [TextBox("规范性文件", 0.99, 10, 50, 110, 70), TextBox("1", 0.9, 200, 50, 210, 70)],
+        [
+            TextBox("其他", 0.99, 10, 90, 60, 110),
+            TextBox("4", 0.9, 200, 90, 210, 110),
+            TextBox("5", 0.9, 400, 90, 410, 110),
+        ],
+    ]
+    rows[1].append(TextBox("0", 0.9, 300, 50, 310, 70))  # a middle column only this row prints
+    PageWriter(builder, 1, reread=reread).write([b for row in rows for b in row], [])
+    lines = builder.build().text.splitlines()
+    assert lines == ["| 规章 | 0 |  | 2 |", "| 规范性文件 | 1 | 0 | 3 |", "| 其他 | 4 |  | 5 |"]
+    assert len(asked) == 3  # one empty slot per row, each asked about once

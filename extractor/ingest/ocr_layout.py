@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from extractor.ingest.ocr_engine import TextBox
@@ -19,6 +19,7 @@ from extractor.ingest.ocr_grid import GridCell, Table
 from extractor.ingest.ocr_lexicon import mend_wording
 from extractor.ingest.pages import Cell, TextBuilder
 
+Reread = Callable[[list[tuple[int, int, int, int]]], list[TextBox]]
 LOW_SCORE = 0.5  # a cell read below this (after its second reading) is listed for the reconciler to judge
 _NUMBERISH = re.compile(r"[+\-－]?[0-9oO〇○lI|]+(?:[.,，][0-9oO〇○lI|]+)*%?")
 _DIGIT_FIXES = str.maketrans({"o": "0", "O": "0", "〇": "0", "○": "0", "l": "1", "I": "1", "|": "1"})
@@ -54,8 +55,10 @@ class LowScore:
 
 def mend_digits(text: str) -> str:
     """`o`/`O` → 0 and `l`/`I`/`|` → 1 (and full-width digits → ASCII) in a cell that is a number once
-    they are mended; any other text unchanged."""
+    they are mended, a speck read as a trailing `.`/`,` dropped (`0.` → 0); any other text unchanged."""
     compact = unicodedata.normalize("NFKC", text).replace(" ", "")
+    if len(compact) > 1 and compact[-1] in ".,，。、" and compact[-2].isdigit():
+        compact = compact[:-1]
     if compact in _LONE_DIGITS:
         return _LONE_DIGITS[compact]
     if compact and _NUMBERISH.fullmatch(compact) and any(c.isdigit() for c in compact):
@@ -113,9 +116,10 @@ class CountingBuilder(TextBuilder):
 class PageWriter:
     """Writes one page's boxes into the document's builder and remembers the spans read with a low score."""
 
-    def __init__(self, builder: CountingBuilder, page: int) -> None:
+    def __init__(self, builder: CountingBuilder, page: int, reread: Reread | None = None) -> None:
         self.builder = builder
         self.page = page
+        self.reread = reread  # recognition of given rectangles: an unruled table's empty slots
         self.low: list[LowScore] = []
         self.mended: list[tuple[str, str]] = []  # (as read, as the form words it)
 
@@ -220,9 +224,38 @@ class PageWriter:
                 if box in label:
                     continue
                 slots[min(range(len(anchors)), key=lambda k: abs(anchors[k] - box.center[0]))].append(box)
+            self._fill_gaps(line, anchors, slots)
             cells = [self._cell(label)] + [self._cell(slot) for slot in slots]
             scores = [min((b.score for b in group), default=None) for group in [label, *slots]]
             self._row(cells, scores)
+
+    def _fill_gaps(self, line: list[TextBox], anchors: list[float], slots: list[list[TextBox]]) -> None:
+        """Read again where a column of an unruled row came out empty: a blank there would count as
+        0, so a lone digit the detector missed must not be lost silently."""
+        if self.reread is None or all(slots):
+            return
+        top, bottom = min(b.top for b in line), max(b.bottom for b in line)
+        height = bottom - top
+        regions: list[tuple[int, int, int, int]] = []
+        wanted: list[int] = []
+        for k, slot in enumerate(slots):
+            if slot:
+                continue
+            left = anchors[k - 1] if k else anchors[k] - 3 * height
+            right = anchors[k + 1] if k + 1 < len(anchors) else anchors[k] + 3 * height
+            half = min(anchors[k] - left, right - anchors[k], 3 * height) / 2
+            regions.append(
+                (
+                    round(anchors[k] - half),
+                    round(top - height / 3),
+                    round(anchors[k] + half),
+                    round(bottom + height / 3),
+                )
+            )
+            wanted.append(k)
+        for box in self.reread(regions):
+            k = min(wanted, key=lambda j: abs(anchors[j] - box.center[0]))
+            slots[k].append(box)
 
 
 def _anchor_columns(centres: list[float], tolerance: float) -> list[float]:

@@ -11,6 +11,7 @@ with a low score and the label words mended to the form's wording.
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 from collections.abc import Callable, Iterator
@@ -124,7 +125,7 @@ def _read(
         if page is None:
             notes.append(f"page {number} skipped: OCR took over {seconds:g} s (GONGKAI_PAGE_SECONDS)")
         else:
-            writer = PageWriter(builder, number)
+            writer = PageWriter(builder, number, reread=functools.partial(read_regions, page.image))
             writer.write(page.boxes, page.tables)
             low.extend(writer.low)
             notes.extend(
