@@ -31,6 +31,9 @@ _DET_BOX_THRESH = 0.3  # the default 0.5 drops faint digits
 _NARROW_REC_WIDTH = 64  # recognition strip width for short crops (the engine pads them to 320)
 _FULL_REC_WIDTH = 320
 _RETRY_BELOW = 0.5  # a crop read with a lower score is read again at the full strip width
+# Lone letters the table layout mends into digits anyway (`ocr_layout.mend_digits`): a narrow strip
+# reads most lone zeros as `o`, and reading each again would double the page's recognition time.
+_MENDED_AS_DIGITS = frozenset("oO〇○DIl|")
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def _full_width_recognizer() -> Any:
 def _doubtful(text: str, score: float) -> bool:
     """A reading worth a second look: empty, weak, or one lone non-digit (a serif 1 read as `-`
     on a narrow strip is a blank sign in a table, and would silently become 0)."""
-    return not text or score < _RETRY_BELOW or (len(text) == 1 and not text.isdigit() and score < 0.95)
+    lone = len(text) == 1 and not text.isdigit() and text not in _MENDED_AS_DIGITS
+    return not text or score < _RETRY_BELOW or (lone and score < 0.95)
 
 
 def engine_ready() -> None:
