@@ -165,7 +165,6 @@ def test_upload_over_the_limit_is_413(monkeypatch: pytest.MonkeyPatch, db_url: s
 @pytest.mark.parametrize(
     ("name", "data"),
     [
-        ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
         ("program.bin", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8),
         ("book.xlsx", _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"})),
     ],
@@ -174,6 +173,13 @@ def test_upload_of_a_wrong_type_is_415(client: TestClient, token: str, name: str
     answer = upload(client, token, (name, data))
     assert answer.status_code == 415, answer.text
     assert answer.json()["error"] == "upload refused"
+
+
+def test_upload_of_a_broken_image_is_refused_as_corrupt(client: TestClient, token: str) -> None:
+    # images are read by OCR (extractor/ingest/scan.py): a PNG signature over garbage is a broken file, not a wrong type
+    answer = upload(client, token, ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8))
+    assert answer.status_code == 422, answer.text
+    assert [f["code"] for f in answer.json()["files"]] == ["corrupt"]
 
 
 @pytest.mark.parametrize("member", ["../evil.txt", "a/../../evil.txt", "/etc/evil.txt", "C:/evil.txt", "..\\x.txt"])
@@ -202,7 +208,7 @@ def test_zip_of_reports_is_one_document_each(client: TestClient, token: str) -> 
 def test_partly_readable_batch_stores_the_readable_and_lists_the_refused(client: TestClient, token: str) -> None:
     answer = upload(client, token, ("s.html", SAMPLE), ("empty.txt", b""), ("x.png", b"\x89PNG\r\n\x1a\n\x00\x00"))
     assert answer.status_code == 201
-    assert [r["code"] for r in answer.json()["refused"]] == ["empty", "unsupported"]
+    assert [r["code"] for r in answer.json()["refused"]] == ["empty", "corrupt"]  # a PNG cut off after its signature
 
 
 def test_report_text_with_script_comes_back_as_escaped_json(client: TestClient, token: str) -> None:
