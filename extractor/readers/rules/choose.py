@@ -154,7 +154,10 @@ def _settle_by_table(table: _Table, section: SectionSpec, placed: Sequence[tuple
     if readings is None:
         return
     plausible = [r for r in readings if _plausible(r, choices, usual)]
-    chosen = tuple(next(i for i, c in enumerate(choices[row]) if c is p.cells) for row, p in enumerate(rows))
+    picked = [next((i for i, c in enumerate(choices[row]) if c is p.cells), None) for row, p in enumerate(rows)]
+    if None in picked:
+        return  # a row's chosen cells are none of its candidates: nothing to compare
+    chosen = tuple(i for i in picked if i is not None)
     if chosen not in plausible:
         if not plausible or chosen in readings:
             return  # the reader's own choice is the implausible one: keep every doubt
