@@ -11,9 +11,10 @@ silently lost. Corrections stay an append-only trail (who, when, from what, to w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,18 +189,25 @@ class ReviewService(Service):
 
     # -- uploads -------------------------------------------------------------------------------
 
-    def upload(self, files: Sequence[tuple[str, bytes]], max_total: int | None = None) -> list[Uploaded]:
+    def upload(
+        self,
+        files: Sequence[tuple[str, bytes]],
+        max_total: int | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[Uploaded]:
         """Store each readable file (zips opened) once per content hash; one `Uploaded` per file, or per
         report of a file that holds several (a 汇编: `Service.parts`, each part its own document).
 
-        Raises `UploadRefused` for a zip refused as a whole (unsafe names, a zip bomb).
+        Raises `UploadRefused` for a zip refused as a whole (unsafe names, a zip bomb). `progress` is told
+        (file name, pages done, page count) after each page of a PDF or scan, which OCR may take seconds on.
         """
         limit = max_total if max_total is not None else 4 * self.max_bytes
         answers: list[Uploaded] = []
         for name, data in files:
             for item in expand(name, data, self.max_bytes, limit):
                 try:
-                    doc = load_bytes(item.data, item.name, max_bytes=self.max_bytes)
+                    told = None if progress is None else functools.partial(progress, item.name)
+                    doc = load_bytes(item.data, item.name, max_bytes=self.max_bytes, progress=told)
                 except IngestError as exc:
                     answers.append(Uploaded(item.name, error=str(exc), code=exc.code))
                     continue

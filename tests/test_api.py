@@ -443,3 +443,23 @@ def test_exports_hold_the_corrected_value_and_refuse_anonymous(client: TestClien
     xlsx = client.get("/api/export.xlsx", headers=bearer(token))
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client.get("/api/export.json", params={"reviewed_only": True}, headers=bearer(token)).json() == []
+
+
+def test_an_upload_says_which_page_it_has_read(client: TestClient, token: str) -> None:
+    from evals.messy import generate
+
+    report = generate("pdf", seed=3, count=1)[0]
+    upload_id = "0f8e2a4c-upload-test"
+    answer = client.post(
+        "/api/documents",
+        files=[("files", ("report.pdf", report.body))],
+        headers={**bearer(token), "X-Upload-Id": upload_id},
+    )
+    assert answer.status_code == 201, answer.text
+    progress = client.get(f"/api/uploads/{upload_id}/progress", headers=bearer(token))
+    assert progress.status_code == 200, progress.text
+    told = progress.json()
+    assert told["file"] == "report.pdf" and told["pages"] >= 2 and told["page"] == told["pages"]
+    assert client.get("/api/uploads/not-an-upload-yet/progress", headers=bearer(token)).status_code == 404
+    assert client.get("/api/uploads/bad!id/progress", headers=bearer(token)).status_code in (404, 422)
+    assert client.get(f"/api/uploads/{upload_id}/progress").status_code == 401

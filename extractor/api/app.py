@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from extractor import review_stats
-from extractor.api import auth, documents, errors, exports, health, ui, users
+from extractor.api import auth, documents, errors, exports, health, ui, upload_progress, users
 from extractor.api.auth import Caller
 from extractor.api.errors import SafeJSONResponse
 from extractor.api.settings import ApiSettings
@@ -78,6 +78,7 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
     app.state.settings = settings
     app.state.service = svc
     app.state.dispatcher = worker
+    app.state.upload_progress = upload_progress.ProgressBoard()
     errors.install(app)
     app.add_middleware(
         SessionMiddleware, secret_key=settings.secret_key, session_cookie="gongkai_session",
@@ -104,6 +105,7 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(documents.router)
+    app.include_router(upload_progress.router)
     app.include_router(exports.router)
     app.include_router(users.router)
     app.include_router(ui.router)

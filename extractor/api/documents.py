@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Path, Query, Request, UploadFile
@@ -11,6 +12,7 @@ from starlette.responses import Response
 
 from extractor.api.auth import Admin, Caller, Writer, service
 from extractor.api.errors import ApiError, SafeJSONResponse
+from extractor.api.upload_progress import UPLOAD_ID, board
 from extractor.api.worker import Dispatcher
 from extractor.pipeline import Reader
 from extractor.readers.llm import LLMConfigError
@@ -59,8 +61,12 @@ async def upload(
             raise ApiError(413, "too large", f"{name} is over the {svc.max_bytes / 1024 / 1024:g} MB limit "
                            "(GONGKAI_MAX_FILE_MB)")  # fmt: skip
         items.append((name, data))
+    upload_id = request.headers.get("X-Upload-Id", "")
+    told = None
+    if UPLOAD_ID.match(upload_id):  # the upload page polls which page OCR has reached
+        told = functools.partial(board(request).tell, upload_id)
     try:
-        answers = await run_in_threadpool(svc.upload, items)  # ingest and store off the event loop
+        answers = await run_in_threadpool(svc.upload, items, None, told)  # ingest and store off the event loop
     except UploadRefused as exc:
         raise ApiError(STATUS_FOR_CODE.get(exc.code, 400), "upload refused", str(exc), code=exc.code) from None
     stored = [a for a in answers if a.id is not None]

@@ -55,19 +55,49 @@
     return "HTTP " + response.status;
   }
 
+  function uploadId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    return "u" + Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+  }
+
+  // While a chunk's request is open, say which page of which file the server has read (OCR of a
+  // long scan takes seconds a page); text files have no pages, and then nothing is shown.
+  function watchPages(id) {
+    let stop = false;
+    (async () => {
+      while (!stop) {
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (stop) break;
+        try {
+          const r = await fetch("/api/uploads/" + id + "/progress", { credentials: "same-origin" });
+          if (r.ok && !stop) {
+            const p = await r.json();
+            setText("upload-message", "Reading " + p.file + ": page " + p.page + " of " + p.pages + "…");
+          }
+        } catch (err) { /* the upload's own answer reports errors */ }
+      }
+    })();
+    return () => { stop = true; };
+  }
+
   async function sendChunk(files) {
     const data = new FormData();
     for (const file of files) data.append("files", file, file.name);
+    const id = uploadId();
+    const stopWatching = watchPages(id);
     let response;
     try {
       response = await fetch("/api/documents", {
         method: "POST", body: data, credentials: "same-origin", referrerPolicy: "same-origin",
-        headers: { "X-CSRF-Token": csrf },
+        headers: { "X-CSRF-Token": csrf, "X-Upload-Id": id },
       });
     } catch (err) {
+      stopWatching();
       for (const file of files) addRefused(file.name, "network error: " + err.message);
       return true;
     }
+    stopWatching();
+    setText("upload-message", "Sending…");
     let body = null;
     try { body = await response.json(); } catch (err) { body = null; }
     if (response.status === 401 || response.status === 403) {
