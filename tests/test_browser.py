@@ -277,6 +277,21 @@ def paged_server(tmp_path: Path) -> Iterator[tuple[str, int, str]]:
         yield base, document_id, FLAGGED
 
 
+def _open_paged_review(browser: Any, server: str, document_id: int) -> tuple[Any, list[str]]:
+    """Log in and open a paged document's review page; its first page picture must load as a PNG.
+    Returns the page and the list that collects its console errors and failed requests."""
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: _record_console(errors, m))
+    page.on("response", lambda r: _record_failure(errors, r))
+    _login(page, server)
+    with page.expect_response(re.compile(r"/api/documents/\d+/pages/\d+\.png$")) as picture:
+        page.goto(f"{server}/ui/documents/{document_id}")
+    assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+    return page, errors
+
+
 def test_a_flagged_value_shows_the_crop_of_its_page(paged_server: tuple[str, int, str]) -> None:
     server, document_id, key = paged_server
     sync_playwright = _playwright()
@@ -284,15 +299,7 @@ def test_a_flagged_value_shows_the_crop_of_its_page(paged_server: tuple[str, int
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda m: _record_console(errors, m))
-            page.on("response", lambda r: _record_failure(errors, r))
-            _login(page, server)
-            with page.expect_response(re.compile(r"/api/documents/\d+/pages/\d+\.png$")) as picture:
-                page.goto(f"{server}/ui/documents/{document_id}")
-            assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+            page, errors = _open_paged_review(browser, server, document_id)
             td = page.locator(f'td.cell[data-key="{key}"]')
             assert td.get_attribute("data-state") == "flagged"
             assert _focused(page) == key  # the one flagged cell has the focus on load
@@ -351,15 +358,7 @@ def test_a_scanned_reports_flagged_value_shows_the_crop_of_the_scan(scanned_serv
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("console", lambda m: _record_console(errors, m))
-            page.on("response", lambda r: _record_failure(errors, r))
-            _login(page, server)
-            with page.expect_response(re.compile(r"/api/documents/\d+/pages/\d+\.png$")) as picture:
-                page.goto(f"{server}/ui/documents/{document_id}")
-            assert picture.value.status == 200 and picture.value.headers["content-type"] == "image/png"
+            page, errors = _open_paged_review(browser, server, document_id)
             key = _focused(page)  # the first flagged cell has the focus on load
             assert key is not None
             td = page.locator(f'td.cell[data-key="{key}"]')
