@@ -128,3 +128,40 @@ def test_list_numbering_with_a_comma_mark_is_no_value() -> None:
     result = _read(report_2021(lines))
     assert not any(key.startswith("t3.other.") for key in result.fields)  # no merged (六) row invented
     assert result.values()["t3.other_overdue_correction.total"] == 0
+
+
+def test_unlabelled_rows_are_counted_against_the_form_without_the_merged_other_row() -> None:
+    # a PDF conversion pushed the labels of (五)5, (六)1 and (六)2 above the table: three rows of
+    # values stand between (五)4 and (六)3. They are those three rows, not (六)其他处理 printed as one
+    # row, which a report prints instead of (六)1-3, never beside them.
+    rows = sample_t3(new=6, carried=0)
+    rows["granted"] = [2, 0, 0, 0, 0, 0, 2]
+    rows["other_overdue_correction"] = [3, 0, 0, 0, 0, 0, 3]
+    lines = _pipes(rows)
+    lost = {T3_KEYS_2021.index(key) for key in ("rejected_confirm", "other_overdue_correction", "other_overdue_fee")}
+    lines = [line.split(" | ", 1)[1] if i in lost else line for i, line in enumerate(lines)]
+    result = _read(report_2021(lines))
+    values = result.values()
+    assert not any(key.startswith("t3.other.") for key in values)
+    assert values["t3.other_overdue_correction.natural"] == 3
+    assert values["t3.rejected_confirm.total"] == 0
+    assert values["t3.other_overdue_fee.total"] == 0
+    reasons = " ".join(r for key in values if key.startswith("t3.") for r in result.fields[key].reasons)
+    assert "is a guess from its position" not in reasons
+
+
+def test_a_row_followed_by_the_next_rows_label_was_not_cut_off() -> None:
+    # the page ends inside table 3, after the label of a row printed without values; the row before it
+    # shows one 0 of its seven cells (the empty ones dropped): it ended there, and every place of
+    # that 0 gives every cell 0, so its cells are not in doubt
+    rows = sample_t3(new=6, carried=0)
+    pairs = zip(T3_KEYS_2021, T3_LABELS_2021, strict=True)
+    lines = [" ".join([label, *(str(v) for v in rows[key] if v)]) for key, label in pairs]
+    at = T3_KEYS_2021.index("denied_law_forbidden")
+    lines = [*lines[:at], f"{T3_LABELS_2021[at]} 0", T3_LABELS_2021[at + 1]]
+    text = report_2021(lines).split("四、政府信息公开行政复议")[0]
+    flags = _read(text).flat()["flags"]
+    assert not {f"t3.denied_law_forbidden.{col}" for col in T3_COLS} & flags.keys()
+    cut = [f"{T3_LABELS_2021[at]} 0"]  # the same row with no label after it may be cut mid-row: doubted
+    flags = _read(report_2021([*lines[:at], *cut]).split("四、政府信息公开行政复议")[0]).flat()["flags"]
+    assert {f"t3.denied_law_forbidden.{col}" for col in T3_COLS} & flags.keys()

@@ -226,6 +226,30 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
     in_order = _in_template_order(template, data)
     if in_order is not None:
         return [Assigned(raw, raw.row) for raw in in_order if raw.row is not None], []
+    best: tuple[float, list[tuple[int, int]], list[RawRow], list[RowSpec]] | None = None
+    for form in _forms(template):  # the first form wins a tie: the usual one
+        score, pairs, dropped = _align(data, form)
+        if best is None or score > best[0]:
+            best = (score, pairs, dropped, form)
+    assert best is not None
+    _score, pairs, dropped, form = best
+    return [_judge(section, data, form, pairs, k) for k in range(len(pairs))], dropped
+
+
+def _forms(template: list[RowSpec]) -> list[list[RowSpec]]:
+    """The row lists a report may print: a row standing for others ((六)其他处理 as one row) is printed
+    instead of them, never beside them, so unlabelled rows are counted against one form at a time."""
+    merged = [row for row in template if row.replaces]
+    if not merged:
+        return [template]
+    replaced = {key for row in merged for key in row.replaces}
+    usual = [row for row in template if not row.replaces]
+    single = [row for row in template if row.key not in replaced]
+    return [usual, single]
+
+
+def _align(data: list[RawRow], template: list[RowSpec]) -> tuple[float, list[tuple[int, int]], list[RawRow]]:
+    """The best-scoring monotone alignment (score, (data, template) index pairs, rows left over)."""
     n, m = len(data), len(template)
     neg = float("-inf")
     best = [[neg] * (m + 1) for _ in range(n + 1)]
@@ -264,7 +288,7 @@ def align_rows(section: SectionSpec, rows: list[RawRow]) -> tuple[list[Assigned]
         else:
             j -= 1
     pairs.reverse()
-    return [_judge(section, data, template, pairs, k) for k in range(len(pairs))], dropped
+    return best[n][m], pairs, dropped
 
 
 def _in_template_order(template: list[RowSpec], data: list[RawRow]) -> list[RawRow] | None:
@@ -295,7 +319,10 @@ def _judge(
     next_anchor = next(
         ((pi, pj) for pi, pj in pairs[k + 1 :] if data[pi].row is template[pj]), (len(data), len(template))
     )
-    rows_between = next_anchor[0] - prev_anchor[0] - 1
+    # rows between the anchors that hold a row's place: a label printed without values and left out of
+    # the alignment ('其他处理' heading its group) takes none
+    taken = {pi for pi, _ in pairs}
+    rows_between = sum(1 for i in range(prev_anchor[0] + 1, next_anchor[0]) if i in taken or data[i].value_count())
     slots_between = next_anchor[1] - prev_anchor[1] - 1
     if rows_between == slots_between:
         reason = f"row label not found; placed as '{row.label}' by its position in the table"

@@ -160,6 +160,7 @@ def _read_labelled(
         # every row label and no number: an empty table; a few row words and no number: prose
         return _NO_VALUES if len(assigned) >= len(section.rows) * _LABELS_SHOWN else []
     placed: list[tuple[Assigned, Placement]] = []
+    positions: list[int] = []  # each placed row's position among the assigned rows
     zeros: list[str] = []
     for position, item in enumerate(assigned):
         row = item.row
@@ -182,13 +183,16 @@ def _read_labelled(
         if placement.note:
             notes.append(placement.note)
         placed.append((item, placement))
+        positions.append(position)
     if any(len(p.alternatives) > 1 for _, p in placed):
         # where repeated numbers were dropped, a row may have lost values: no reading of it is settled
         choose_by_identities(template, section, placed, zeros, settle=not deduplicated)
     for index, (item, placement) in enumerate(placed):
         values = _fields_of(section, item.row, placement)
-        # the last row may be cut off rather than printed with its empty cells dropped: spare none
-        whole = (index < len(placed) - 1 or closed) and not deduplicated
+        # the last row may be cut off rather than printed with its empty cells dropped: spare none,
+        # unless another row's label follows it (the row ended there) or text follows the table
+        followed = positions[index] < len(assigned) - 1
+        whole = (index < len(placed) - 1 or followed or closed) and not deduplicated
         spared = _spared(section, item.row, placement) if whole else set()
         for value in values:
             if item.raw.garbled:
