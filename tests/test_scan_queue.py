@@ -226,10 +226,10 @@ def test_a_pdf_with_no_text_and_no_image_fails_on_its_file_row(service: ReviewSe
 
 @pytest.mark.postgres
 def test_celery_workers_ocr_a_held_scan_and_a_killed_worker_is_made_good(
-    workers: Workers,
-    celery_app: Any,
-    pg_url: str,
-    queue: str,
+    workers: Workers,  # noqa: F811
+    celery_app: Any,  # noqa: F811
+    pg_url: str,  # noqa: F811
+    queue: str,  # noqa: F811
     scan: bytes,
 ) -> None:
     """`--workers celery`: the API holds the scan, a `gongkai worker` OCRs it (`gongkai.ingest_file`) and reads
