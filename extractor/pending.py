@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from extractor.ingest import IngestError, load_bytes
 from extractor.service import Service
 from extractor.storage import repository
@@ -26,7 +28,9 @@ from extractor.storage.models import FileRow
 
 log = logging.getLogger("gongkai.pending")
 
-# Progress is written at most this often (and on the last page): a text page is read in milliseconds.
+# Progress is written at most this often; the last page told is written with the file's outcome. (A scanned
+# PDF's pages are told twice: by the text-layer pass, milliseconds a page, then by OCR; throttled, the first
+# pass shows at most a moment.)
 _PROGRESS_EVERY = 0.5
 _ERROR_CHARS = 300
 
@@ -70,7 +74,7 @@ class FileState:
         }  # fmt: skip
 
 
-def _state(session: Any, row: FileRow) -> FileState:
+def _state(session: Session, row: FileRow) -> FileState:
     documents = tuple(repository.file_documents(session, row.sha256)) if row.status == "done" else ()
     return FileState(
         id=row.id, name=row.name, sha256=row.sha256, size=row.size, status=row.status, pages_done=row.pages_done,
@@ -128,12 +132,14 @@ class _Progress:
         self.file_id = file_id
         self.stopping = stopping
         self._last = 0.0
+        self.seen = (0, 0)  # the last (done, total) told
 
     def __call__(self, done: int, total: int) -> None:
         if self.stopping is not None and self.stopping():
             raise Stopped(f"stopped at page {done} of {total} of file {self.file_id}")
+        self.seen = (done, total)
         now = time.monotonic()
-        if done < total and now - self._last < _PROGRESS_EVERY:
+        if now - self._last < _PROGRESS_EVERY:
             return
         self._last = now
         try:
@@ -173,26 +179,28 @@ def read_file(service: Service, file_id: int, stopping: Callable[[], bool] | Non
     finished, name, data = retry_locked(begin)
     if finished is not None:
         return finished
+    progress = _Progress(service, file_id, stopping)
     try:
-        doc = load_bytes(data, name, max_bytes=service.max_bytes, progress=_Progress(service, file_id, stopping))
+        doc = load_bytes(data, name, max_bytes=service.max_bytes, progress=progress)
         parts = service.parts(doc)
     except IngestError as exc:
-        return _fail(service, file_id, exc.code, str(exc)[:_ERROR_CHARS])
+        return _fail(service, file_id, exc.code, str(exc)[:_ERROR_CHARS], progress.seen)
     except Exception as exc:  # an OCR crash or a worker's time limit: recorded, the bytes kept
         log.exception("reading file %d (%s) failed", file_id, name)
-        return _fail(service, file_id, "unreadable", _one_line(exc))
+        return _fail(service, file_id, "unreadable", _one_line(exc), progress.seen)
 
     def store() -> FileState:
         with service.session() as session:  # every part and the file's `done` in one transaction
             for part in parts:
                 document = repository.save_source(session, part)
                 repository.get_review(session, document.id)
+            repository.set_file_progress(session, file_id, *progress.seen)
             return _set(session, file_id, "done")
 
     return retry_locked(store)
 
 
-def _set(session: Any, file_id: int, status: str, code: str | None = None, error: str | None = None) -> FileState:
+def _set(session: Session, file_id: int, status: str, code: str | None = None, error: str | None = None) -> FileState:
     repository.set_file_status(session, file_id, status, code=code, error=error)
     row = repository.get_file(session, file_id)
     if row is None:
@@ -201,9 +209,10 @@ def _set(session: Any, file_id: int, status: str, code: str | None = None, error
     return _state(session, row)
 
 
-def _fail(service: Service, file_id: int, code: str, error: str) -> FileState:
+def _fail(service: Service, file_id: int, code: str, error: str, seen: tuple[int, int]) -> FileState:
     def work() -> FileState:
         with service.session() as session:
+            repository.set_file_progress(session, file_id, *seen)
             return _set(session, file_id, "failed", code, error)
 
     return retry_locked(work)
