@@ -37,13 +37,15 @@ _ERROR_CHARS = 300
 
 @dataclass(frozen=True)
 class Held:
-    """An uploaded file stored raw for a worker to read (`duplicate`: those bytes were held already)."""
+    """An uploaded file stored raw for a worker to read (`duplicate`: those bytes were held already;
+    `fresh`: queued by this upload, new or failed before, so a worker must be told)."""
 
     id: int
     name: str
     sha256: str
     status: str
     duplicate: bool
+    fresh: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "sha256": self.sha256, "status": self.status,
@@ -89,8 +91,8 @@ def hold(service: Service, name: str, data: bytes) -> Held:
 
     def work() -> Held:
         with service.session() as session:
-            row, created = repository.hold_file(session, sha256=sha256, name=name, data=data)
-            return Held(row.id, name, sha256, row.status, duplicate=not created)
+            row, created, fresh = repository.hold_file(session, sha256=sha256, name=name, data=data)
+            return Held(row.id, name, sha256, row.status, duplicate=not created, fresh=fresh)
 
     return retry_locked(work)
 

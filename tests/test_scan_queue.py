@@ -268,3 +268,26 @@ def test_celery_workers_ocr_a_held_scan_and_a_killed_worker_is_made_good(
             assert len(client.get(f"/api/documents/{document_id}", headers=bearer(token)).json()["runs"]) == 1
     finally:
         svc.close()
+
+
+def test_the_sweep_finds_held_files_whose_messages_were_lost(service: ReviewService) -> None:
+    """`queued` since before the cutoff, or `reading` with no page told since: re-queued; fresh ones and
+    finished ones are not."""
+    from datetime import UTC, datetime, timedelta
+
+    from workers.app import app
+    from workers.config import WorkerSettings
+    from workers.sweep import Sweeper
+
+    ids = [pending.hold(service, f"{n}.png", b"\x89PNG\r\n\x1a\n" + bytes([n]) * 64).id for n in range(4)]
+    with service.session() as session:
+        repository.set_file_status(session, ids[1], "reading")
+        repository.set_file_status(session, ids[2], "done")
+        repository.set_file_status(session, ids[3], "failed", code="corrupt", error="broken")
+    sweeper = Sweeper(app, "unused", service.url, WorkerSettings(sweep_age=60))
+    try:
+        assert sweeper.stale_files() == []  # all of them were told about just now
+        later = datetime.now(UTC) + timedelta(seconds=120)
+        assert sweeper.stale_files(now=later) == ids[:2]
+    finally:
+        sweeper.stop()

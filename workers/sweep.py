@@ -12,7 +12,9 @@ are still in the database with no run. Two things bring them back:
   never doubles a backlog that is still being worked through: anything not done while nothing
   is queued was lost), takes a short lock in Redis (so of N workers one sweeps per interval),
   and queues the documents stored more than `GONGKAI_WORKER_SWEEP_AGE` seconds ago that have no
-  run at all, for `GONGKAI_WORKER_SWEEP_READER`. No Celery beat, no extra process.
+  run at all, for `GONGKAI_WORKER_SWEEP_READER`, and the held files (scans an upload left to OCR,
+  `extractor.pending`) still `queued` after that long, or `reading` with no page told for that long
+  (`enqueue_files`). No Celery beat, no extra process.
 
 Queuing a document twice is harmless: `process_document` skips a document that already has a
 done run for the reader version, and the run's idempotency key makes a second concurrent reading

@@ -80,7 +80,7 @@ async def upload(
         raise ApiError(status, "upload refused", str(first["reason"]), files=refused)
     unread = set(await run_in_threadpool(svc.unread_documents, [a.id for a in stored if a.id is not None]))
     dispatcher(request).submit([(a.id, a.sha256 or "") for a in stored if a.id in unread])
-    dispatcher(request).read_files([h.id for h in held if h.status in ("queued", "reading")])
+    dispatcher(request).read_files([h.id for h in held if h.fresh])  # one already queued has its message
     documents = [
         {"id": a.id, "name": a.name, "sha256": a.sha256, "duplicate": a.duplicate,
          "part": None if a.part is None else a.part.as_dict()}

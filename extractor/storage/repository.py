@@ -459,8 +459,9 @@ def documents_without_any_run(session: Session, created_before: datetime, *, lim
 # -- uploaded files left to a worker (scans) ------------------------------------------------------
 
 
-def hold_file(session: Session, *, sha256: str, name: str, data: bytes) -> tuple[FileRow, bool]:
-    """Store an uploaded file's raw bytes once per content hash, `queued` for a worker; (row, created).
+def hold_file(session: Session, *, sha256: str, name: str, data: bytes) -> tuple[FileRow, bool, bool]:
+    """Store an uploaded file's raw bytes once per content hash, `queued` for a worker; (row, created,
+    queued now: created, or queued again).
 
     The same bytes again are the same row (created False). A file whose reading failed is queued
     again: the upload is the user asking once more, and a failure may have been the machine's."""
@@ -473,10 +474,12 @@ def hold_file(session: Session, *, sha256: str, name: str, data: bytes) -> tuple
         existing, created = _insert_or_existing(session, FileRow(sha256=sha256, name=name, size=len(data), data=data),
                                                 find)  # fmt: skip
         if created:
-            return existing, True
+            return existing, True, True
     if existing.status == "failed":
         set_file_status(session, existing.id, "queued")
-    return existing, False
+        session.refresh(existing)
+        return existing, False, True
+    return existing, False, False
 
 
 def get_file(session: Session, file_id: int) -> FileRow | None:
