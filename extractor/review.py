@@ -24,7 +24,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, undefer
 
-from extractor.ingest import IngestError, SourceDocument, load_bytes
+from extractor import pending
+from extractor.ingest import IngestError, SourceDocument, load_bytes, needs_ocr
 from extractor.ingest.normalize import normalize
 from extractor.ingest.pages import Box, Page
 from extractor.model import Number
@@ -73,6 +74,7 @@ class Uploaded:
     error: str | None = None
     code: str | None = None  # IngestError / UploadRefused code when refused
     part: Part | None = None  # one report of a compilation file (a 汇编)
+    held: pending.Held | None = None  # a file needing OCR, stored raw for a worker to read (`id` is None)
 
 
 @dataclass(frozen=True)
@@ -198,13 +200,19 @@ class ReviewService(Service):
         """Store each readable file (zips opened) once per content hash; one `Uploaded` per file, or per
         report of a file that holds several (a 汇编: `Service.parts`, each part its own document).
 
-        Raises `UploadRefused` for a zip refused as a whole (unsafe names, a zip bomb). `progress` is told
-        (file name, pages done, page count) after each page of a PDF or scan, which OCR may take seconds on.
+        A file that needs OCR (a scan or an image: `needs_ocr`, decided without OCR) is not read here: it
+        is stored raw and answered `held` (`extractor.pending`) for a worker to read, unless its documents
+        are stored already (then they are answered, as duplicates). Raises `UploadRefused` for a zip
+        refused as a whole (unsafe names, a zip bomb). `progress` is told (file name, pages done, page
+        count) after each page of a PDF read here.
         """
         limit = max_total if max_total is not None else 4 * self.max_bytes
         answers: list[Uploaded] = []
         for name, data in files:
             for item in expand(name, data, self.max_bytes, limit):
+                if len(item.data) <= self.max_bytes and needs_ocr(item.data):
+                    answers.extend(self._hold(item.name, item.data))
+                    continue
                 try:
                     told = None if progress is None else functools.partial(progress, item.name)
                     doc = load_bytes(item.data, item.name, max_bytes=self.max_bytes, progress=told)
@@ -213,6 +221,22 @@ class ReviewService(Service):
                     continue
                 answers.extend(self._store_upload(part) for part in self.parts(doc))
         return answers
+
+    def _hold(self, name: str, data: bytes) -> list[Uploaded]:
+        """A file for OCR: its documents when they are stored already, else the file held for a worker."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        with self.session() as session:
+            known = session.scalars(
+                select(DocumentRow).where((DocumentRow.sha256 == sha256) | (DocumentRow.parent_sha256 == sha256))
+                .order_by(DocumentRow.id)
+            ).all()  # fmt: skip
+            found = [
+                Uploaded(row.name, id=row.id, sha256=row.sha256, duplicate=True, part=part_of(row)) for row in known
+            ]
+        if found:
+            return found
+        held = pending.hold(self, name, data)
+        return [Uploaded(name, sha256=held.sha256, duplicate=held.duplicate, held=held)]
 
     def _store_upload(self, doc: SourceDocument) -> Uploaded:
         def work() -> Uploaded:

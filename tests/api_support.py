@@ -80,6 +80,17 @@ def wait_done(client: TestClient, token: str, document_id: int, timeout: float =
     raise AssertionError(f"document {document_id} not read within {timeout} s")
 
 
+def wait_file(client: TestClient, token: str, file_id: int, timeout: float = 120.0) -> dict[str, Any]:
+    """A held file (a scan left to the worker) once read (done or failed), as `GET /api/files/{id}` answers it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = client.get(f"/api/files/{file_id}", headers=bearer(token)).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"file {file_id} not read within {timeout} s")
+
+
 def login(client: TestClient, name: str = "ann", password: str = PASSWORD) -> str:
     """Log in like a browser: fetch the CSRF token, post the form; returns the session's CSRF token."""
     csrf = client.get("/login").json()["csrf_token"]

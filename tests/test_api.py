@@ -35,6 +35,7 @@ from tests.api_support import (
     running_serve,
     upload,
     wait_done,
+    wait_file,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,11 +176,14 @@ def test_upload_of_a_wrong_type_is_415(client: TestClient, token: str, name: str
     assert answer.json()["error"] == "upload refused"
 
 
-def test_upload_of_a_broken_image_is_refused_as_corrupt(client: TestClient, token: str) -> None:
-    # images are read by OCR (extractor/ingest/scan.py): a PNG signature over garbage is a broken file, not a wrong type
+def test_upload_of_a_broken_image_is_held_then_fails_as_corrupt(client: TestClient, token: str) -> None:
+    # images are read by OCR in the worker (extractor/pending.py): a PNG signature over garbage is a broken
+    # file, not a wrong type; the upload answers at once and the file ends failed with the reason
     answer = upload(client, token, ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8))
-    assert answer.status_code == 422, answer.text
-    assert [f["code"] for f in answer.json()["files"]] == ["corrupt"]
+    assert answer.status_code == 201, answer.text
+    [held] = answer.json()["pending"]
+    failed = wait_file(client, token, held["id"])
+    assert failed["status"] == "failed" and failed["code"] == "corrupt" and "\n" not in failed["error"]
 
 
 @pytest.mark.parametrize("member", ["../evil.txt", "a/../../evil.txt", "/etc/evil.txt", "C:/evil.txt", "..\\x.txt"])
@@ -208,7 +212,9 @@ def test_zip_of_reports_is_one_document_each(client: TestClient, token: str) -> 
 def test_partly_readable_batch_stores_the_readable_and_lists_the_refused(client: TestClient, token: str) -> None:
     answer = upload(client, token, ("s.html", SAMPLE), ("empty.txt", b""), ("x.png", b"\x89PNG\r\n\x1a\n\x00\x00"))
     assert answer.status_code == 201
-    assert [r["code"] for r in answer.json()["refused"]] == ["empty", "corrupt"]  # a PNG cut off after its signature
+    assert [r["code"] for r in answer.json()["refused"]] == ["empty"]
+    [held] = answer.json()["pending"]  # an image is OCR'd by the worker: a PNG cut off after its signature fails there
+    assert wait_file(client, token, held["id"])["code"] == "corrupt"
 
 
 def test_report_text_with_script_comes_back_as_escaped_json(client: TestClient, token: str) -> None:

@@ -328,36 +328,60 @@ def test_a_flagged_value_shows_the_crop_of_its_page(paged_server: tuple[str, int
 
 
 @pytest.fixture
-def scanned_server(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """`gongkai serve` over a database holding one scanned report (a generated image-only PDF at 200 dpi
-    with skew, blur, JPEG artefacts and a red seal), read by OCR. (base URL, document id)."""
+def scanned_server(tmp_path: Path) -> Iterator[tuple[str, bytes, str]]:
+    """`gongkai serve` (its in-process worker OCRs held scans) on a fresh database, and a scanned report
+    to upload to it: a generated image-only PDF at 200 dpi with skew, blur, JPEG artefacts and a red
+    seal. (base URL, the scan's bytes, its file name)."""
     from evals.messy import generate
-    from extractor.ingest import load_bytes
 
     scan = generate("scan", seed=5, count=1, dpi=200)[0]
-    doc = load_bytes(scan.body, f"{scan.name}.{scan.ext}")
     db = f"sqlite:///{tmp_path / 'scanned.db'}"
     svc = ReviewService(db)
     try:
         svc.create_user("ann", "reviewer", PASSWORD)
-        extraction = svc.extract(doc)
-        # a scanned report is never read perfectly clean: at least its publisher mistake or an OCR doubt
-        assert any(f.flagged and f.span for f in extraction.fields.values())
-        svc.store_run(doc, extraction)
-        document_id = svc.store_document(doc)
     finally:
         svc.close()
     with running_serve(db, tmp_path / "serve.log") as base:
-        yield base, document_id
+        yield base, scan.body, f"{scan.name}.{scan.ext}"
 
 
-def test_a_scanned_reports_flagged_value_shows_the_crop_of_the_scan(scanned_server: tuple[str, int]) -> None:
-    server, document_id = scanned_server
+def _upload_scan_through_ui(page: Any, base: str, data: bytes, name: str) -> int:
+    """Upload a scan on /ui/upload: the request answers at once, the page follows the worker's OCR page by
+    page ("Reading NAME: page k of N"), then links the document it became; that document's id."""
+    page.goto(f"{base}/ui/upload")
+    page.set_input_files("#files", files=[{"name": name, "mimeType": "application/pdf", "buffer": data}])
+    page.click("#upload-button")
+    page.wait_for_function(
+        "() => /^Reading .+: page \\d+ of \\d+/.test(document.querySelector('#pending li .state')?.textContent || '')",
+        timeout=60_000,
+    )
+    link = page.locator("#documents a").first
+    link.wait_for(timeout=180_000)
+    found = re.search(r"/ui/documents/(\d+)", link.get_attribute("href") or "")
+    assert found, link.get_attribute("href")
+    assert page.locator("#pending li .state").first.text_content() == "read: 1 document"
+    return int(found.group(1))
+
+
+def test_a_scanned_reports_flagged_value_shows_the_crop_of_the_scan(scanned_server: tuple[str, bytes, str]) -> None:
+    server, scan, name = scanned_server
     sync_playwright = _playwright()
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
+            uploader = browser.new_page(viewport={"width": 1440, "height": 1000})
+            upload_errors: list[str] = []
+            uploader.on("pageerror", lambda exc: upload_errors.append(str(exc)))
+            uploader.on("console", lambda m: _record_console(upload_errors, m))
+            uploader.on("response", lambda r: _record_failure(upload_errors, r))
+            _login(uploader, server)
+            document_id = _upload_scan_through_ui(uploader, server, scan, name)
+            _wait_read(uploader, server, document_id)
+            uploader.screenshot(path=str(OUT / "upload-scan.png"), full_page=True)
+            assert not upload_errors, upload_errors
+            uploader.close()
+
             page, errors = _open_paged_review(browser, server, document_id)
             key = _focused(page)  # the first flagged cell has the focus on load
             assert key is not None

@@ -63,7 +63,7 @@ from extractor.storage.database import MIGRATIONS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("GONGKAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-OUR_TABLES = {"documents", "pages", "runs", "fields", "corrections", "users", "api_tokens", "reviews"}
+OUR_TABLES = {"documents", "pages", "runs", "fields", "corrections", "users", "api_tokens", "reviews", "files"}
 SHA_A = "a" * 64
 SHA_B = "b" * 64
 TEXT = "某市人民政府2023年政府信息公开工作年度报告\n二、主动公开政府信息情况\n…"
@@ -202,10 +202,10 @@ def test_migrations_build_every_table_from_empty_and_downgrade_to_base(db_url: s
 
     upgrade(db_url)
     assert table_names(db_url) == OUR_TABLES | {"alembic_version"}
-    assert current_revision(db_url) == head_revision() == "0006"
+    assert current_revision(db_url) == head_revision() == "0007"
     upgrade(db_url)  # idempotent: already at head
-    assert current_revision(db_url) == "0006"
-    for revision in ("0004", "0003", "0002", "0001"):  # one step back and forth: each revision undoes cleanly
+    assert current_revision(db_url) == "0007"
+    for revision in ("0006", "0004", "0003", "0002", "0001"):  # one step back and forth: each revision undoes cleanly
         downgrade(db_url, revision)
         assert current_revision(db_url) == revision
     upgrade(db_url)

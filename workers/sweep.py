@@ -12,7 +12,9 @@ are still in the database with no run. Two things bring them back:
   never doubles a backlog that is still being worked through: anything not done while nothing
   is queued was lost), takes a short lock in Redis (so of N workers one sweeps per interval),
   and queues the documents stored more than `GONGKAI_WORKER_SWEEP_AGE` seconds ago that have no
-  run at all, for `GONGKAI_WORKER_SWEEP_READER`. No Celery beat, no extra process.
+  run at all, for `GONGKAI_WORKER_SWEEP_READER`, and the held files (scans an upload left to OCR,
+  `extractor.pending`) still `queued` after that long, or `reading` with no page told for that long
+  (`enqueue_files`). No Celery beat, no extra process.
 
 Queuing a document twice is harmless: `process_document` skips a document that already has a
 done run for the reader version, and the run's idempotency key makes a second concurrent reading
@@ -32,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from extractor.settings import get_settings
 from workers.app import BROKER_ERRORS, BrokerUnavailable, broker_address, broker_reason
@@ -69,21 +71,58 @@ def enqueue(
     not sent, for at most `wait` seconds (default GONGKAI_WORKER_BROKER_WAIT), calling `on_wait`
     before each pause and `on_back` once the broker answers again; then `BrokerUnavailable`.
     """
-    from workers.app import app as default_app
     from workers.tasks import process_document, record_failure
+
+    def publish(sha256: str, producer: Any, name: str) -> None:
+        failure = record_failure.s(sha256=sha256, reader=reader, reader_version=version)
+        process_document.apply_async((sha256, reader), link_error=failure, producer=producer, queue=name)
+
+    return _publish(list(hashes), publish, queue, wait=wait, on_wait=on_wait, on_back=on_back, app=app)
+
+
+def enqueue_files(
+    file_ids: Sequence[int], reader: str, queue: str | None = None, *, wait: float | None = None,
+    app: Celery | None = None,
+) -> int:  # fmt: skip
+    """Queue `ingest_file` for each held file (`extractor.pending`: a scan to OCR), whose documents are
+    then queued for `reader`; a task that fails for good marks its file failed (`record_file_failure`).
+    The same waiting through a broker outage as `enqueue`; how many were sent."""
+    from workers.tasks import ingest_file, record_file_failure
+
+    def publish(file_id: int, producer: Any, name: str) -> None:
+        failure = record_file_failure.s(file_id=file_id)
+        ingest_file.apply_async((file_id, reader), link_error=failure, producer=producer, queue=name)
+
+    return _publish(list(file_ids), publish, queue, wait=wait, app=app)
+
+
+_T = TypeVar("_T")
+
+
+def _publish(
+    items: list[_T],
+    publish: Callable[[_T, Any, str], None],
+    queue: str | None,
+    *,
+    wait: float | None = None,
+    on_wait: OnWait | None = None,
+    on_back: Callable[[], None] | None = None,
+    app: Celery | None = None,
+) -> int:
+    """One message per item through one producer, retried from the first one not sent (see `enqueue`)."""
+    from workers.app import app as default_app
 
     app = app or default_app
     wait = get_worker_settings().broker_wait if wait is None else wait
     name = queue or str(app.conf.task_default_queue)
     sent = attempt = 0
     deadline: float | None = None
-    while sent < len(hashes):
+    while sent < len(items):
         try:
             with app.producer_or_acquire() as producer:
                 app.amqp.queues[name](producer.channel).declare()
-                for sha256 in hashes[sent:]:
-                    failure = record_failure.s(sha256=sha256, reader=reader, reader_version=version)
-                    process_document.apply_async((sha256, reader), link_error=failure, producer=producer, queue=name)
+                for item in items[sent:]:
+                    publish(item, producer, name)
                     sent += 1
         except BROKER_ERRORS as exc:
             now = time.monotonic()
@@ -137,6 +176,18 @@ class Sweeper:
         with session_factory(self._engine)() as session:
             return documents_without_any_run(session, cutoff, limit=self.settings.sweep_limit)
 
+    def stale_files(self, now: datetime | None = None) -> list[int]:
+        """Held files (scans) `queued` more than `sweep_age` seconds ago, or `reading` with no page told
+        for that long: their messages were lost."""
+        from extractor.storage.database import make_engine, session_factory
+        from extractor.storage.repository import stale_files
+
+        if self._engine is None:
+            self._engine = make_engine(self.database_url, **_small_pool(self.database_url))
+        cutoff = (now or datetime.now(UTC)) - timedelta(seconds=self.settings.sweep_age)
+        with session_factory(self._engine)() as session:
+            return stale_files(session, cutoff, limit=self.settings.sweep_limit)
+
     def _lock(self) -> bool:
         """One sweep per interval across every worker on this queue (a Redis key with a TTL).
 
@@ -159,16 +210,22 @@ class Sweeper:
         """Queue the stale documents if the queue is empty and no other worker just swept; how many."""
         if queue_depth(self.app, self.queue) > 0:
             return 0
-        stale = self.stale()
-        if not stale or not self._lock():
+        stale, files = self.stale(), self.stale_files()
+        if not (stale or files) or not self._lock():
             return 0
         from workers.tasks import reader_version
 
         reader = self.settings.sweep_reader
-        sent = enqueue(stale, reader, reader_version(reader), self.queue, wait=min(30.0, self.settings.broker_wait),
-                       app=self.app)  # fmt: skip
-        log.warning("sweep: %d stored documents had no run after %.0f s (messages lost); queued again for %s",
-                    sent, self.settings.sweep_age, reader)  # fmt: skip
+        wait = min(30.0, self.settings.broker_wait)
+        sent = enqueue(stale, reader, reader_version(reader), self.queue, wait=wait, app=self.app) if stale else 0
+        if stale:
+            log.warning("sweep: %d stored documents had no run after %.0f s (messages lost); queued again for %s",
+                        sent, self.settings.sweep_age, reader)  # fmt: skip
+        if files:
+            held = enqueue_files(files, reader, self.queue, wait=wait, app=self.app)
+            log.warning("sweep: %d held files were not read after %.0f s (messages lost); queued again",
+                        held, self.settings.sweep_age)  # fmt: skip
+            sent += held
         return sent
 
     # ---------------------------------------------------------------- the timer

@@ -10,6 +10,11 @@ Errors: database and broker connection errors are retried with exponential backo
 else (a reader crash, the soft time limit, an LLM that is not configured) is stored as a failed
 run, so a submitter waiting on the database sees the document finish either way. A hard time
 limit or retries running out reach the `record_failure` errback, which stores the failed run.
+
+`ingest_file(file_id, reader)` OCRs a file an upload held (`extractor.pending.read_file`, the same
+code the server's own thread runs), stores its documents and queues `process_document` for each one
+not read yet. A file already `done` is only checked for unread documents (a redelivered message).
+Its time limits are the visibility timeout's, not a document's: a long scan takes minutes.
 """
 
 from __future__ import annotations
@@ -28,13 +33,16 @@ from celery.utils.log import get_task_logger
 from sqlalchemy import make_url, select
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from extractor import pipeline
+from extractor import pending, pipeline
 from extractor.ingest import SourceDocument
 from extractor.ingest.normalize import normalize
 from extractor.pipeline import READERS, Reader, Readings
 from extractor.readers.llm import LLMSettings, LLMUsage
+from extractor.review import ReviewService
 from extractor.settings import get_settings
 from extractor.storage import DocumentRow, RunRow, make_engine, run_key, save_failed_run, save_run, session_factory
+from extractor.storage.models import FileRow
+from extractor.storage.repository import set_file_status
 from workers.app import app
 from workers.budget import SharedBudget
 from workers.codec import plan_from_json, plan_to_json, reading_from_json, reading_to_json
@@ -267,3 +275,51 @@ def record_failure(
     """Errback (called in the worker with the failed task's request): store a failed run."""
     log.error("document %s failed for good in %s: %s", sha256, getattr(request, "task", "?"), exc)
     store_failure(sha256, reader, reader_version, _error(exc))
+
+
+_SERVICES: dict[tuple[int, str], ReviewService] = {}
+
+
+def service(url: str | None = None) -> ReviewService:
+    """The engine's service on the workers' database, one per process (pool processes are forked):
+    what `ingest_file` reads a held file through, exactly as the server's own thread does."""
+    url = url or _database_url()
+    key = (os.getpid(), url)
+    found = _SERVICES.get(key)
+    if found is None:
+        found = _SERVICES[key] = ReviewService(url)
+    return found
+
+
+# OCR of a long scan takes minutes (about 3 s a page): the limits of one document's reading are too short,
+# and the task must end before the broker hands its message to another worker (the visibility timeout).
+_OCR_SOFT_LIMIT = max(_WORKER.soft_time_limit, 0.8 * _WORKER.visibility_timeout)
+_OCR_LIMIT = max(_WORKER.time_limit, 0.9 * _WORKER.visibility_timeout)
+
+
+@_task(bind=True, name="gongkai.ingest_file", ignore_result=True, acks_late=True, reject_on_worker_lost=True,
+       soft_time_limit=_OCR_SOFT_LIMIT, time_limit=_OCR_LIMIT, **_RETRY)  # fmt: skip
+def ingest_file(self: Task, file_id: int, reader: str = "rules") -> dict[str, Any]:
+    """OCR one held file, store its documents, and queue each one not read yet for `reader`."""
+    svc = service()
+    state = pending.read_file(svc, file_id)
+    unread = svc.unread_documents(state.documents) if state.documents else []
+    if unread:
+        with sessions()() as session:
+            hashes = list(session.scalars(select(DocumentRow.sha256).where(DocumentRow.id.in_(unread))
+                                          .order_by(DocumentRow.id)))  # fmt: skip
+        from workers.sweep import enqueue
+
+        enqueue(hashes, reader, reader_version(reader), _queue(self))
+    return {"file": file_id, "status": state.status, "documents": list(state.documents), "queued": len(unread)}
+
+
+@_task(name="gongkai.record_file_failure", ignore_result=True)
+def record_file_failure(request: Any, exc: BaseException, traceback: Any, *, file_id: int) -> None:
+    """Errback: a held file whose task failed for good (retries out, hard time limit) is marked failed with
+    the reason; its bytes stay, and uploading it again queues it again."""
+    log.error("file %s failed for good in %s: %s", file_id, getattr(request, "task", "?"), exc)
+    with service().session() as session:
+        row = session.get(FileRow, file_id)
+        if row is not None and row.status != "done":
+            set_file_status(session, file_id, "failed", code="unreadable", error=_error(exc)[:300])

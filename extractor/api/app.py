@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from extractor import review_stats
-from extractor.api import auth, documents, errors, exports, health, ui, upload_progress, users
+from extractor.api import auth, documents, errors, exports, files, health, ui, upload_progress, users
 from extractor.api.auth import Caller
 from extractor.api.errors import SafeJSONResponse
 from extractor.api.settings import ApiSettings
@@ -106,6 +106,7 @@ def create_app(settings: ApiSettings | None = None, service: ReviewService | Non
     app.include_router(auth.router)
     app.include_router(documents.router)
     app.include_router(upload_progress.router)
+    app.include_router(files.router)
     app.include_router(exports.router)
     app.include_router(users.router)
     app.include_router(ui.router)

@@ -48,7 +48,9 @@ async def upload(
     """Store one or many files (or zips of them) once per content hash, and queue them to be read.
 
     A file holding several reports (a 汇编) is stored as one document per report: each listed with
-    its `part` (file, file hash, index, count), and the file under `files` with its documents."""
+    its `part` (file, file hash, index, count), and the file under `files` with its documents. A scan
+    or an image is not read in the request: it is stored raw and listed under `pending` (`id`, `name`,
+    `sha256`, `status`, `duplicate`) for the worker to OCR; `GET /api/files/{id}` follows it."""
     svc = service(request)
     settings = request.app.state.settings
     if len(files) > settings.max_files_per_request:
@@ -70,19 +72,23 @@ async def upload(
     except UploadRefused as exc:
         raise ApiError(STATUS_FOR_CODE.get(exc.code, 400), "upload refused", str(exc), code=exc.code) from None
     stored = [a for a in answers if a.id is not None]
-    refused = [{"name": a.name, "code": a.code, "reason": a.error} for a in answers if a.id is None]
-    if not stored:
+    held = [a.held for a in answers if a.held is not None]
+    refused = [{"name": a.name, "code": a.code, "reason": a.error} for a in answers if a.id is None and a.held is None]
+    if not stored and not held:
         first = refused[0] if refused else {"code": None, "reason": "no file in the upload"}
         status = STATUS_FOR_CODE.get(str(first["code"]), 422)
         raise ApiError(status, "upload refused", str(first["reason"]), files=refused)
     unread = set(await run_in_threadpool(svc.unread_documents, [a.id for a in stored if a.id is not None]))
     dispatcher(request).submit([(a.id, a.sha256 or "") for a in stored if a.id in unread])
+    dispatcher(request).read_files([h.id for h in held if h.fresh])  # one already queued has its message
     documents = [
         {"id": a.id, "name": a.name, "sha256": a.sha256, "duplicate": a.duplicate,
          "part": None if a.part is None else a.part.as_dict()}
         for a in stored
     ]  # fmt: skip
-    return SafeJSONResponse({"documents": documents, "refused": refused, "files": _files(stored)}, status_code=201)
+    pending = [h.as_dict() for h in held]
+    answer = {"documents": documents, "refused": refused, "files": _files(stored), "pending": pending}
+    return SafeJSONResponse(answer, status_code=201)
 
 
 def _files(stored: list[Uploaded]) -> list[dict[str, Any]]:

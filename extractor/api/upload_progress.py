@@ -1,5 +1,6 @@
-"""Which page of which file an upload in flight has reached: OCR may take seconds a page, and the
-upload page shows "reading page k of N" while its request is still open.
+"""Which page of which file an upload in flight has reached: a long PDF is read in the request, and the
+upload page shows "reading page k of N" while its request is still open. (Scans are not: the upload holds
+them for the worker's OCR, whose progress `GET /api/files/{id}` tells; see `extractor.pending`.)
 
 The browser names its upload (`X-Upload-Id`); the upload route tells this board after each page, and
 `GET /api/uploads/{id}/progress` reads it. Only the newest few hundred uploads are kept.

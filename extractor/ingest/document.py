@@ -17,7 +17,7 @@ from extractor.ingest.errors import IngestError
 from extractor.ingest.html import html_to_text, looks_like_html
 from extractor.ingest.normalize import normalize
 from extractor.ingest.pages import Box, Flattened, Page, PageProgress
-from extractor.ingest.pdf import pdf_document
+from extractor.ingest.pdf import pdf_document, pdf_needs_ocr
 from extractor.ingest.scan import image_document
 from extractor.ingest.word import legacy_word_document, word_document
 from schemas import DISCLOSURE_REPORT
@@ -97,6 +97,17 @@ def _sniff_binary_kind(data: bytes) -> str | None:
     if data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
         return "image"
     return None
+
+
+def needs_ocr(data: bytes) -> bool:
+    """Whether reading the file means OCR: an image (PNG, JPEG, TIFF by magic), or a PDF whose pages carry
+    (almost) no text layer. Nothing is OCR'd here and a 500-page PDF costs well under a second, so an upload
+    can store such a file raw and leave its reading (seconds a page) to a worker. A PDF with no text and no
+    images answers True too: its refusal (`no_text_layer`) is then the worker's to record."""
+    kind = _sniff_binary_kind(data)
+    if kind == "image":
+        return True
+    return kind == "pdf" and pdf_needs_ocr(data)
 
 
 def _paged(data: bytes, binary_kind: str, progress: PageProgress | None) -> tuple[Flattened, str]:

@@ -77,6 +77,42 @@ def pdf_document(data: bytes, progress: PageProgress | None = None) -> tuple[Fla
     return builder.build(pages, notes), "pdf-text-layer"
 
 
+def pdf_needs_ocr(data: bytes) -> bool:
+    """Whether `pdf_document` would send this PDF to OCR (or refuse it for having no text): its first
+    `max_pages()` pages print fewer than `_MIN_CHARS_PER_PAGE` characters a page.
+
+    Cheap and OCR-free, so an upload can decide in the request whether the file must wait for a
+    worker: pdfium counts each page's characters (about a millisecond a page, nothing laid out) and
+    stops as soon as enough text is found. A PDF pdfium cannot open is not OCR's: the synchronous
+    path refuses it with its one-line reason.
+    """
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return False
+    try:
+        pages = min(len(document), max_pages())
+        if pages == 0:
+            return False
+        needed = _MIN_CHARS_PER_PAGE * pages
+        found = 0
+        for index in range(pages):
+            page = document[index]
+            textpage = page.get_textpage()
+            found += sum(1 for ch in textpage.get_text_range() if not ch.isspace())
+            textpage.close()
+            page.close()
+            if found >= needed:
+                return False
+        return True
+    except pdfium.PdfiumError:
+        return False
+    finally:
+        document.close()
+
+
 def _read_pages(
     pdf_pages: list[Any], pdfium_text: PdfiumText, notes: list[str], progress: PageProgress | None = None
 ) -> tuple[list[PageBlocks], list[tuple[float, float]], bool, int]:

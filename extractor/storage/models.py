@@ -54,6 +54,8 @@ ROLES = ("reviewer", "admin")
 REVIEW_STATUSES = ("unreviewed", "reviewed")
 # "correct": a reviewer's new value; "accept": a flagged value confirmed as read (old = new).
 CORRECTION_ACTIONS = ("correct", "accept")
+# An uploaded file that must be OCR'd: waiting for a worker, being read, stored as documents, or refused.
+FILE_STATUSES = ("queued", "reading", "done", "failed")
 
 # JSON on SQLite, JSONB on PostgreSQL (indexable, compact); the same in the migration.
 JSONList = JSON().with_variant(JSONB(), "postgresql")
@@ -153,6 +155,38 @@ class DocumentRow(Base):
 
     def __repr__(self) -> str:
         return f"DocumentRow(id={self.id!r}, sha256={self.sha256[:12]!r}…, name={self.name!r})"
+
+
+class FileRow(Base):
+    """An uploaded file whose reading (OCR, seconds a page) is left to a worker: its raw bytes, kept even
+    when reading fails, and how far the reading is (any process may read `pages_done`/`pages_total`).
+
+    Stored once per content hash, like documents. The documents it became are found by hash, not by
+    a column of their own: a file read as one report is the document of the same `sha256`, and the
+    reports cut out of a compilation file carry the file's hash as their `parent_sha256`.
+    """
+
+    __tablename__ = "files"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'reading', 'done', 'failed')", name="status"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # deferred: a listing must not pull megabytes
+    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    code: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the IngestError code of a failed file
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # its one-line reason
+    pages_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pages_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_utcnow, server_default=func.now())
+
+    def __repr__(self) -> str:
+        return f"FileRow(id={self.id!r}, name={self.name!r}, status={self.status!r})"
 
 
 class PageRow(Base):

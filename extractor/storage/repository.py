@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import case, exists, func, insert, select, update
@@ -28,6 +28,7 @@ from extractor.storage.geometry import BoxLike, FieldBox, StoredBox, box_around,
 from extractor.storage.models import (
     CORRECTION_ACTIONS,
     FIELD_STATUSES,
+    FILE_STATUSES,
     REVIEW_STATUSES,
     ROLES,
     RUN_STATUSES,
@@ -35,6 +36,7 @@ from extractor.storage.models import (
     CorrectionRow,
     DocumentRow,
     FieldRow,
+    FileRow,
     PageRow,
     ReviewRow,
     RunRow,
@@ -47,7 +49,7 @@ from extractor.storage.models import (
 REVIEWED_CONFIDENCE = REVIEWED  # a reviewer's value needs no further review
 REVIEW_SOURCE = "review"
 
-_Row = TypeVar("_Row", DocumentRow, RunRow, ReviewRow)
+_Row = TypeVar("_Row", DocumentRow, RunRow, ReviewRow, FileRow)
 
 
 class NotFound(LookupError):
@@ -454,6 +456,95 @@ def documents_without_any_run(session: Session, created_before: datetime, *, lim
     return list(session.scalars(stmt))
 
 
+# -- uploaded files left to a worker (scans) ------------------------------------------------------
+
+
+def hold_file(session: Session, *, sha256: str, name: str, data: bytes) -> tuple[FileRow, bool, bool]:
+    """Store an uploaded file's raw bytes once per content hash, `queued` for a worker; (row, created,
+    queued now: created, or queued again).
+
+    The same bytes again are the same row (created False). A file whose reading failed is queued
+    again: the upload is the user asking once more, and a failure may have been the machine's."""
+
+    def find() -> FileRow | None:
+        return session.scalar(select(FileRow).where(FileRow.sha256 == sha256))
+
+    existing = find()
+    if existing is None:
+        existing, created = _insert_or_existing(session, FileRow(sha256=sha256, name=name, size=len(data), data=data),
+                                                find)  # fmt: skip
+        if created:
+            return existing, True, True
+    if existing.status == "failed":
+        set_file_status(session, existing.id, "queued")
+        session.refresh(existing)
+        return existing, False, True
+    return existing, False, False
+
+
+def get_file(session: Session, file_id: int) -> FileRow | None:
+    return session.get(FileRow, file_id)
+
+
+def file_data(session: Session, file_id: int) -> bytes:
+    """The raw bytes of a held file (`NotFound` when there is none)."""
+    data: bytes | None = session.scalar(select(FileRow.data).where(FileRow.id == file_id))
+    if data is None:
+        raise NotFound(f"no file with id {file_id}")
+    return data
+
+
+def set_file_status(
+    session: Session, file_id: int, status: str, *, code: str | None = None, error: str | None = None
+) -> None:
+    """Move a held file to `status` (`reading` starts its page count again; `failed` keeps a reason)."""
+    if status not in FILE_STATUSES:
+        raise ValueError(f"unknown file status {status!r}; expected one of {FILE_STATUSES}")
+    values: dict[str, Any] = {"status": status, "code": code, "error": error, "updated_at": datetime.now(UTC)}
+    if status in ("queued", "reading"):
+        values.update(pages_done=0, pages_total=0)
+    session.execute(update(FileRow).where(FileRow.id == file_id).values(**values))
+
+
+def set_file_progress(session: Session, file_id: int, done: int, total: int) -> None:
+    """Pages read so far of a file being read (what `GET /api/files/{id}` shows)."""
+    stmt = update(FileRow).where(FileRow.id == file_id, FileRow.status == "reading")
+    session.execute(stmt.values(pages_done=max(0, done), pages_total=max(0, total), updated_at=datetime.now(UTC)))
+
+
+def files_to_read(session: Session) -> list[int]:
+    """Held files still `queued` or `reading` (a process stopped mid-reading), oldest first."""
+    stmt = select(FileRow.id).where(FileRow.status.in_(("queued", "reading"))).order_by(FileRow.id)
+    return list(session.scalars(stmt))
+
+
+def stale_files(session: Session, before: datetime, *, limit: int | None = None) -> list[int]:
+    """Held files a worker should have read by now: `queued` since before `before`, or `reading` with no
+    page told since then (its worker died and its message was lost). What the workers' sweep re-queues."""
+    queued = (FileRow.status == "queued") & (FileRow.created_at < before)
+    abandoned = (FileRow.status == "reading") & (FileRow.updated_at < before)
+    stmt = select(FileRow.id).where(queued | abandoned).order_by(FileRow.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def list_files(
+    session: Session, status: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[FileRow]]:
+    """(how many match, one page of held files newest first), optionally of one status."""
+    stmt = select(FileRow)
+    if status is not None:
+        stmt = stmt.where(FileRow.status == status)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return total, list(session.scalars(stmt.order_by(FileRow.id.desc()).limit(limit).offset(offset)))
+
+
+def file_documents(session: Session, sha256: str) -> list[int]:
+    """The documents a file became: itself read as one report (the same hash), or the reports cut out of
+    it (their `parent_sha256`), in order."""
+    stmt = select(DocumentRow.id).where((DocumentRow.sha256 == sha256) | (DocumentRow.parent_sha256 == sha256))
+    return list(session.scalars(stmt.order_by(DocumentRow.id)))
+
+
 def shown_runs() -> Any:
     """A subquery (document_id, run_id) of each document's run to show: its newest *done* run, else
     (nothing read yet) its newest run. A failed re-extraction must not hide the run that was read and
@@ -663,7 +754,7 @@ def bump_review(session: Session, document_id: int, expected_version: int | None
     if status is not None and status not in REVIEW_STATUSES:
         raise ValueError(f"unknown review status {status!r}; expected one of {REVIEW_STATUSES}")
     get_review(session, document_id)
-    values: dict[str, Any] = {"version": ReviewRow.version + 1, "updated_at": func.now()}
+    values: dict[str, Any] = {"version": ReviewRow.version + 1, "updated_at": datetime.now(UTC)}
     if status is not None:
         values["status"] = status
     stmt = (

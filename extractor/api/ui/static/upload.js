@@ -1,5 +1,7 @@
 // Batch upload: send the chosen files to POST /api/documents a few at a time, then poll
-// /ui/upload/progress until every stored document is read. File names and reasons come from the
+// /ui/upload/progress until every stored document is read. A scan is not read in the request: the
+// answer lists it under `pending`, and GET /api/files/{id} says which page the worker's OCR has
+// reached, then which documents it became (they join the documents polled) or why it failed. File names and reasons come from the
 // user's files and the server: they are set with textContent only, never as HTML.
 // Every fetch says referrerPolicy "same-origin": the site's Referrer-Policy is no-referrer, under which
 // a browser may send "Origin: null" on a POST, and the API refuses writes whose origin it cannot check.
@@ -15,7 +17,9 @@
   const $ = (id) => document.getElementById(id);
   const POLL_MS = 1000;
 
-  const state = { ids: [], names: new Map(), items: new Map(), refused: 0, sending: false, stopped: false };
+  const state = {
+    ids: [], names: new Map(), items: new Map(), files: new Map(), refused: 0, sending: false, stopped: false,
+  };
 
   function setText(id, text) { $(id).textContent = String(text); }
 
@@ -49,6 +53,54 @@
     $("documents-section").hidden = false;
     state.items.set(doc.id, { li: li, status: status });
   }
+
+  // A scan held for the worker's OCR: shown with its reading progress until it is done or failed.
+  function addPending(file) {
+    if (state.files.has(file.id)) return;
+    const li = document.createElement("li");
+    li.dataset.file = String(file.id);
+    li.className = file.status;
+    const name = document.createElement("strong");
+    name.textContent = file.name;
+    const status = document.createElement("span");
+    status.className = "state";
+    status.textContent = "waiting for OCR";
+    li.append(name, status);
+    $("pending").append(li);
+    $("pending-section").hidden = false;
+    state.files.set(file.id, { li: li, status: status, name: file.name, finished: false });
+  }
+
+  function showFile(item, file) {
+    item.li.className = file.status;
+    if (file.status === "reading" && file.pages_total > 0) {
+      item.status.textContent = "Reading " + item.name + ": page " + file.pages_done + " of " + file.pages_total;
+    } else if (file.status === "reading") {
+      item.status.textContent = "Reading " + item.name + "…";
+    } else if (file.status === "failed") {
+      item.finished = true;
+      item.status.textContent = "failed: " + (file.error || file.code || "unreadable");
+    } else if (file.status === "done") {
+      item.finished = true;
+      const many = file.documents.length > 1;
+      item.status.textContent = "read: " + file.documents.length + (many ? " documents" : " document");
+      file.documents.forEach((id, index) => {
+        addDocument({ id: id, name: item.name + (many ? " #" + (index + 1) : ""), duplicate: false });
+      });
+    }
+  }
+
+  async function pollFiles() {
+    for (const [id, item] of state.files) {
+      if (item.finished) continue;
+      const response = await fetch("/api/files/" + encodeURIComponent(id), { credentials: "same-origin" });
+      if (response.ok) showFile(item, await response.json());
+    }
+    const reading = Array.from(state.files.values()).find((f) => !f.finished && f.li.className === "reading");
+    if (reading && !state.sending) setText("upload-message", reading.status.textContent + "…");
+  }
+
+  function filesOpen() { return Array.from(state.files.values()).some((f) => !f.finished); }
 
   function reasonOf(body, response) {
     if (body && typeof body.reason === "string") return body.reason;
@@ -116,6 +168,7 @@
       return true;
     }
     for (const doc of body.documents || []) addDocument(doc);
+    for (const file of body.pending || []) addPending(file);
     for (const item of body.refused || []) addRefused(String(item.name), String(item.reason || "refused"));
     return true;
   }
@@ -147,13 +200,17 @@
   async function watch() {
     for (;;) {
       let body = null;
+      try { await pollFiles(); } catch (err) { /* asked again on the next round */ }
       try { body = await poll(); } catch (err) { body = null; }
       // a poll sent while the last batch was still going asks about fewer ids than were stored: not the end
       const complete = body && body.finished && body.total === state.ids.length;
-      if (!state.sending && (state.ids.length === 0 || complete)) {
+      if (!state.sending && !filesOpen() && (state.ids.length === 0 || complete)) {
+        const unread = Array.from(state.files.values()).filter((f) => f.li.className === "failed").length;
+        const scans = unread ? " " + unread + " scan(s) could not be read." : "";
         if (!state.stopped) setText("upload-message", state.ids.length
-          ? "All read: " + (body ? body.done : 0) + " done, " + (body ? body.failed : 0) + " failed. See the queue."
-          : "Nothing was stored.");
+          ? "All read: " + (body ? body.done : 0) + " done, " + (body ? body.failed : 0) + " failed." + scans +
+            " See the queue."
+          : "Nothing was stored." + scans);
         button.disabled = false;
         return;
       }
