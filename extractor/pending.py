@@ -28,9 +28,7 @@ from extractor.storage.models import FileRow
 
 log = logging.getLogger("gongkai.pending")
 
-# Progress is written at most this often; the last page told is written with the file's outcome. (A scanned
-# PDF's pages are told twice: by the text-layer pass, milliseconds a page, then by OCR; throttled, the first
-# pass shows at most a moment.)
+# Progress is written at most this often; the last page told is written with the file's outcome.
 _PROGRESS_EVERY = 0.5
 _ERROR_CHARS = 300
 

@@ -188,11 +188,23 @@ def test_the_page_limit_and_the_page_time_limit_cut_a_document_with_a_note(monke
     assert any(note.startswith("page 2 skipped") for note in flat.notes)
 
 
+def test_a_scanned_pdf_tells_each_page_once_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # its quick text-layer pass finds no text; only OCR tells the pages, so "page k of N" never runs back
+    monkeypatch.setattr(ocr_read, "read_page", _fake_ocr(seconds_for_page_two=0.0))
+    blank = Image.new("L", (200, 100), 255)
+    buffer = io.BytesIO()
+    blank.save(buffer, format="PDF", save_all=True, append_images=[blank, blank], resolution=72)
+    seen: list[tuple[int, int]] = []
+    load_bytes(buffer.getvalue(), "scan.pdf", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
 def test_bad_images_end_in_one_line_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     png = png_bytes(Image.new("L", (120, 90), 255))
     with pytest.raises(IngestError) as corrupt:
         load_bytes(png[:60] + b"\x00" * 40, "broken.png")
     assert corrupt.value.code == "corrupt" and "\n" not in str(corrupt.value)
+    assert " at 0x" not in str(corrupt.value)  # no Python object in a message meant for the uploader
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(IngestError) as bomb:
         load_bytes(png, "bomb.png")

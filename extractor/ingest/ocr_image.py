@@ -35,7 +35,9 @@ def _open(data: bytes) -> Image.Image:
             return image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_many_pixels(exc) from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError as exc:  # its message names a Python object, no use to a reader
+        raise IngestError("corrupt", "cannot read the image: not a PNG, JPEG or TIFF its header says it is") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
         raise IngestError("corrupt", f"cannot read the image: {exc}") from exc
 
 

@@ -48,6 +48,8 @@ def pdf_document(data: bytes, progress: PageProgress | None = None) -> tuple[Fla
     import pdfplumber
 
     notes: list[str] = []
+    # a scan's pages are told by OCR; its quick text pass (milliseconds a page) would count them first
+    text_pass = None if progress is None or pdf_needs_ocr(data) else progress
     pdfium_text = PdfiumText(data)
     try:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
@@ -57,7 +59,7 @@ def pdf_document(data: bytes, progress: PageProgress | None = None) -> tuple[Fla
             limit = min(total, max_pages())
             if limit < total:
                 notes.append(pages_cut_note(limit, total))
-            read, sizes, has_images, chars = _read_pages(pdf.pages[:limit], pdfium_text, notes, progress)
+            read, sizes, has_images, chars = _read_pages(pdf.pages[:limit], pdfium_text, notes, text_pass)
     except IngestError:
         raise
     except Exception as exc:  # pdfminer raises many private error types on damaged or locked files
