@@ -138,3 +138,27 @@ def test_blank_rows_of_a_table_whose_sums_fail_stay_flagged() -> None:
     result = _read(report_2021(lines))
     assert result.fields["t3.granted.natural"].value == 0
     assert "t3.granted.natural" in result.flat()["flags"]
+
+
+def test_a_page_that_starts_inside_table_2_reads_its_first_rows() -> None:
+    # one page of a flip-book: it opens on a column header of table 2, with no heading and no article
+    # line above it; the article line that anchors the table comes a few rows later
+    text = report_2021(_pipes(sample_t3()))
+    cut = text.index("信息内容 | 本年处理决定数量\n行政处罚")
+    page = text[cut:].replace("行政处罚 | 7", "行政处罚 | 58")
+    values = _read(page).values()
+    assert values["t2.penalty.decisions"] == 58 and values["t2.coercion.decisions"] == 0
+    assert values["t2.fees.amount"] == 0 and values["t3.granted.natural"] == 4
+
+
+def test_a_taiwan_vocabulary_mirror_reads_like_the_mainland_page() -> None:
+    # a wiki mirror converted the page to Taiwan usage: words swapped (文件→檔案, 信息→資訊), not only
+    # characters; the labels still name their rows and every offset still points at the page
+    text = report_2021(_pipes(sample_t3()))
+    mirror = text.replace("文件", "檔案").replace("信息", "資訊").replace("数据", "資料")
+    assert "文件" not in mirror and "信息" not in mirror
+    result = _read(mirror)
+    assert result.values()["t2.normative.in_force"] == 20
+    assert result.values()["t3.granted.natural"] == 4
+    span = result.fields["t2.normative.in_force"].span
+    assert span is not None and mirror[span[0] : span[1]] == "20"

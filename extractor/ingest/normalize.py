@@ -1,9 +1,9 @@
 """Length-preserving normalisation: every output character stands where its source character stood.
 
-Full-width digits and punctuation become ASCII, traditional characters simplified, odd spaces
-plain, pinyin glosses such as `項(xiàng)` blanked out. Because nothing moves, a span found in
-the normalised text is also the span in the document, so every extracted value can point at
-its source without an offset map.
+Full-width digits and punctuation become ASCII, traditional characters simplified (and a Taiwan
+mirror's swapped words turned back), odd spaces plain, pinyin glosses such as `項(xiàng)` blanked
+out. Because nothing moves, a span found in the normalised text is also the span in the document,
+so every extracted value can point at its source without an offset map.
 """
 
 from __future__ import annotations
@@ -43,6 +43,17 @@ def _table() -> dict[int, str]:
     return table
 
 
+# Taiwan-vocabulary mirrors of mainland reports swap whole words, not only characters (OpenCC's
+# TWPhrases: 文件→檔案, 信息→資訊, 数据→資料, 项目→專案, 网络→網路). Simplified, the swapped
+# word is turned back where it has the same length; none of these words is in the mandated form.
+_TAIWAN_WORDS = {"档案": "文件", "资讯": "信息", "资料": "数据", "专案": "项目", "网路": "网络"}
+_TAIWAN = re.compile("|".join(_TAIWAN_WORDS))
+
+
+def _mainland(match: re.Match[str]) -> str:
+    return _TAIWAN_WORDS[match.group(0)]
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group(0))
 
@@ -50,6 +61,7 @@ def _blank(match: re.Match[str]) -> str:
 def normalize(text: str) -> str:
     """Return a same-length text fit for matching labels and numbers."""
     out = text.translate(_table())
+    out = _TAIWAN.sub(_mainland, out)
     if "(" in out:
         out = _PINYIN_GLOSS.sub(_blank, out)
     return out

@@ -162,12 +162,21 @@ def printed_copies(template: TemplateSpec, plain: str | Searchable) -> list[int]
     return copies
 
 
+def _header_before(text: Searchable, section: SectionSpec, start: int, anchor: int) -> int | None:
+    """A column header of the table printed just before its first anchor, no heading above it: a page
+    that starts inside the table (one page of a flip-book), whose first rows belong to it too."""
+    confirm = section.location.confirm
+    return next((p for p in _all(text, confirm, start, anchor) if not _in_sentence(text.text, p)), None)
+
+
 def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_anchor: bool) -> _Found | None:
     """Where one table begins within [start, end); `after_anchor`: the previous table was anchored."""
     where = section.location
     anchor = _anchor(text, section, start, end) if where.anchors else None
     if anchor is not None:
         heading = _last(text, where.headings, max(0, anchor - where.heading_lookback), anchor)
+        if heading is None and not where.anchor_is_row:
+            heading = _header_before(text, section, max(start, anchor - where.confirm_within), anchor)
         return _Found(heading if heading is not None else anchor, anchor)
     if where.fallback:
         label = next((p for p in _all(text, where.fallback, start, end) if not _in_sentence(text.text, p)), None)
