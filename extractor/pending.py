@@ -113,6 +113,13 @@ def list_files(
         return total, [_state(session, row) for row in rows]
 
 
+def unfinished(service: Service, limit: int = 20) -> tuple[int, list[FileState]]:
+    """(how many held files are queued, being read or failed; the newest `limit` of them)."""
+    with service.session() as session:
+        total, rows = repository.unfinished_files(session, limit)
+        return total, [_state(session, row) for row in rows]
+
+
 def to_read(service: Service) -> list[int]:
     """Held files still `queued` or `reading`: what a starting worker must (re)read, oldest first."""
     with service.session() as session:

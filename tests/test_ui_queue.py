@@ -19,7 +19,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
+from evals.ocr_render import png_bytes
+from extractor import pending
 from extractor.api import ApiSettings, create_app
 from extractor.api.ui import queue as queue_module
 from extractor.confidence import FLAG_BELOW
@@ -422,3 +425,19 @@ def test_batch_upload_in_a_browser_shows_progress_refusals_and_failures(live_ser
             assert not problems, problems
         finally:
             browser.close()
+
+
+def test_scans_held_for_ocr_are_listed_above_the_queue_until_read(service: ReviewService, token: str) -> None:
+    broken = png_bytes(Image.new("L", (120, 90), 255))[:60] + b"\x00" * 40
+    settings = ApiSettings(database_url=service.url, workers="none")  # nobody reads: the scan waits
+    with TestClient(create_app(settings, service), base_url="http://testserver") as client:
+        answer = client.post("/api/documents", files=[("files", ("<b>scan</b>.png", broken))], headers=bearer(token))
+        assert answer.status_code == 201, answer.text
+        held = answer.json()["pending"][0]["id"]
+        login(client)
+        html = client.get("/ui/").text
+        assert "Scans waiting for OCR (1)" in html and f'data-file="{held}"' in html
+        assert "&lt;b&gt;scan&lt;/b&gt;.png" in html and "<b>scan</b>" not in html
+        pending.read_file(service, held)  # what a worker does: the image is corrupt
+        html = client.get("/ui/").text
+        assert 'class="held-failed"' in html and "failed: cannot read the image" in html

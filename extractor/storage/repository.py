@@ -538,6 +538,13 @@ def list_files(
     return total, list(session.scalars(stmt.order_by(FileRow.id.desc()).limit(limit).offset(offset)))
 
 
+def unfinished_files(session: Session, limit: int = 20) -> tuple[int, list[FileRow]]:
+    """(how many held files are not `done`, the newest `limit` of them): what a queue page lists apart."""
+    stmt = select(FileRow).where(FileRow.status != "done")
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    return total, list(session.scalars(stmt.order_by(FileRow.id.desc()).limit(limit)))
+
+
 def file_documents(session: Session, sha256: str) -> list[int]:
     """The documents a file became: itself read as one report (the same hash), or the reports cut out of
     it (their `parent_sha256`), in order."""

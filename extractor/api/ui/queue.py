@@ -4,6 +4,8 @@ The ranking and counting are `extractor.review_stats.queue` (two SQL queries per
 the number of documents); this page parses the filter form, adds what only the dispatcher knows
 (which documents a worker is reading now) and renders one page of 50. A document cut out of a
 compilation file (a 汇编) shows "part k of N · file", the file a link to its parts (`?file=<hash>`).
+Scans an upload held for the worker's OCR (`extractor.pending`) and not read yet are listed above the
+table with their page or their error: they become documents only once read.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from extractor import review_stats
+from extractor import pending, review_stats
 from extractor.api.auth import service
 from extractor.api.ui.pages import Viewer
 from extractor.api.ui.render import page
@@ -23,6 +25,7 @@ from extractor.api.ui.render import page
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 PAGE = 50
+_HELD_SHOWN = 20
 
 
 def processing(request: Request) -> frozenset[int]:
@@ -64,6 +67,8 @@ async def queue_page(
             )
 
     result, choices = await run_in_threadpool(load)
+    # scans held for the worker's OCR are no documents yet: listed apart, so an upload never seems lost
+    held, files = await run_in_threadpool(pending.unfinished, service(request), _HELD_SHOWN)
     query = {k: v for k, v in vars(filters).items() if v is not None}
 
     def link(at: int) -> str:
@@ -74,5 +79,5 @@ async def queue_page(
         choices=choices, offset=offset, page_size=PAGE,
         previous=link(max(0, offset - PAGE)) if offset > 0 else None,
         next=link(offset + PAGE) if offset + PAGE < result.total else None,
-        statuses=review_stats.DOCUMENT_STATUSES, reviews=review_stats.REVIEW_STATUSES,
+        statuses=review_stats.DOCUMENT_STATUSES, reviews=review_stats.REVIEW_STATUSES, held=held, files=files,
     )  # fmt: skip
