@@ -71,24 +71,22 @@ def upload(client: TestClient, token: str, *files: tuple[str, bytes]) -> httpx.R
 
 def wait_done(client: TestClient, token: str, document_id: int, timeout: float = 30.0) -> dict[str, Any]:
     """The document once read (done or failed), as `GET /api/documents/{id}` answers it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/api/documents/{document_id}", headers=bearer(token)).json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"document {document_id} not read within {timeout} s")
+    return _wait_read(client, token, f"/api/documents/{document_id}", timeout, 0.05)
 
 
 def wait_file(client: TestClient, token: str, file_id: int, timeout: float = 120.0) -> dict[str, Any]:
     """A held file (a scan left to the worker) once read (done or failed), as `GET /api/files/{id}` answers it."""
+    return _wait_read(client, token, f"/api/files/{file_id}", timeout, 0.1)
+
+
+def _wait_read(client: TestClient, token: str, path: str, timeout: float, pause: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        body: dict[str, Any] = client.get(f"/api/files/{file_id}", headers=bearer(token)).json()
+        body: dict[str, Any] = client.get(path, headers=bearer(token)).json()
         if body["status"] in ("done", "failed"):
             return body
-        time.sleep(0.1)
-    raise AssertionError(f"file {file_id} not read within {timeout} s")
+        time.sleep(pause)
+    raise AssertionError(f"{path} not read within {timeout} s")
 
 
 def login(client: TestClient, name: str = "ann", password: str = PASSWORD) -> str:

@@ -277,14 +277,20 @@ def paged_server(tmp_path: Path) -> Iterator[tuple[str, int, str]]:
         yield base, document_id, FLAGGED
 
 
-def _open_paged_review(browser: Any, server: str, document_id: int) -> tuple[Any, list[str]]:
-    """Log in and open a paged document's review page; its first page picture must load as a PNG.
-    Returns the page and the list that collects its console errors and failed requests."""
+def _watched_page(browser: Any) -> tuple[Any, list[str]]:
+    """A new page and the list that collects its script errors, console errors and failed requests."""
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: _record_console(errors, m))
     page.on("response", lambda r: _record_failure(errors, r))
+    return page, errors
+
+
+def _open_paged_review(browser: Any, server: str, document_id: int) -> tuple[Any, list[str]]:
+    """Log in and open a paged document's review page; its first page picture must load as a PNG.
+    Returns the page and the list that collects its console errors and failed requests."""
+    page, errors = _watched_page(browser)
     _login(page, server)
     with page.expect_response(re.compile(r"/api/documents/\d+/pages/\d+\.png$")) as picture:
         page.goto(f"{server}/ui/documents/{document_id}")
@@ -370,11 +376,7 @@ def test_a_scanned_reports_flagged_value_shows_the_crop_of_the_scan(scanned_serv
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            uploader = browser.new_page(viewport={"width": 1440, "height": 1000})
-            upload_errors: list[str] = []
-            uploader.on("pageerror", lambda exc: upload_errors.append(str(exc)))
-            uploader.on("console", lambda m: _record_console(upload_errors, m))
-            uploader.on("response", lambda r: _record_failure(upload_errors, r))
+            uploader, upload_errors = _watched_page(browser)
             _login(uploader, server)
             document_id = _upload_scan_through_ui(uploader, server, scan, name)
             _wait_read(uploader, server, document_id)
