@@ -162,3 +162,23 @@ def test_a_taiwan_vocabulary_mirror_reads_like_the_mainland_page() -> None:
     assert result.values()["t3.granted.natural"] == 4
     span = result.fields["t2.normative.in_force"].span
     assert span is not None and mirror[span[0] : span[1]] == "20"
+
+
+@pytest.mark.parametrize("label_apart", [False, True])
+def test_a_page_that_starts_inside_table_3_reads_the_rows_above_the_first_it_knows(label_apart: bool) -> None:
+    # one page of a flip-book opens at (三)5, with no heading: table 3 is found by a later row ((四)1
+    # 不掌握), and the rows printed above that one are its rows too, on their own lines or beside labels
+    rows = sample_t3(new=6, carried=0)
+    rows["granted"] = [1, 0, 0, 0, 0, 0, 1]
+    rows["denied_process"] = [4, 0, 0, 0, 0, 0, 4]
+    separator = "\n" if label_apart else " "
+    lines = [
+        f"{label}{separator}{' '.join(str(v) for v in rows[key])}"
+        for key, label in zip(T3_KEYS_2021, T3_LABELS_2021, strict=True)
+    ]
+    first = T3_KEYS_2021.index("denied_internal")
+    page = "\n".join(lines[first:]) + "\n四、政府信息公开行政复议、行政诉讼情况\n"
+    values = _read(page).values()
+    assert values["t3.denied_process.natural"] == 4 and values["t3.denied_process.total"] == 4
+    assert values["t3.denied_internal.total"] == 0 and values["t3.denied_query.total"] == 0
+    assert "t3.granted.natural" not in values  # not on the page: never invented

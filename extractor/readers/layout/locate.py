@@ -11,9 +11,12 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from extractor.readers.layout.labels import compact, find_labels
 from schemas import SectionSpec, TemplateSpec
 
 _GAPS = re.compile(r"[\s|]+")
+# a line of cells only: numbers, blanks and separators ('0 0 3 | 0 |', '- / 0')
+_CELLS_ONLY = re.compile(r"[\s|｜/\-—–+.,0-9]*")
 
 
 class Searchable:
@@ -169,6 +172,21 @@ def _header_before(text: Searchable, section: SectionSpec, start: int, anchor: i
     return next((p for p in _all(text, confirm, start, anchor) if not _in_sentence(text.text, p)), None)
 
 
+def _rows_before(plain: str, section: SectionSpec, start: int, label: int) -> int:
+    """Where the table's rows begin, up from the row it was found by (no heading above it): a page
+    that starts inside the table (one page of a flip-book) prints earlier rows before that one.
+    Lines of this table's row labels or of cells only are taken; prose or anything else ends it."""
+    begin = max(start, plain.rfind("\n", start, label) + 1)  # the start of the found row's line
+    while begin > start:
+        line_start = max(start, plain.rfind("\n", start, begin - 1) + 1)
+        line = plain[line_start : begin - 1]
+        row_line = "。" not in line and bool(find_labels(section, compact(line)))
+        if not (row_line or _CELLS_ONLY.fullmatch(line)):
+            break
+        begin = line_start
+    return begin
+
+
 def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_anchor: bool) -> _Found | None:
     """Where one table begins within [start, end); `after_anchor`: the previous table was anchored."""
     where = section.location
@@ -186,7 +204,7 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
         if label is None:
             return None
         heading = _last(text, where.headings, start, label)
-        return _Found(heading if heading is not None else label, None)
+        return _Found(heading if heading is not None else _rows_before(text.text, section, start, label), None)
     if where.anchors:  # a header anchor not confirmed: the last heading, else the bare anchor phrase
         begin = _last(text, where.headings, start, end)
         begin = begin if begin is not None else first_found(text, where.anchors, start, end)
