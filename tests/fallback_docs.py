@@ -1,8 +1,8 @@
 """Synthetic reports whose tables the rules reader cannot place, with their gold: the LLM fallback's cases.
 
 Table 2 lost its header rows (the 第二十条 block titles and the column titles, printed as an image
-on some pages): its row labels and cells are printed one a line under its heading, and with no
-header word in sight the locator takes the region for prose. Table 3 is printed on one line with
+on some pages): its row labels and cells are printed one a line under its heading, a note closes
+it, and with no header word in sight the locator takes the region for prose. Table 3 is printed on one line with
 the sentence that introduces it, as a page copied from a web site prints it: a row label on a line
 that ends a sentence is prose to the locator, so table 3 is placed only by its first row confirmed
 by the second, and `cut=1` ends the document after the first row, as an excerpt does (the rows
@@ -79,6 +79,7 @@ def _t2_text() -> str:
     lines += ["行政许可", str(v["t2.licensing.decisions"])]
     lines += ["行政处罚", str(v["t2.penalty.decisions"]), "行政强制", str(v["t2.coercion.decisions"])]
     lines += ["行政事业性收费", str(v["t2.fees.amount"])]
+    lines += ["注:以上为本单位主动公开政府信息的情况。"]  # a sentence under the rows: they do not run into table 3
     return "\n".join(lines) + "\n"
 
 

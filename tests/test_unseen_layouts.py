@@ -182,3 +182,16 @@ def test_a_page_that_starts_inside_table_3_reads_the_rows_above_the_first_it_kno
     assert values["t3.denied_process.natural"] == 4 and values["t3.denied_process.total"] == 4
     assert values["t3.denied_internal.total"] == 0 and values["t3.denied_query.total"] == 0
     assert "t3.granted.natural" not in values  # not on the page: never invented
+
+
+@pytest.mark.parametrize("first", ["行政强制", "行政事业性收费"])
+def test_a_page_that_starts_on_the_last_rows_of_table_2_reads_them(first: str) -> None:
+    # the page opens on a row of table 2 with no header above it: before the next article line
+    # (第二十条第(八)项), or right before table 3's heading when no article line follows
+    text = report_2021(_pipes(sample_t3())).replace("行政强制 | 0", "行政强制 | 6")
+    page = text[text.index(first + " | ") :]
+    values = _read(page).values()
+    if first == "行政强制":
+        assert values["t2.coercion.decisions"] == 6
+    assert values["t2.fees.amount"] == 0 and values["t3.granted.natural"] == 4
+    assert "t2.penalty.decisions" not in values  # printed above the page: never invented

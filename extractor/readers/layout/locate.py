@@ -17,6 +17,8 @@ from schemas import SectionSpec, TemplateSpec
 _GAPS = re.compile(r"[\s|]+")
 # a line of cells only: numbers, blanks and separators ('0 0 3 | 0 |', '- / 0')
 _CELLS_ONLY = re.compile(r"[\s|｜/\-—–+.,0-9]*")
+_GROUP_CHARS = 8  # a group label printed on a row's line: '无法提供', '第二十条第八项'
+_BRACKETED = re.compile(r"[(（][^()（）]*[)）]")
 
 
 class Searchable:
@@ -176,15 +178,24 @@ def _rows_before(plain: str, section: SectionSpec, start: int, label: int) -> in
     """Where the table's rows begin, up from the row it was found by (no heading above it): a page
     that starts inside the table (one page of a flip-book) prints earlier rows before that one.
     Lines of this table's row labels or of cells only are taken; prose or anything else ends it."""
-    begin = max(start, plain.rfind("\n", start, label) + 1)  # the start of the found row's line
+    line_of_label = max(start, plain.rfind("\n", start, label) + 1)
+    begin = line_of_label
     while begin > start:
         line_start = max(start, plain.rfind("\n", start, begin - 1) + 1)
         line = plain[line_start : begin - 1]
-        row_line = "。" not in line and bool(find_labels(section, compact(line)))
-        if not (row_line or _CELLS_ONLY.fullmatch(line)):
+        if not (_row_line(section, line) or _CELLS_ONLY.fullmatch(line)):
             break
         begin = line_start
-    return begin
+    return label if begin == line_of_label else begin  # no row above: the table starts where it was found
+
+
+def _row_line(section: SectionSpec, line: str) -> bool:
+    """A line that is a row's label (with its cells, or a group label before it), not prose naming a row:
+    no sentence end, and no longer than the row's own label and a group label ('(四)无法提供')."""
+    if "。" in line:
+        return False
+    words = compact(_BRACKETED.sub("", line))  # numbering '(四)' and instructions '(区分处理的,…)' aside
+    return any(len(words) <= len(compact(hit.row.label)) + _GROUP_CHARS for hit in find_labels(section, words))
 
 
 def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_anchor: bool) -> _Found | None:
@@ -193,8 +204,9 @@ def _find(text: Searchable, section: SectionSpec, start: int, end: int, after_an
     anchor = _anchor(text, section, start, end) if where.anchors else None
     if anchor is not None:
         heading = _last(text, where.headings, max(0, anchor - where.heading_lookback), anchor)
-        if heading is None and not where.anchor_is_row:
-            heading = _header_before(text, section, max(start, anchor - where.confirm_within), anchor)
+        if heading is None and not where.anchor_is_row:  # maybe a page that starts inside the table
+            header = _header_before(text, section, max(start, anchor - where.confirm_within), anchor)
+            heading = _rows_before(text.text, section, start, header if header is not None else anchor)
         return _Found(heading if heading is not None else anchor, anchor)
     if where.fallback:
         label = next((p for p in _all(text, where.fallback, start, end) if not _in_sentence(text.text, p)), None)
@@ -250,7 +262,10 @@ def locate(template: TemplateSpec, plain: str | Searchable) -> dict[str, tuple[i
         if where.max_chars is not None:
             end = min(end, here.begin + where.max_chars)
         if where.header_words and first_found(text, where.header_words, here.begin, end) is None:
-            regions[key] = None  # no table header in sight: prose that names the table's rows is not the table
+            # no table header in sight: prose that names the table's rows is not the table, but its last
+            # rows printed as rows right above the next table are (a page that starts inside it)
+            rows = _rows_before(text.text, template.section(key), here.begin, end)
+            regions[key] = (rows, end) if find_labels(template.section(key), compact(text.text[rows:end])) else None
             continue
         regions[key] = (here.begin, end)
     return regions
