@@ -140,6 +140,14 @@ def test_prose_numbers_and_list_numbering_are_not_cells() -> None:
     assert numbers == ["320000032"]
 
 
+def test_a_count_with_its_counter_word_is_a_cell_only_among_a_rows_cells() -> None:
+    # '41件' printed as a cell of a row of plain cells is a value; counts in a phrase stay prose
+    row = [(t.text, t.value) for t in tokenize("规范性文件 3 40 41件") if t.kind == "num"]
+    assert row == [("3", 3), ("40", 40), ("41件", 41)]
+    for phrase in ("规范性文件 41件", "共受理申请 9件 办结 8件", "公开9件 0", "受理 9件, 办结 0"):
+        assert all("件" not in t.text for t in tokenize(phrase) if t.kind == "num"), phrase
+
+
 def test_cut_off_document_leaves_unseen_cells_out() -> None:
     rows = sample_t3(new=12, carried=2)
     lines = _layout(rows, "pipes")[:5]

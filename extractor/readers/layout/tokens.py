@@ -15,9 +15,11 @@ Kind = Literal["text", "num", "blank", "empty", "break"]
 Value = int | Decimal
 
 BLANK_MARKS = frozenset({"—", "——", "-", "--", "/", "无", "－", "∕", "\\", "–"})
-# A number followed by one of these is prose (件, 条, 年 …), not a table cell.
+# A number followed by one of these is prose (件, 条, 年 …), not a table cell, unless it stands apart among
+# a row's plain cells ('3 40 41件', `_counted_cell`).
 _PROSE_UNITS = "件条个次篇人期场家名份年月日号项类张户批例起宗台笔%‰"
-_COUNTED = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)\s?([件条个次项笔人家份宗起例])")
+_COUNTERS = "件条个次项笔人家份宗起例"
+_COUNTED = re.compile(rf"(\d{{1,3}}(?:,\d{{3}})+|\d+)\s?([{_COUNTERS}])")
 # a sign touches its digits ('-18'); '- 5' is a blank cell ('-') and then a number
 _NUMBER = re.compile(
     r"(?:(?P<sign>[+\-]{1,2}|(?:增加|减少|增|减)\s?))?"
@@ -108,8 +110,11 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
         digits_end = match.end("frac") if frac else match.end("digits")
         following = line[digits_end : digits_end + 2].lstrip()
         before = line[start - 1] if start > 0 else ""
+        counter = ""
         if following and following[0] in _PROSE_UNITS and not unit_group:
-            continue
+            if not _counted_cell(line, start, digits_end):
+                continue
+            counter = line[digits_end]  # '41件' standing alone among a row's cells: a count and its word
         if before and before in "第(（":
             continue
         if _is_label_numbering(line, digits_end):
@@ -118,6 +123,9 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
             # run-together cells followed by the next label's number: '3200000326.属于' → 320000032 | 6.
             end = digits_end - 1
             digits = digits[:-1]
+            raw = line[start:end]
+        elif counter:
+            end = digits_end + 1
             raw = line[start:end]
         else:
             raw = line[start:end].rstrip()
@@ -132,13 +140,30 @@ def _scan_free_line(line: str, offset: int, out: list[Token], allow_glued: bool 
         if start > pos:
             _emit_text(line[pos:start], offset + pos, out, has_blank_marks)
         glued = touching or (len(raw) > 1 and raw[0] == "0")
-        unit = (unit_group or "").strip() if end >= match.end() else ""
+        unit = counter or ((unit_group or "").strip() if end >= match.end() else "")
         out.append(Token("num", raw, offset + start, offset + end, value, glued=glued, unit=unit))
         count += 1
         pos = end
     if pos < len(line):
         _emit_text(line[pos:], offset + pos, out, has_blank_marks)
     return count
+
+
+_BARE_NUMBER = re.compile(r"(?:(?<=\s)|(?<=\|)|^)[+\-]?\d[\d,.]*(?=\s|\||$)")
+
+
+def _counted_cell(line: str, start: int, digits_end: int) -> bool:
+    """'3 40 41件': a count with its counter word printed as a cell of a row, apart from the text around
+    it, with no sentence on the line. In prose the count touches its words ('公开9件', '9件申请')."""
+    after = line[digits_end + 1 : digits_end + 2]
+    before = line[start - 1 : start]
+    return (
+        line[digits_end : digits_end + 1] in _COUNTERS
+        and (not before or before.isspace() or before == "|")
+        and (not after or after.isspace() or after == "|")
+        and not any(mark in line for mark in "。,;:")  # normalised: ,;: stand for ，；：
+        and _BARE_NUMBER.search(line) is not None  # a plain cell beside it: a row, not a phrase
+    )
 
 
 def _is_cjk(char: str) -> bool:
