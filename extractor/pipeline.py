@@ -158,7 +158,7 @@ def finish(
     if result.template is not None:
         # an LLM value that no sum confirms is flagged: the model may have copied a plausible number
         verify = ("llm",) if reader != "rules" else ()
-        reconcile(report.template(result.template), result.fields, verify)
+        reconcile(report.template(result.template), result.fields, verify, result.notes)
     flag_damaged(result, doc)
     return result
 

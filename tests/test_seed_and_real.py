@@ -47,11 +47,16 @@ def test_real_reports_have_no_silent_errors(name: str) -> None:
 
 
 def test_publisher_mistake_is_flagged_not_fixed() -> None:
-    """Shanghai 2019 left the 总计 column empty for the result rows: keep 0, flag the row sums."""
-    flat = extract(load_path(SHARED_REAL / "real-shanghai-office-2019.html")).flat()
+    """Shanghai 2019 left the 总计 column empty for the result rows: keep 0, flag each once with the
+    value its row gives, under one note for the table."""
+    result = extract(load_path(SHARED_REAL / "real-shanghai-office-2019.html"))
+    flat = result.flat()
     assert flat["fields"]["t3.granted.total"] == 0
     assert flat["fields"]["t3.granted.natural"] > 0
-    assert any("table says 0" in reason for reason in flat["flags"]["t3.granted.total"])
+    natural = flat["fields"]["t3.granted.natural"]
+    (reason,) = flat["flags"]["t3.granted.total"]
+    assert "left blank by the publisher" in reason and f"{natural}+" in reason
+    assert any("the publisher left" in note and "cells blank" in note for note in result.notes)
 
 
 def test_cut_off_excerpt_invents_nothing() -> None:

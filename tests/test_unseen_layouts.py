@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from extractor.flag_groups import group_flags
 from extractor.ingest import IngestError, load_bytes
 from tests.helpers import T3_COLS, T3_KEYS_2021, T3_LABELS_2021, pipe_rows, read_page, report_2021, sample_t3
 
@@ -195,3 +196,46 @@ def test_a_page_that_starts_on_the_last_rows_of_table_2_reads_them(first: str) -
         assert values["t2.coercion.decisions"] == 6
     assert values["t2.fees.amount"] == 0 and values["t3.granted.natural"] == 4
     assert "t2.penalty.decisions" not in values  # printed above the page: never invented
+
+
+def _blank_totals(rows: dict[str, list[int | str]], keys: list[str]) -> dict[str, list[int | str]]:
+    for key in keys:
+        rows[key] = [*rows[key][:-1], "—"]  # the publisher printed the row but left its total blank
+    return rows
+
+
+def test_blank_totals_the_sums_determine_are_one_note_and_keep_their_printed_zero() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=9, carried=0))  # type: ignore[arg-type]
+    rows["granted"] = [4, 1, 0, 0, 0, 0, 5]
+    rows["partial"] = [2, 0, 0, 0, 0, 0, 2]
+    rows["unable_not_held"] = [2, 0, 0, 0, 0, 0, 2]
+    rows["total"] = [8, 1, 0, 0, 0, 0, 9]
+    rows["carried_forward"] = [0, 0, 0, 0, 0, 0, 0]
+    rows["new_received"] = [8, 1, 0, 0, 0, 0, 9]
+    blanks = ["granted", "partial", "unable_not_held"]
+    result = _read(report_2021(_pipes(_blank_totals(rows, blanks))))
+    flags = result.flat()["flags"]
+    for key, implied in zip(blanks, (5, 2, 2), strict=True):
+        cell = result.fields[f"t3.{key}.total"]
+        assert (cell.value, cell.status) == (0, "blank")  # as printed: a blank counts 0, never overwritten
+        assert flags[cell.key] == [next(r for r in cell.reasons if "left blank by the publisher" in r)]
+        assert f"= {implied} — inferred, not read" in flags[cell.key][0]
+    # one note for the table, and one group on the review page: a reviewer clears it once
+    assert [n for n in result.notes if "left 3 cells blank" in n and "3 values inferred" in n]
+    assert len(group_flags({k: v for k, v in flags.items() if k.startswith("t3.")})) == 1
+    # the cells beside the blanks add up once the blanks are filled: nothing else of table 3 is in doubt
+    assert not {k for k in flags if k.startswith("t3.")} - {f"t3.{key}.total" for key in blanks}
+
+
+def test_blanks_the_sums_do_not_determine_keep_their_own_flags() -> None:
+    rows: dict[str, list[int | str]] = dict(sample_t3(new=9, carried=0))  # type: ignore[arg-type]
+    rows["granted"] = [4, 1, 0, 0, 0, 0, 5]
+    rows["partial"] = [2, 0, 0, 0, 0, 0, 2]
+    rows["unable_not_held"] = [2, 0, 0, 0, 0, 0, 2]
+    rows["total"] = [8, 1, 0, 0, 0, 0, 9]
+    rows["carried_forward"] = [0, 0, 0, 0, 0, 0, 0]
+    rows["new_received"] = [8, 1, 0, 0, 0, 0, 10]  # a printed total no blank can mend
+    result = _read(report_2021(_pipes(_blank_totals(rows, ["granted", "partial"]))))
+    assert not [n for n in result.notes if "cells blank" in n]
+    assert all("left blank by the publisher" not in r for f in result.fields.values() for r in f.reasons)
+    assert {"t3.granted.total", "t3.partial.total"} <= result.flat()["flags"].keys()

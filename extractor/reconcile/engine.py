@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from extractor.confidence import CHECKED, EVEN, IN_BROKEN_SUM, SUSPECT, UNVERIFIED
 from extractor.model import FieldValue, Number, format_number
+from extractor.reconcile.left_blank import determined_blanks
 from extractor.reconcile.proposals import proposal
 from schemas import SumRule, TemplateSpec
 
@@ -133,11 +134,14 @@ def _infer_missing(template: TemplateSpec, fields: dict[str, FieldValue]) -> Non
             changed = True
 
 
-def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Collection[str] = ()) -> list[RuleOutcome]:
+def reconcile(
+    template: TemplateSpec, fields: dict[str, FieldValue], verify: Collection[str] = (), notes: list[str] | None = None
+) -> list[RuleOutcome]:
     """Flag broken identities on the cells most likely at fault; returns every outcome.
 
     Values from the sources in `verify` (e.g. an LLM) must be confirmed by a sum: one that sits
     in sums but in none that could be checked (other cells missing) is flagged as unverified.
+    What concerns a table as a whole (blanks the sums determine) goes to `notes`.
     """
     outcomes = evaluate(template.constraints, _values(fields))
     failed = [o for o in outcomes if not o.ok]
@@ -145,6 +149,7 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
         _fix_blanks(template, fields, failed)
         outcomes = evaluate(template.constraints, _values(fields))
         failed = [o for o in outcomes if not o.ok]
+        failed = _left_blank(template, fields, failed, notes)
     blame = Counter(k for o in failed for k in o.rule.cells)
     clean = {k for k in blame if not fields[k].reasons}
     lone = _lone_culprits(failed)
@@ -179,6 +184,25 @@ def reconcile(template: TemplateSpec, fields: dict[str, FieldValue], verify: Col
     _lift_settled(fields, outcomes)
     _infer_missing(template, fields)
     return outcomes
+
+
+def _left_blank(
+    template: TemplateSpec, fields: dict[str, FieldValue], failed: list[RuleOutcome], notes: list[str] | None
+) -> list[RuleOutcome]:
+    """Flag the blanks of tables the sums fully determine, once each under one note; returns the
+    broken sums those blanks do not explain."""
+    groups = determined_blanks(template, fields, {_section(o.rule) for o in failed})
+    for group in groups:
+        for key in group.values:
+            fields[key].doubt(group.reason(key), EVEN)
+        if notes is not None:
+            notes.append(group.note(template))
+    explained = {group.section for group in groups}
+    return [o for o in failed if _section(o.rule) not in explained]
+
+
+def _section(rule: SumRule) -> str:
+    return rule.cells[0].split(".", 1)[0]
 
 
 def _lift_settled(fields: dict[str, FieldValue], outcomes: list[RuleOutcome]) -> int:
