@@ -204,14 +204,20 @@ def _blank_totals(rows: dict[str, list[int | str]], keys: list[str]) -> dict[str
     return rows
 
 
-def test_blank_totals_the_sums_determine_are_one_note_and_keep_their_printed_zero() -> None:
+def _three_results() -> dict[str, list[int | str]]:
+    """A consistent table 3 with three result rows and two applicant columns."""
     rows: dict[str, list[int | str]] = dict(sample_t3(new=9, carried=0))  # type: ignore[arg-type]
+    rows["new_received"] = [8, 1, 0, 0, 0, 0, 9]
     rows["granted"] = [4, 1, 0, 0, 0, 0, 5]
     rows["partial"] = [2, 0, 0, 0, 0, 0, 2]
     rows["unable_not_held"] = [2, 0, 0, 0, 0, 0, 2]
     rows["total"] = [8, 1, 0, 0, 0, 0, 9]
     rows["carried_forward"] = [0, 0, 0, 0, 0, 0, 0]
-    rows["new_received"] = [8, 1, 0, 0, 0, 0, 9]
+    return rows
+
+
+def test_blank_totals_the_sums_determine_are_one_note_and_keep_their_printed_zero() -> None:
+    rows = _three_results()
     blanks = ["granted", "partial", "unable_not_held"]
     result = _read(report_2021(_pipes(_blank_totals(rows, blanks))))
     flags = result.flat()["flags"]
@@ -228,12 +234,7 @@ def test_blank_totals_the_sums_determine_are_one_note_and_keep_their_printed_zer
 
 
 def test_blanks_the_sums_do_not_determine_keep_their_own_flags() -> None:
-    rows: dict[str, list[int | str]] = dict(sample_t3(new=9, carried=0))  # type: ignore[arg-type]
-    rows["granted"] = [4, 1, 0, 0, 0, 0, 5]
-    rows["partial"] = [2, 0, 0, 0, 0, 0, 2]
-    rows["unable_not_held"] = [2, 0, 0, 0, 0, 0, 2]
-    rows["total"] = [8, 1, 0, 0, 0, 0, 9]
-    rows["carried_forward"] = [0, 0, 0, 0, 0, 0, 0]
+    rows = _three_results()
     rows["new_received"] = [8, 1, 0, 0, 0, 0, 10]  # a printed total no blank can mend
     result = _read(report_2021(_pipes(_blank_totals(rows, ["granted", "partial"]))))
     assert not [n for n in result.notes if "cells blank" in n]
