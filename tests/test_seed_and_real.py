@@ -55,8 +55,8 @@ def test_publisher_mistake_is_flagged_not_fixed() -> None:
     assert flat["fields"]["t3.granted.natural"] > 0
     natural = flat["fields"]["t3.granted.natural"]
     (reason,) = flat["flags"]["t3.granted.total"]
-    assert "left blank by the publisher" in reason and f"{natural}+" in reason
-    assert any("the publisher left" in note and "cells blank" in note for note in result.notes)
+    assert "shown blank, likely left so by the publisher" in reason and f"{natural}+" in reason
+    assert any("cells shown blank" in note and "values inferred" in note for note in result.notes)
 
 
 def test_cut_off_excerpt_invents_nothing() -> None:

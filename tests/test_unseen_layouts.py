@@ -224,10 +224,10 @@ def test_blank_totals_the_sums_determine_are_one_note_and_keep_their_printed_zer
     for key, implied in zip(blanks, (5, 2, 2), strict=True):
         cell = result.fields[f"t3.{key}.total"]
         assert (cell.value, cell.status) == (0, "blank")  # as printed: a blank counts 0, never overwritten
-        assert flags[cell.key] == [next(r for r in cell.reasons if "left blank by the publisher" in r)]
+        assert flags[cell.key] == [next(r for r in cell.reasons if "likely left so by the publisher" in r)]
         assert f"= {implied} — inferred, not read" in flags[cell.key][0]
     # one note for the table, and one group on the review page: a reviewer clears it once
-    assert [n for n in result.notes if "left 3 cells blank" in n and "3 values inferred" in n]
+    assert [n for n in result.notes if "3 cells shown blank" in n and "3 values inferred" in n]
     assert len(group_flags({k: v for k, v in flags.items() if k.startswith("t3.")})) == 1
     # the cells beside the blanks add up once the blanks are filled: nothing else of table 3 is in doubt
     assert not {k for k in flags if k.startswith("t3.")} - {f"t3.{key}.total" for key in blanks}
@@ -237,6 +237,6 @@ def test_blanks_the_sums_do_not_determine_keep_their_own_flags() -> None:
     rows = _three_results()
     rows["new_received"] = [8, 1, 0, 0, 0, 0, 10]  # a printed total no blank can mend
     result = _read(report_2021(_pipes(_blank_totals(rows, ["granted", "partial"]))))
-    assert not [n for n in result.notes if "cells blank" in n]
-    assert all("left blank by the publisher" not in r for f in result.fields.values() for r in f.reasons)
+    assert not [n for n in result.notes if "cells shown blank" in n]
+    assert all("likely left so by the publisher" not in r for f in result.fields.values() for r in f.reasons)
     assert {"t3.granted.total", "t3.partial.total"} <= result.flat()["flags"].keys()

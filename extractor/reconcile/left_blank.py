@@ -9,6 +9,7 @@ omission: the blanks are flagged once each, with the value the sums give, under 
 
 Nothing is changed: a blank counts as 0, as printed (FIELDS.md), and the value the sums give is a
 proposal in the cell's reason. A single blank is not a group; the engine's own rules handle it.
+The words say "likely" the publisher: OCR that missed a column of faint digits looks the same.
 """
 
 from __future__ import annotations
@@ -31,15 +32,16 @@ class LeftBlank:
         columns = sorted({template.column_of(k).label for k in self.values})
         where = f"column {'/'.join(columns)}" if len(columns) <= 2 else f"{len(columns)} columns"
         return (
-            f"{self.section}: the publisher left {len(self.values)} cells blank ({where}); the sums give each of "
-            f"them, and with those values every sum of the table holds — {len(self.values)} values inferred from "
-            "the sums, not read: each cell keeps its printed blank (0) and is flagged for one review"
+            f"{self.section}: {len(self.values)} cells shown blank ({where}) are all determined by the sums, and "
+            "with those values every sum of the table holds, so the publisher most likely left them blank — "
+            f"{len(self.values)} values inferred from the sums, not read: each cell keeps its printed blank (0) "
+            "and is flagged for one review"
         )
 
     def reason(self, key: str) -> str:
         how = self.values[key][1]
         return (
-            f"left blank by the publisher; {how} — "
+            f"shown blank, likely left so by the publisher; {how} — "
             f"inferred, not read (one of {len(self.values)} such cells of {self.section}, see the note)"
         )
 
