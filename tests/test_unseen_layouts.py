@@ -240,3 +240,14 @@ def test_blanks_the_sums_do_not_determine_keep_their_own_flags() -> None:
     assert not [n for n in result.notes if "cells shown blank" in n]
     assert all("likely left so by the publisher" not in r for f in result.fields.values() for r in f.reasons)
     assert {"t3.granted.total", "t3.partial.total"} <= result.flat()["flags"].keys()
+
+
+def test_blanks_in_several_rows_and_columns_are_not_one_group() -> None:
+    # a misread cell between blanks of its row and of its column could be absorbed by both fills;
+    # only blanks in one column (or one row) are grouped, so here every cell keeps its own flags
+    rows = _three_results()
+    rows["granted"] = [4, "—", 0, 0, 0, 0, "—"]
+    rows["partial"] = [2, 0, 0, 0, 0, 0, "—"]
+    result = _read(report_2021(_pipes(rows)))
+    assert not [n for n in result.notes if "cells shown blank" in n]
+    assert {"t3.granted.total", "t3.partial.total", "t3.granted.commercial"} <= result.flat()["flags"].keys()

@@ -14,7 +14,7 @@ The words say "likely" the publisher: OCR that missed a column of faint digits l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from extractor.model import FieldValue, Number, format_number
@@ -51,8 +51,8 @@ def determined_blanks(template: TemplateSpec, fields: Mapping[str, FieldValue], 
 
     The blanks are filled one at a time: a sum with exactly one blank not yet filled gives that
     blank's value (never below zero, always whole). The section qualifies when every blank in a
-    broken sum gets a value this way, at least two of them are not zero, and with the values every
-    sum of the section that can be checked holds.
+    broken sum gets a value this way, at least two of them are not zero, all of those in one column
+    or one row, and with the values every sum of the section that can be checked holds.
     """
     found: list[LeftBlank] = []
     for section in sorted(broken):
@@ -99,9 +99,18 @@ def _fill(
                 continue
             pending.difference_update(unknown)
             progress = True
-    if open_blanks & pending or len(filled) < 2:
+    if open_blanks & pending or len(filled) < 2 or not _one_line(filled):
         return None
     return filled if all(_holds(r, values) for r in complete) else None
+
+
+def _one_line(keys: Iterable[str]) -> bool:
+    """Whether the cells lie in one column or in one row. Only then is each filled from sums that
+    its neighbours' own sums check: a blank row total absorbs a misread cell of its row, but that
+    cell's column still adds up only if the cell is right. Blanks in several rows and columns could
+    absorb a misreading between them, and the neighbours would go unflagged."""
+    cells = [key.rsplit(".", 1) for key in keys]
+    return len({column for _, column in cells}) == 1 or len({row for row, _ in cells}) == 1
 
 
 def _how(rule: SumRule, key: str, values: Mapping[str, Number]) -> str:
