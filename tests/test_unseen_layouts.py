@@ -251,3 +251,14 @@ def test_blanks_in_several_rows_and_columns_are_not_one_group() -> None:
     result = _read(report_2021(_pipes(rows)))
     assert not [n for n in result.notes if "cells shown blank" in n]
     assert {"t3.granted.total", "t3.partial.total", "t3.granted.commercial"} <= result.flat()["flags"].keys()
+
+
+def test_blanks_of_one_row_the_column_sums_determine_are_one_group() -> None:
+    rows = _three_results()
+    rows["granted"] = ["—", "—", 0, 0, 0, 0, 5]  # the row's applicant cells left blank, its total printed
+    result = _read(report_2021(_pipes(rows)))
+    (note,) = [n for n in result.notes if "cells shown blank" in n]
+    assert "2 cells shown blank (row (一)予以公开)" in note
+    flags = result.flat()["flags"]
+    assert {k for k in flags if k.startswith("t3.")} == {"t3.granted.natural", "t3.granted.commercial"}
+    assert [f.value for f in (result.fields["t3.granted.natural"], result.fields["t3.granted.commercial"])] == [0, 0]

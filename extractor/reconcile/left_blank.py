@@ -29,8 +29,10 @@ class LeftBlank:
     values: dict[str, tuple[int, str]]
 
     def note(self, template: TemplateSpec) -> str:
-        columns = sorted({template.column_of(k).label for k in self.values})
-        where = f"column {'/'.join(columns)}" if len(columns) <= 2 else f"{len(columns)} columns"
+        columns = {template.column_of(k).label for k in self.values}
+        rows = {k.split(".")[1] for k in self.values}
+        section = template.section(self.section)
+        where = f"column {columns.pop()}" if len(columns) == 1 else f"row {section.row(rows.pop()).label}"
         return (
             f"{self.section}: {len(self.values)} cells shown blank ({where}) are all determined by the sums, and "
             "with those values every sum of the table holds, so the publisher most likely left them blank — "
