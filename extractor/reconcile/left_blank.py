@@ -23,10 +23,10 @@ from schemas import SumRule, TemplateSpec
 
 @dataclass(frozen=True)
 class LeftBlank:
-    """A table's blanks that the sums determine: each cell → (the value its sums give, how)."""
+    """A table's blanks that the sums determine: each cell → the sum that gives its value, worked out."""
 
     section: str
-    values: dict[str, tuple[int, str]]
+    values: dict[str, str]
 
     def note(self, template: TemplateSpec) -> str:
         columns = {template.column_of(k).label for k in self.values}
@@ -41,9 +41,8 @@ class LeftBlank:
         )
 
     def reason(self, key: str) -> str:
-        how = self.values[key][1]
         return (
-            f"shown blank, likely left so by the publisher; {how} — "
+            f"shown blank, likely left so by the publisher; {self.values[key]} — "
             f"inferred, not read (one of {len(self.values)} such cells of {self.section}, see the note)"
         )
 
@@ -70,9 +69,7 @@ def _blank(fields: Mapping[str, FieldValue], key: str) -> bool:
     return cell is not None and cell.status == "blank" and cell.value == 0
 
 
-def _fill(
-    template: TemplateSpec, rules: list[SumRule], fields: Mapping[str, FieldValue]
-) -> dict[str, tuple[int, str]] | None:
+def _fill(template: TemplateSpec, rules: list[SumRule], fields: Mapping[str, FieldValue]) -> dict[str, str] | None:
     complete = [r for r in rules if all(k in fields and fields[k].value is not None for k in r.cells)]
     values: dict[str, Number] = {k: fields[k].value or 0 for r in complete for k in r.cells}
     open_blanks = {k for r in complete if not _holds(r, values) for k in r.cells if _blank(fields, k)}
@@ -80,7 +77,7 @@ def _fill(
         return None
     pending = {k for r in complete for k in r.cells if _blank(fields, k)}
     signed = {k for k in pending if template.column_of(k).signed}
-    filled: dict[str, tuple[int, str]] = {}
+    filled: dict[str, str] = {}  # the blanks whose sums give them a value other than 0
     progress = True
     while progress:
         progress = False
@@ -94,7 +91,7 @@ def _fill(
                     return None
                 values[unknown[0]] = int(value)
                 if value:
-                    filled[unknown[0]] = (int(value), _how(rule, unknown[0], values))
+                    filled[unknown[0]] = _how(rule, unknown[0], values)
             elif _zero_parts(rule, unknown, values) and not signed & set(unknown):
                 values.update((k, 0) for k in unknown)  # counts are never negative: a whole of 0 leaves 0 parts
             else:
