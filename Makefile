@@ -10,7 +10,8 @@ COMPILED := $(addprefix extractor/readers/rules/,cells.py choose.py reader.py) \
             extractor/reconcile/engine.py extractor/model.py extractor/confidence.py \
             $(addprefix extractor/ingest/,normalize.py decode.py document.py html.py) extractor/pipeline.py
 COMPILE_STAMP := build/.compiled-stamp
-SHARED ?= ../shared/benchmark/real
+# the shared gold reports: beside this checkout, or beside the repository it was cloned from (evals/shared.py)
+SHARED ?= $(shell $(BIN)/python -m evals.shared 2>/dev/null || echo ../shared/benchmark/real)
 
 .PHONY: install compile pure run test lint typecheck layers unit eval bench messy serve-bench review-load clean
 

@@ -40,13 +40,14 @@ from types import FrameType
 
 from evals.gold import GoldCase, load_cases
 from evals.score import _equal
+from evals.shared import shared_real
 from extractor.damage import damage_spans, touches
 from extractor.ingest import IngestError, SourceDocument, load_bytes
 from extractor.model import Extraction
 from extractor.pipeline import extract
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DIRS = (ROOT.parent / "shared" / "benchmark" / "real", ROOT / "evals" / "data" / "real")
+DEFAULT_DIRS = (shared_real(), ROOT / "evals" / "data" / "real")
 SUFFIXES = (".txt", ".md", ".html")
 KINDS = ("flip", "truncate", "nul", "pipes", "repeat")
 SECONDS_PER_DOC = 20

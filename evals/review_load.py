@@ -39,13 +39,14 @@ from typing import Any
 
 from evals.benchmark import Reader, rules_reader
 from evals.gold import GoldCase, load_cases
+from evals.shared import shared_real
 from extractor.confidence import FLAG_BELOW
 from extractor.ingest import IngestError
 from extractor.model import FieldValue
 from schemas import DISCLOSURE_REPORT
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_FOLDERS = (ROOT.parent / "shared" / "benchmark" / "real", ROOT / "evals" / "data")
+DEFAULT_FOLDERS = (shared_real(), ROOT / "evals" / "data")
 ACCEPT, ENTER, CLEAR = 1, 1, 2
 
 

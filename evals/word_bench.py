@@ -32,13 +32,14 @@ from lxml import etree
 
 from evals.gold import GoldCase, load_cases
 from evals.score import DocScore, score
+from evals.shared import shared_real
 from evals.synth.layouts import HEADINGS, Options, build_tables, plain
 from evals.synth.values import Agency, ReportValues
 from extractor.ingest import IngestError, load_bytes, load_path
 from extractor.ingest.html import html_to_text
 from extractor.pipeline import extract
 
-SHARED_REAL = Path(__file__).resolve().parents[2] / "shared" / "benchmark" / "real"
+SHARED_REAL = shared_real()
 DEV_REAL = Path(__file__).resolve().parent / "data" / "real"
 # Real reports whose gold covers every cell of their template (a rebuilt table shows every cell).
 COMPLETE = (

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from evals.shared import shared_real
 from extractor.model import Extraction
 from schemas import TEMPLATE_2021
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_REAL = ROOT.parent / "shared" / "benchmark" / "real"
+SHARED_REAL = shared_real()
 DEV_DATA = ROOT / "evals" / "data"
 
 T3_LABELS_2021 = [

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from evals.shared import shared_real
 from extractor.settings import Settings
 from extractor.storage import make_engine, upgrade
 from tests.services import require_service
@@ -36,7 +37,7 @@ from workers.sweep import enqueue
 PG_URL = os.environ.get("GONGKAI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_SERVER = shutil.which("redis-server")
 ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT.parent / "shared" / "benchmark" / "real" / "seed-dongtonghua-2020.txt"
+SEED = shared_real() / "seed-dongtonghua-2020.txt"
 FAST_RECOVERY = {"visibility_timeout": 3, "restore_interval": 1, "restore_throttle": 1}
 
 

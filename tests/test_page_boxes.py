@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from lxml import html
 from PIL import Image, ImageDraw, ImageFont
 
+from evals.shared import shared_real
 from extractor import exports
 from extractor.ingest import SourceDocument
 from extractor.ingest.normalize import normalize
@@ -36,7 +37,7 @@ from extractor.storage.models import DocumentRow, PageRow
 from tests.api_support import PASSWORD, PLANTED, api_client, bearer, wait_done
 from tests.test_storage import _pg_schema_url, pg_admin  # noqa: F401  (pg_admin: a fixture, used by name)
 
-REPORT = Path(__file__).resolve().parents[2] / "shared" / "benchmark" / "real" / "seed-dongtonghua-2020.txt"
+REPORT = shared_real() / "seed-dongtonghua-2020.txt"
 PLANT = ("一、本年新收政府信息公开申请数量 |\n0 |", "一、本年新收政府信息公开申请数量 |\n3 |")
 FLAGGED = "t3.new_received.natural"
 LINES_PER_PAGE = 60
