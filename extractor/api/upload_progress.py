@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 
 from extractor.api.auth import Caller
-from extractor.api.errors import ApiError, SafeJSONResponse
+from extractor.api.errors import SafeJSONResponse
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -52,9 +52,9 @@ def board(request: Request) -> ProgressBoard:
 
 @router.get("/uploads/{upload_id}/progress")
 def get_upload_progress(request: Request, principal: Caller, upload_id: UploadId) -> SafeJSONResponse:
-    """The page the upload named `upload_id` has reached: `{file, page, pages}`; 404 before its first page
-    (a text or HTML file has none)."""
+    """The page the upload named `upload_id` has reached: `{file, page, pages}`; before its first page
+    (a text or HTML file has none) `{file: null, page: 0, pages: 0}`. Not a 404: the upload page asks
+    while its request is open, and "nothing read yet" is an answer, not a missing resource (a 404
+    would be logged as a failed load in the reviewer's browser on every slow upload of text files)."""
     found = board(request).read(upload_id)
-    if found is None:
-        raise ApiError(404, "not found", "no page of this upload has been read yet")
-    return SafeJSONResponse(found)
+    return SafeJSONResponse(found if found is not None else {"file": None, "page": 0, "pages": 0})

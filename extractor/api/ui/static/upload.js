@@ -122,8 +122,8 @@
         if (stop) break;
         try {
           const r = await fetch("/api/uploads/" + id + "/progress", { credentials: "same-origin" });
-          if (r.ok && !stop) {
-            const p = await r.json();
+          const p = r.ok && !stop ? await r.json() : null;
+          if (p && p.pages > 0 && !stop) {
             setText("upload-message", "Reading " + p.file + ": page " + p.page + " of " + p.pages + "…");
           }
         } catch (err) { /* the upload's own answer reports errors */ }
